@@ -1,0 +1,102 @@
+// Package config loads config.yaml: which plans to load, where Redis is, how
+// the bot answers, the WeCom channel's non-secret settings and the reminder
+// rules. Secrets (corp secret, token, EncodingAESKey) never live here: they
+// come from the environment (see WeComFromEnv).
+package config
+
+import "time"
+
+// Config is the whole config.yaml. Zero values are filled by Defaults.
+type Config struct {
+	// Timezone is the bot's zone for "本月", reminders and logs.
+	Timezone string `yaml:"timezone"` // default Asia/Shanghai
+	// Plans are plan files (.txt tab-separated or .xlsx), one per year;
+	// relative paths are relative to the config file's directory.
+	Plans []string `yaml:"plans"`
+
+	Redis     Redis     `yaml:"redis"`
+	Answers   Answers   `yaml:"answers"`
+	HTTP      HTTP      `yaml:"http"`
+	WeCom     WeCom     `yaml:"wecom"`
+	Outbox    Outbox    `yaml:"outbox"`
+	Reminders Reminders `yaml:"reminders"`
+	// Admins are WeCom userids allowed to run admin commands.
+	Admins []string `yaml:"admins"`
+
+	// Dir is the directory of the loaded config file (not in YAML).
+	Dir string `yaml:"-"`
+	// Location is Timezone loaded (not in YAML).
+	Location *time.Location `yaml:"-"`
+}
+
+// Redis says where state lives.
+type Redis struct {
+	// URL of an existing server (redis://host:port/db). Empty: the bot starts
+	// and manages its own redis-server with append-only persistence in Dir.
+	URL string `yaml:"url"`
+	Dir string `yaml:"dir"` // default data/redis
+	// Prefix of every key the bot writes. Default "choucha:".
+	Prefix string `yaml:"prefix"`
+}
+
+// Answers tunes the question answering.
+type Answers struct {
+	// ClosingSoonDays: "快到期的" lists windows closing within this many days.
+	ClosingSoonDays int `yaml:"closing_soon_days"` // default 30
+}
+
+// HTTP is the serve command's listener.
+type HTTP struct {
+	Addr         string `yaml:"addr"`          // default :8080
+	CallbackPath string `yaml:"callback_path"` // default /wecom/callback
+}
+
+// WeCom holds the channel's non-secret settings.
+type WeCom struct {
+	// MaxTimestampSkew: callbacks older or newer than this are rejected.
+	MaxTimestampSkew time.Duration `yaml:"max_timestamp_skew"` // default 10m
+	// UserCacheTTL: how long address-book answers (user/get) are cached.
+	UserCacheTTL time.Duration `yaml:"user_cache_ttl"` // default 1h
+	// DedupeTTL: how long a MsgId / event key is remembered.
+	DedupeTTL time.Duration `yaml:"dedupe_ttl"` // default 24h
+	// Departments maps WeCom department ids to the plan's department or
+	// section names, e.g. 12: 计量科, so "我科室的任务" works.
+	Departments map[int]string `yaml:"departments"`
+}
+
+// Outbox tunes outgoing delivery.
+type Outbox struct {
+	Workers        int           `yaml:"workers"`          // default 4
+	MaxAttempts    int           `yaml:"max_attempts"`     // default 8, then dead letter
+	InitialBackoff time.Duration `yaml:"initial_backoff"`  // default 1s
+	MaxBackoff     time.Duration `yaml:"max_backoff"`      // default 5m
+	PerUserPerMin  int           `yaml:"per_user_per_min"` // default 25 (WeCom drops above 30)
+	CorpPerMin     int           `yaml:"corp_per_min"`     // default 9000 (WeCom: 10,000 calls/min)
+}
+
+// Reminders configures the reminder calendar (see package reminder).
+type Reminders struct {
+	Enabled bool   `yaml:"enabled"`  // default true
+	Spec    string `yaml:"schedule"` // cron spec, default "0 9 * * *"
+	// QuietStart/QuietEnd bound the hours in which reminders may be sent.
+	SendFrom string `yaml:"send_from"` // default "08:00"
+	SendTo   string `yaml:"send_to"`   // default "20:00"
+	// Offsets in days.
+	OpenBeforeDays  []int `yaml:"open_before_days"`  // default [7]
+	CloseBeforeDays []int `yaml:"close_before_days"` // default [30, 7, 1]
+	// CatchUpDays: reminders missed while down at most this long are sent late.
+	CatchUpDays int `yaml:"catch_up_days"` // default 3
+	// Recipients maps a plan department or section name (计量科, 市市场监督管理局,
+	// 潞州区, ...) to WeCom recipients.
+	Recipients map[string]Recipient `yaml:"recipients"`
+	// CountyBureaus lists the bureaus that "各地/各县区局" means.
+	CountyBureaus []string `yaml:"county_bureaus"`
+}
+
+// Recipient is where a department's messages go.
+type Recipient struct {
+	Users       []string `yaml:"users"`       // WeCom userids
+	Departments []int    `yaml:"departments"` // WeCom department ids
+	Tags        []int    `yaml:"tags"`        // WeCom tag ids
+	Webhook     string   `yaml:"webhook"`     // group robot webhook key
+}
