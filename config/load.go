@@ -1,0 +1,323 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // a bare machine without /usr/share/zoneinfo still knows Asia/Shanghai
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultTimezone is the zone used when timezone is not set.
+const DefaultTimezone = "Asia/Shanghai"
+
+// DefaultCountyBureaus are 长治市's districts and counties: what "各地/各县区局"
+// in the plan means.
+var DefaultCountyBureaus = []string{
+	"潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县",
+	"黎城县", "壶关县", "长子县", "武乡县", "沁县", "沁源县",
+}
+
+// Defaults returns a config with every default filled in and no plans. Its
+// Location is Asia/Shanghai and its Dir is empty.
+func Defaults() *Config {
+	loc, err := time.LoadLocation(DefaultTimezone)
+	if err != nil { // cannot happen: tzdata is embedded
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	return &Config{
+		Timezone: DefaultTimezone,
+		Redis: Redis{
+			Dir:    "data/redis",
+			Prefix: "choucha:",
+		},
+		Answers: Answers{ClosingSoonDays: 30},
+		HTTP: HTTP{
+			Addr:         ":8080",
+			CallbackPath: "/wecom/callback",
+		},
+		WeCom: WeCom{
+			MaxTimestampSkew: 10 * time.Minute,
+			UserCacheTTL:     time.Hour,
+			DedupeTTL:        24 * time.Hour,
+			Departments:      map[int]string{},
+		},
+		Outbox: Outbox{
+			Workers:        4,
+			MaxAttempts:    8,
+			InitialBackoff: time.Second,
+			MaxBackoff:     5 * time.Minute,
+			PerUserPerMin:  25,
+			CorpPerMin:     9000,
+		},
+		Reminders: Reminders{
+			Enabled:         true,
+			Spec:            "0 9 * * *",
+			SendFrom:        "08:00",
+			SendTo:          "20:00",
+			OpenBeforeDays:  []int{7},
+			CloseBeforeDays: []int{30, 7, 1},
+			CatchUpDays:     3,
+			Recipients:      map[string]Recipient{},
+			CountyBureaus:   append([]string(nil), DefaultCountyBureaus...),
+		},
+		Admins:   []string{},
+		Location: loc,
+	}
+}
+
+// Load reads, defaults and validates the config file at path. Keys absent
+// from the file keep their defaults; unknown keys are errors. Relative plan
+// paths are resolved against the file's directory. Every problem found is
+// reported, each naming the file, the line where known, and the key path:
+//
+//	config.yaml:42: reminders.send_from: "25:00" is not a time of day HH:MM
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return parse(path, filepath.Dir(abs), data)
+}
+
+// parse decodes data (the content of file, which lives in dir).
+func parse(file, dir string, data []byte) (*Config, error) {
+	cfg := Defaults()
+	cfg.Dir = dir
+
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(file, err)
+	}
+	var root *yaml.Node
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		root = doc.Content[0]
+	}
+	if root != nil && !(root.Kind == yaml.ScalarNode && root.Tag == "!!null") {
+		if root.Kind != yaml.MappingNode {
+			return nil, &Error{File: file, Line: root.Line, Msg: "the file must be a YAML mapping of keys (timezone:, plans:, redis:, ...)"}
+		}
+		// Our own walk names unknown keys by their full path; the decoder's
+		// KnownFields check below stays as a backstop.
+		if errs := unknownKeys(file, root, reflect.TypeOf(Config{}), nil); len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+			return nil, yamlErrorAt(file, root, err)
+		}
+	}
+
+	for i, p := range cfg.Plans {
+		if p != "" && !filepath.IsAbs(p) {
+			cfg.Plans[i] = filepath.Join(dir, p)
+		}
+	}
+	for name, r := range cfg.Reminders.Recipients {
+		r.Webhook = normalizeWebhook(r.Webhook)
+		cfg.Reminders.Recipients[name] = r
+	}
+	if err := cfg.validate(file, root); err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil { // validate already checked it
+		return nil, fmt.Errorf("%s: timezone: %w", file, err)
+	}
+	cfg.Location = loc
+	return cfg, nil
+}
+
+// Error is one problem in a config file.
+type Error struct {
+	File string // the config file as given to Load
+	Line int    // 1-based line in the file, 0 when unknown
+	Key  string // key path such as reminders.send_from or plans[0]; may be empty
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlError turns a yaml.v3 syntax error into file:line: message.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// yamlErrorAt turns a decode error into one error per problem, each naming
+// the key found at the reported line.
+func yamlErrorAt(file string, root *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return yamlError(file, err)
+	}
+	var errs []error
+	for _, s := range te.Errors {
+		e := &Error{File: file, Msg: s}
+		if m := yamlLineRE.FindStringSubmatch(s); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = m[2]
+			e.Key = pathAtLine(root, e.Line)
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// pathAtLine finds the key path of the deepest value on line.
+func pathAtLine(n *yaml.Node, line int) string {
+	var best string
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if n.Line == line && path != "" {
+			best = path
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], joinKey(path, n.Content[i].Value))
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(n, "")
+	return best
+}
+
+func joinKey(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// unknownKeys reports mapping keys that t has no field for, by full path.
+func unknownKeys(file string, n *yaml.Node, t reflect.Type, path []string) []error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var errs []error
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return nil // the decoder reports the type mismatch
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			fields[name] = f.Type
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			p := append(append([]string(nil), path...), k.Value)
+			if !ok {
+				errs = append(errs, &Error{File: file, Line: k.Line, Key: strings.Join(p, "."),
+					Msg: "unknown key (known keys here: " + strings.Join(names, ", ") + ")"})
+				continue
+			}
+			errs = append(errs, unknownKeys(file, v, ft, p)...)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := append(append([]string(nil), path...), n.Content[i].Value)
+			errs = append(errs, unknownKeys(file, n.Content[i+1], t.Elem(), p)...)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for i, c := range n.Content {
+			p := append([]string(nil), path...)
+			if len(p) > 0 {
+				p[len(p)-1] = fmt.Sprintf("%s[%d]", p[len(p)-1], i)
+			}
+			errs = append(errs, unknownKeys(file, c, t.Elem(), p)...)
+		}
+	}
+	return errs
+}
+
+// lineOf is the line of the value at key path (segments; sequence indexes
+// as "[N]", see idx), or 0 when the file does not set it.
+func lineOf(root *yaml.Node, path ...string) int {
+	n := root
+	if n == nil {
+		return 0
+	}
+	for _, seg := range path {
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == seg {
+					next = n.Content[i+1]
+				}
+			}
+			if next == nil {
+				return 0
+			}
+			n = next
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(seg, "["), "]"))
+			if err != nil || i < 0 || i >= len(n.Content) {
+				return 0
+			}
+			n = n.Content[i]
+		default:
+			return 0
+		}
+	}
+	return n.Line
+}
