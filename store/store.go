@@ -1,0 +1,135 @@
+// Package store is the bot's Redis connection: to the server named by
+// redis.url, or to the bot's own managed redis-server (package redisserver)
+// when none is named. Feature stores (dialogs, dedupe, outbox, reminders)
+// build on Store's client and key prefix.
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/redisserver"
+)
+
+// PoolSize is the connection pool size: the callback path does one or two
+// round trips per message from many goroutines.
+const PoolSize = 64
+
+// Store is a Redis client with the bot's key prefix.
+type Store struct {
+	Client *redis.Client
+	// Prefix starts every key (config redis.prefix, e.g. "choucha:").
+	Prefix string
+
+	server *redisserver.Server // nil when redis.url names the server
+	addr   string
+}
+
+// Open connects to Redis as configured. With cfg.URL set it connects there
+// and checks it with PING. Otherwise it ensures the managed redis-server in
+// cfg.Dir (relative to baseDir unless absolute). Every client is named with
+// redisserver.ClientName so the managed server knows which bot processes use
+// it.
+func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{Prefix: cfg.Prefix}
+	var opts *redis.Options
+	if cfg.URL != "" {
+		o, err := redis.ParseURL(cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("redis.url %s: %w", redact(cfg.URL), err)
+		}
+		opts = o
+	} else {
+		dir := cfg.Dir
+		if dir == "" {
+			dir = redisserver.DefaultDir
+		}
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(baseDir, dir)
+		}
+		srv, err := redisserver.Ensure(ctx, dir, log)
+		if err != nil {
+			return nil, err
+		}
+		s.server = srv
+		opts = &redis.Options{Addr: srv.Addr()}
+	}
+	if opts.PoolSize == 0 {
+		opts.PoolSize = PoolSize
+	}
+	opts.ClientName = redisserver.ClientName()
+	s.Client = redis.NewClient(opts)
+	s.addr = opts.Addr
+
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Client.Ping(pctx).Err(); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		if cfg.URL != "" {
+			return nil, fmt.Errorf("redis.url %s: PING failed: %w (is the server running and reachable?)", redact(cfg.URL), err)
+		}
+		return nil, fmt.Errorf("managed redis-server %s: PING failed: %w", opts.Addr, err)
+	}
+	if s.server != nil {
+		log.Info("redis ready", "mode", "managed", "addr", s.addr, "dir", s.server.Dir(), "started", s.server.Started())
+	} else {
+		log.Info("redis ready", "mode", "url", "url", redact(cfg.URL))
+	}
+	return s, nil
+}
+
+// Key is Prefix followed by parts joined with ':'.
+func (s *Store) Key(parts ...string) string {
+	return s.Prefix + strings.Join(parts, ":")
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.Client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis %s: %w", s.addr, err)
+	}
+	return nil
+}
+
+// Addr is the Redis server's host:port.
+func (s *Store) Addr() string { return s.addr }
+
+// Managed is the bot's own redis-server, or nil when redis.url is set.
+func (s *Store) Managed() *redisserver.Server { return s.server }
+
+// Close closes the client, then releases the managed server (which shuts it
+// down when no other bot process uses it).
+func (s *Store) Close(ctx context.Context) error {
+	var err error
+	if s.Client != nil {
+		if cerr := s.Client.Close(); cerr != nil {
+			err = fmt.Errorf("close redis client: %w", cerr)
+		}
+	}
+	if s.server != nil {
+		if serr := s.server.Close(ctx); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return err
+}
+
+// redact hides a password in a Redis URL.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
