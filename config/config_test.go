@@ -220,6 +220,9 @@ func TestLoadBad(t *testing.T) {
 		{"unknown nested key", plan + "reminders:\n  send_form: \"08:00\"\n", []string{"config.yaml:3: reminders.send_form: unknown key", "send_from"}},
 		{"unknown recipient key", plan + "reminders:\n  recipients:\n    计量科:\n      user: [a]\n", []string{"reminders.recipients.计量科.user: unknown key"}},
 		{"syntax", plan + "redis: [\n", []string{"config.yaml:", "invalid YAML"}},
+		{"tab indent", plan + "answers:\n\tclosing_soon_days: 3\n", []string{"config.yaml:3: invalid YAML", "not tabs"}},
+		{"duplicate key", plan + "timezone: UTC\ntimezone: UTC\n", []string{"config.yaml:3:", `mapping key "timezone" already defined`}},
+		{"unknown key via merge", plan + "x: &b\n  y: 1\n", []string{"x: unknown key"}},
 		{"not a mapping", "- a\n- b\n", []string{"must be a YAML mapping"}},
 		{"wrong type", plan + "answers:\n  closing_soon_days: soon\n", []string{"config.yaml:3: answers.closing_soon_days:", "soon"}},
 		{"bad duration", plan + "wecom:\n  dedupe_ttl: 5\n", []string{"config.yaml:3: wecom.dedupe_ttl:"}},
@@ -331,5 +334,26 @@ func TestParseClock(t *testing.T) {
 		if _, err := ParseClock(in); err == nil {
 			t.Errorf("ParseClock(%q) accepted", in)
 		}
+	}
+}
+
+func TestLoadAliases(t *testing.T) {
+	path := writeConfig(t, `plans: [plans/p.txt]
+reminders:
+  recipients:
+    计量科: &heads
+      users: [zhangsan]
+    消保科: *heads
+    沁县:
+      <<: *heads
+      tags: [3]
+`)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Reminders.Recipients
+	if len(r["消保科"].Users) != 1 || r["沁县"].Users[0] != "zhangsan" || r["沁县"].Tags[0] != 3 {
+		t.Errorf("recipients = %+v", r)
 	}
 }

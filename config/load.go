@@ -101,7 +101,7 @@ func parse(file, dir string, data []byte) (*Config, error) {
 
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, data, err)
 	}
 	var root *yaml.Node
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -170,11 +170,16 @@ func (e *Error) Error() string {
 var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // yamlError turns a yaml.v3 syntax error into file:line: message.
-func yamlError(file string, err error) error {
+func yamlError(file string, data []byte, err error) error {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+		e := &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+		if lines := strings.Split(string(data), "\n"); line >= 1 && line <= len(lines) &&
+			strings.Contains(lines[line-1][:len(lines[line-1])-len(strings.TrimLeft(lines[line-1], " \t"))], "\t") {
+			e.Msg += " (indent with spaces, not tabs)"
+		}
+		return e
 	}
 	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
@@ -184,7 +189,7 @@ func yamlError(file string, err error) error {
 func yamlErrorAt(file string, root *yaml.Node, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return yamlError(file, err)
+		return yamlError(file, nil, err)
 	}
 	var errs []error
 	for _, s := range te.Errors {
@@ -192,7 +197,9 @@ func yamlErrorAt(file string, root *yaml.Node, err error) error {
 		if m := yamlLineRE.FindStringSubmatch(s); m != nil {
 			e.Line, _ = strconv.Atoi(m[1])
 			e.Msg = m[2]
-			e.Key = pathAtLine(root, e.Line)
+			if !strings.Contains(e.Msg, "already defined") {
+				e.Key = pathAtLine(root, e.Line)
+			}
 		}
 		errs = append(errs, e)
 	}
@@ -257,6 +264,9 @@ func unknownKeys(file string, n *yaml.Node, t reflect.Type, path []string) []err
 		sort.Strings(names)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" || v.Kind == yaml.AliasNode {
+				continue // merges and aliases: the decoder checks them
+			}
 			ft, ok := fields[k.Value]
 			p := append(append([]string(nil), path...), k.Value)
 			if !ok {
