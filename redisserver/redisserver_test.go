@@ -188,7 +188,8 @@ func TestCloseLeavesServerForOtherBotProcess(t *testing.T) {
 	}
 }
 
-// waitGone waits until the server has noticed that client name disconnected.
+// waitGone waits until the server has noticed that every client whose name
+// starts with name disconnected.
 func waitGone(t *testing.T, s *Server, name string) {
 	t.Helper()
 	admin := client(t, s, "")
@@ -197,7 +198,7 @@ func waitGone(t *testing.T, s *Server, name string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(list, "name="+name+" ") {
+		if !strings.Contains(list, "name="+name) {
 			return
 		}
 		if i == 500 {
