@@ -34,6 +34,8 @@ type Redis struct {
 	// URL of an existing server (redis://host:port/db). Empty: the bot starts
 	// and manages its own redis-server with append-only persistence in Dir.
 	URL string `yaml:"url"`
+	// Dir is the managed server's data directory, relative to the config
+	// file's directory (store.Open gets Config.Dir as its baseDir).
 	Dir string `yaml:"dir"` // default data/redis
 	// Prefix of every key the bot writes. Default "choucha:".
 	Prefix string `yaml:"prefix"`

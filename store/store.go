@@ -91,7 +91,20 @@ func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logge
 
 // Key is Prefix followed by parts joined with ':'.
 func (s *Store) Key(parts ...string) string {
-	return s.Prefix + strings.Join(parts, ":")
+	n := len(s.Prefix) + len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(s.Prefix)
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // Ping checks that Redis answers.
