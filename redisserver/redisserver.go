@@ -146,7 +146,7 @@ func Ensure(ctx context.Context, dir string, log *slog.Logger) (*Server, error) 
 // It reports false for a stale record (dead pid, or another process now on
 // the address).
 func (s *Server) reuse(ctx context.Context, st *state) (bool, error) {
-	if st.PID <= 0 || st.Addr == "" || !isRedisProcess(st.PID) {
+	if st.PID <= 0 || st.Addr == "" || !isRedisProcess(st.PID) || !listensOn(st.PID, st.Addr) {
 		return false, nil
 	}
 	// The recorded process lives: it may still be loading its AOF, so wait
@@ -435,6 +435,18 @@ func isRedisProcess(pid int) bool {
 	}
 	comm, st := s[open+1:close], s[close+2]
 	return st != 'Z' && st != 'X' && strings.HasPrefix(comm, "redis-server")
+}
+
+// listensOn reports whether process pid's title names addr: redis-server
+// sets its title to "redis-server 127.0.0.1:PORT" at start, before loading
+// data. After a reboot the recorded pid may belong to another redis-server
+// (such as the system one), which must not be taken for ours.
+func listensOn(pid int, addr string) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return true // no /proc: the PING and process_id checks decide
+	}
+	return strings.Contains(string(cmdline), addr)
 }
 
 func readState(dir string) (*state, error) {

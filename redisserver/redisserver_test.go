@@ -220,10 +220,18 @@ func TestEnsureStaleState(t *testing.T) {
 	// Another redis-server (not ours) now answers on the recorded address.
 	foreign := redistest.Start(t)
 
+	// A live redis-server that is not the recorded one (after a reboot the
+	// recorded pid can be the system Redis's): its pid with our old address.
+	foreignPID, err := serverPID(ctx, foreign.Client(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	cases := []struct {
 		name  string
 		state string
 	}{
+		{"pid of another redis-server", `{"addr":"127.0.0.1:1","pid":` + itoa(foreignPID) + `}`},
 		{"dead pid", `{"addr":"127.0.0.1:1","pid":` + itoa(dead) + `}`},
 		{"pid of another process", `{"addr":"127.0.0.1:1","pid":` + itoa(os.Getpid()) + `}`},
 		{"foreign server on the address", `{"addr":"` + foreign.Addr + `","pid":` + itoa(dead) + `}`},
