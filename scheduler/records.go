@@ -68,8 +68,8 @@ func sortRecords(rs []Record) {
 }
 
 // FormatRecords is the markdown answer to admins' 提醒记录: counts by
-// outcome, then what needs attention (missed, failed, unmapped; at most
-// limit lines), then the latest sends (at most limit lines). limit <= 0
+// outcome, then the latest limit records that need attention (missed,
+// failed, unmapped), then the latest limit sends. limit <= 0
 // means 20.
 func FormatRecords(year int, rs []Record, limit int) string {
 	if limit <= 0 {
@@ -108,11 +108,11 @@ func FormatRecords(year int, rs []Record, limit int) string {
 	}
 	if len(attention) > 0 {
 		fmt.Fprintf(&b, "\n<font color=\"warning\">需关注 %d 条</font>\n", len(attention))
-		for i, r := range attention {
-			if i == limit {
-				fmt.Fprintf(&b, "> ……另有 %d 条\n", len(attention)-limit)
-				break
-			}
+		start := max(0, len(attention)-limit)
+		if start > 0 {
+			fmt.Fprintf(&b, "> ……更早的 %d 条未列出\n", start)
+		}
+		for _, r := range attention[start:] {
 			b.WriteString(line(r))
 		}
 	}
