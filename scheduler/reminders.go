@@ -27,6 +27,9 @@ const (
 	// DefaultClaimTTL outlives a plan year: a claimed reminder is never
 	// claimed again while its year can still be run.
 	DefaultClaimTTL = 400 * 24 * time.Hour
+	// DefaultPendingTTL bounds how long a claim taken just before sending
+	// stays if the process dies before confirming it.
+	DefaultPendingTTL = 10 * time.Minute
 	// DefaultRecordTTL keeps a year's 提醒记录 for two years.
 	DefaultRecordTTL = 800 * 24 * time.Hour
 )
@@ -43,9 +46,10 @@ type RemindersOptions struct {
 	Config config.Reminders
 	Log    *slog.Logger
 
-	LeaseTTL  time.Duration // default DefaultLeaseTTL
-	ClaimTTL  time.Duration // default DefaultClaimTTL
-	RecordTTL time.Duration // default DefaultRecordTTL
+	LeaseTTL   time.Duration // default DefaultLeaseTTL
+	ClaimTTL   time.Duration // default DefaultClaimTTL
+	PendingTTL time.Duration // default DefaultPendingTTL
+	RecordTTL  time.Duration // default DefaultRecordTTL
 }
 
 // Reminders is the daily reminder job.
@@ -68,6 +72,9 @@ func NewReminders(o RemindersOptions) (*Reminders, error) {
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = DefaultLeaseTTL
+	}
+	if o.PendingTTL <= 0 {
+		o.PendingTTL = DefaultPendingTTL
 	}
 	if o.ClaimTTL <= 0 {
 		o.ClaimTTL = DefaultClaimTTL
@@ -116,6 +123,8 @@ func clock(key, v, def string) (int, error) {
 	}
 	return hh*60 + mm, nil
 }
+
+const pendingPrefix = "pending:"
 
 // Job is the job-table row of the daily run; now is the injected clock.
 func (r *Reminders) Job(now func() time.Time) Job {
@@ -185,7 +194,11 @@ func (r *Reminders) inHours(now time.Time) bool {
 //     if configured within catch_up_days, then missed).
 //
 // A claim is SET NX on the reminder's identity; the message's ID is the same
-// identity, so the outbox drops a second send too. When sending fails the
+// identity, so the outbox drops a second send too. The claim is taken as
+// pending (PendingTTL) and made final (ClaimTTL) together with its record
+// once the Sender accepted the message, so a crash in between does not lose
+// the reminder: the pending claim expires and a later run sends it (late),
+// while the watermark waits for it. When sending fails the
 // claim is released (compare-and-delete) and the reminder recorded failed:
 // the next run retries it, and the outbox's idempotency makes a retry after
 // an ambiguous failure harmless; keeping the claim instead would lose it.
@@ -257,11 +270,11 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 		age := r.o.Workdays.WorkdaysBetween(rm.Date, today)
 		claimKey := r.key("claim", rm.ID)
 		rec := newRecord(rm, now)
+		confirm := false // whether record also turns the pending claim final
 		switch {
 		case age > r.catchUp:
-			ok, err := r.o.Redis.SetNX(ctx, claimKey, "missed:"+token, r.o.ClaimTTL).Result()
+			ok, err := r.o.Redis.SetNX(ctx, claimKey, string(StatusMissed), r.o.ClaimTTL).Result()
 			if err != nil {
-				keep(rm.Date)
 				return fmt.Errorf("claim %s: %w", rm.ID, err)
 			}
 			if !ok {
@@ -278,12 +291,21 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 			rec.Status, rec.Error = StatusUnmapped, reminder.NotConfigured
 			res.Unmapped++
 		default:
-			ok, err := r.o.Redis.SetNX(ctx, claimKey, token, r.o.ClaimTTL).Result()
+			// A pending claim expires by itself if this process dies before
+			// confirming, so a crash between claim and send loses nothing:
+			// a later run sends it (the outbox drops it if it did go out).
+			pending := pendingPrefix + token
+			ok, err := r.o.Redis.SetNX(ctx, claimKey, pending, r.o.PendingTTL).Result()
 			if err != nil {
 				return fmt.Errorf("claim %s: %w", rm.ID, err)
 			}
 			if !ok {
 				res.Skipped++
+				// Someone is sending it right now, or died doing so: do not
+				// move the watermark past it until it is confirmed.
+				if v, err := r.o.Redis.Get(ctx, claimKey).Result(); err != nil || strings.HasPrefix(v, pendingPrefix) {
+					keep(rm.Date)
+				}
 				continue
 			}
 			text := rm.Text
@@ -298,18 +320,26 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 				rec.Status, rec.Error = StatusFailed, err.Error()
 				res.Failed++
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				if rerr := releaseScript.Run(rctx, r.o.Redis, []string{claimKey}, token).Err(); rerr != nil {
-					r.o.Log.Error("reminder claim not released after a failed send; it will not be retried", "id", rm.ID, "err", rerr)
+				if rerr := releaseScript.Run(rctx, r.o.Redis, []string{claimKey}, pending).Err(); rerr != nil {
+					r.o.Log.Warn("reminder claim not released after a failed send; retried once it expires", "id", rm.ID, "err", rerr)
 				}
 				cancel()
 				r.o.Log.Warn("reminder send failed; retried next run", "id", rm.ID, "err", err)
-			} else if rec.Status == StatusLate {
-				res.Late++
 			} else {
-				res.Sent++
+				confirm = true
+				if rec.Status == StatusLate {
+					res.Late++
+				} else {
+					res.Sent++
+				}
 			}
 		}
-		if err := r.record(ctx, rec); err != nil {
+		claim := ""
+		if confirm {
+			claim = claimKey
+		}
+		if err := r.record(ctx, rec, claim); err != nil {
+			keep(rm.Date)
 			return err
 		}
 	}
@@ -322,7 +352,9 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 	return nil
 }
 
-func (r *Reminders) record(ctx context.Context, rec Record) error {
+// record writes rec; with claimKey it also turns that pending claim into a
+// final one, in the same transaction.
+func (r *Reminders) record(ctx context.Context, rec Record, claimKey string) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode record %s: %w", rec.ID, err)
@@ -331,6 +363,9 @@ func (r *Reminders) record(ctx context.Context, rec Record) error {
 	pipe := r.o.Redis.TxPipeline()
 	pipe.HSet(ctx, key, rec.ID, b)
 	pipe.Expire(ctx, key, r.o.RecordTTL)
+	if claimKey != "" {
+		pipe.Set(ctx, claimKey, string(rec.Status), r.o.ClaimTTL)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("write record %s: %w", rec.ID, err)
 	}

@@ -387,7 +387,7 @@ func TestFailedSendIsRetried(t *testing.T) {
 		if rec.Status != StatusFailed || !strings.Contains(rec.Error, "45009") {
 			t.Errorf("record %+v", rec)
 		}
-		if n, _ := rdb.Exists(context.Background(), "test:reminders:claim:"+due0831).Result(); n != 0 {
+		if n, _ := rdb.Exists(context.Background(), "test:reminders:claim:"+due0831).Result(); n != 0 { // released
 			t.Error("claim kept after a failed send")
 		}
 		job := r.Job(func() time.Time { return at(day("2023-08-31"), 9) })
@@ -565,5 +565,38 @@ func TestOptionErrors(t *testing.T) {
 	}
 	if _, err := NewReminders(RemindersOptions{}); err == nil {
 		t.Error("empty options accepted")
+	}
+}
+
+// TestCrashAfterClaim: a process that claimed a reminder and died before
+// sending leaves a pending claim; runs skip it while it lives and do not
+// move past it, and once it expires the reminder goes out late.
+func TestCrashAfterClaim(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	snd := newSender()
+	r := newRunner(t, rdb, snd, remindertest.Config())
+	walk(t, r, snd, "2023-08-30")
+	claim := "test:reminders:claim:" + due0831
+	rdb.Set(ctx, claim, "pending:dead-process", 10*time.Minute)
+	if res := walk(t, r, snd, "2023-08-31")[0]; res.Skipped != 1 || len(snd.sends) != 0 {
+		t.Fatalf("with a pending claim: %s", res)
+	}
+	if v, _ := rdb.Get(ctx, "test:reminders:done:2023").Result(); v != "2023-08-30" {
+		t.Errorf("watermark moved past a pending claim: %s", v)
+	}
+	rdb.Del(ctx, claim) // the pending claim expired
+	if res := walk(t, r, snd, "2023-09-01")[0]; res.Late != 1 || len(snd.sends) != 1 {
+		t.Fatalf("after expiry: %s", res)
+	}
+	if v, _ := rdb.Get(ctx, claim).Result(); v != string(StatusLate) {
+		t.Errorf("claim after send = %q", v)
+	}
+	if ttl, _ := rdb.TTL(ctx, claim).Result(); ttl < 300*24*time.Hour {
+		t.Errorf("final claim TTL %v", ttl)
+	}
+	if v, _ := rdb.Get(ctx, "test:reminders:done:2023").Result(); v != "2023-09-01" {
+		t.Errorf("watermark = %s", v)
 	}
 }
