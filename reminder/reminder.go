@@ -142,11 +142,14 @@ func Unmapped(p *plan.Plan, cfg config.Reminders) []string {
 
 // Calendar lists every reminder the plan implies with a due date from
 // from's date through to's date (inclusive), for department dept ("" for
-// all), ordered by date, then plan order, table order, offset order and
+// all; 各县区局 for every county bureau), ordered by date, then plan order, table order, offset order and
 // department order.
 func Calendar(p *plan.Plan, rules *Rules, cal *workday.Calendar, from, to time.Time, dept string) []Reminder {
 	var match func(string) bool
-	if dept != "" {
+	switch {
+	case dept == plan.CountyBureaus && rules != nil:
+		match = func(d string) bool { return slices.Contains(rules.CountyBureaus, d) }
+	case dept != "":
 		match = func(d string) bool { return d == dept }
 	}
 	return compute(p, rules, cal, from, to, match)

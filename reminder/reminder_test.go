@@ -183,6 +183,9 @@ func TestFilterAndUpcoming(t *testing.T) {
 			t.Errorf("filter leaked %s", r.ID)
 		}
 	}
+	if n := len(year(t, r, plan.CountyBureaus)); n != 6*12 {
+		t.Errorf("各县区局 filter: %d reminders, want 72", n)
+	}
 	if n := len(year(t, r, "特种设备安全监察科")); n != 6 {
 		t.Errorf("特种设备安全监察科 has %d reminders, want 6", n)
 	}
