@@ -42,7 +42,15 @@ const NotConfigured = "未配置接收人"
 // Roles of a receiving department.
 const (
 	RoleInitiator = "组织发起"
+	RoleLead      = "牵头"
+	RoleGuide     = "指导"
 )
+
+// roleNotes add what a section's role asks of it.
+var roleNotes = map[string]string{
+	RoleLead:  "作为牵头科室，请统筹组织实施，掌握整体进度。",
+	RoleGuide: "作为指导科室，请指导、督促各组织发起单位按时完成。",
+}
 
 // ID builds a reminder identity.
 func ID(year int, itemID string, kind Kind, offset int, department string) string {
@@ -79,7 +87,7 @@ func (r *Rules) departments(it *plan.Item) []dept {
 	for _, s := range it.Departments.Sections {
 		role := s.Role
 		if role == "" {
-			role = "牵头"
+			role = RoleLead
 		}
 		add(s.Name, role)
 	}
@@ -290,6 +298,9 @@ func (rules *Rules) render(rule *Rule, r Reminder, on, late time.Time, cal *work
 			On: on, Start: start, LastDay: last, Workdays: cal,
 		}))
 		b.WriteString("\n")
+	}
+	if note := roleNotes[r.Role]; note != "" {
+		b.WriteString(note + "\n")
 	}
 	if rules.Progress != nil {
 		if p := rules.Progress(it, r.Department); p != "" {
