@@ -279,6 +279,7 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 			}
 			if !ok {
 				res.Skipped++
+				r.holdIfPending(ctx, claimKey, rm.Date, keep)
 				continue
 			}
 			rec.Status = StatusMissed
@@ -301,11 +302,7 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 			}
 			if !ok {
 				res.Skipped++
-				// Someone is sending it right now, or died doing so: do not
-				// move the watermark past it until it is confirmed.
-				if v, err := r.o.Redis.Get(ctx, claimKey).Result(); err != nil || strings.HasPrefix(v, pendingPrefix) {
-					keep(rm.Date)
-				}
+				r.holdIfPending(ctx, claimKey, rm.Date, keep)
 				continue
 			}
 			text := rm.Text
@@ -350,6 +347,15 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 		}
 	}
 	return nil
+}
+
+// holdIfPending keeps the watermark before due when the claim is pending:
+// someone is sending it right now, or died doing so, and it must be looked
+// at again once the pending claim is confirmed or expires.
+func (r *Reminders) holdIfPending(ctx context.Context, claimKey string, due time.Time, keep func(time.Time)) {
+	if v, err := r.o.Redis.Get(ctx, claimKey).Result(); err != nil || strings.HasPrefix(v, pendingPrefix) {
+		keep(due)
+	}
 }
 
 // record writes rec; with claimKey it also turns that pending claim into a
