@@ -57,6 +57,7 @@ type Ratio struct {
 	Percent   float64 // base percentage, e.g. 5
 	Floor     bool    // "不低于": the percentage is a minimum
 	Count     int     // explicit count, e.g. 10 for "(10户)"; 0 if none
+	CountUnit string  // unit of Count as written, e.g. "户"; empty if none
 	Frequency string  // e.g. "一年一次"; empty if not given
 	PerYear   int     // checks per year implied by Frequency (1 for 一年一次); 0 if not given
 }
