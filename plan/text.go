@@ -109,38 +109,21 @@ func parseText(name, text string) (*Plan, error) {
 // add dispatches one row of a text file or sheet: blank, stray, title,
 // header or data. padded rows (from a sheet) may be shorter than the header.
 func (b *builder) add(line int, cells []string, padded bool) error {
-	nonEmpty, first := 0, -1
-	for i, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			nonEmpty++
-			if first < 0 {
-				first = i
-			}
-		}
-	}
-	if nonEmpty == 0 {
-		return nil
-	}
-	if nonEmpty == 1 {
-		c := strings.TrimSpace(cells[first])
-		if strings.HasPrefix(c, "#") {
-			return b.setTitle(line, c)
-		}
-		if b.looksLikeTitle(c) && (!b.header || first == 0) {
-			if b.plan.Year != 0 && !b.header {
-				return nil // a second title-like line before the header
-			}
-			return b.setTitle(line, c)
-		}
-	}
 	if isHeader(cells) {
 		return b.setHeader(line, cells)
 	}
 	if !b.header {
-		if nonEmpty == 1 {
-			return nil // stray line before the table (a name, a date …)
+		return b.preHeader(line, cells)
+	}
+	nonEmpty, first := countCells(cells)
+	if nonEmpty == 0 {
+		return nil
+	}
+	if nonEmpty == 1 && first == 0 {
+		// a page title repeated inside the table
+		if c := strings.TrimSpace(cells[0]); strings.HasPrefix(c, "#") || looksLikeTitle(c) {
+			return b.setTitle(line, c)
 		}
-		return b.errAt(line, noColumn, "", "row with %d cells before the header row (a row of column names starting with 序号)", nonEmpty)
 	}
 	if len(cells) > b.width {
 		for _, c := range cells[b.width:] {
@@ -159,8 +142,42 @@ func (b *builder) add(line int, cells []string, padded bool) error {
 	return b.row(line, cells)
 }
 
+// preHeader handles a row above a header row: the title ("## …2023年度…"
+// or a single cell naming a year's plan), stray single cells (a name, a
+// date), and blank rows. Anything table-like there is an error.
+func (b *builder) preHeader(line int, cells []string) error {
+	nonEmpty, first := countCells(cells)
+	switch {
+	case nonEmpty == 0:
+		return nil
+	case nonEmpty == 1:
+		c := strings.TrimSpace(cells[first])
+		if strings.HasPrefix(c, "#") {
+			return b.setTitle(line, c)
+		}
+		if looksLikeTitle(c) && b.plan.Year == 0 {
+			return b.setTitle(line, c)
+		}
+		return nil // stray line before the table
+	}
+	return b.errAt(line, noColumn, "", "row with %d cells before the header row (a row of column names starting with 序号)", nonEmpty)
+}
+
+func countCells(cells []string) (nonEmpty, first int) {
+	first = -1
+	for i, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			nonEmpty++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	return nonEmpty, first
+}
+
 // looksLikeTitle: a single cell naming a year's plan, such as
 // 长治市市场监督管理局2023年度双随机抽查工作计划.
-func (b *builder) looksLikeTitle(c string) bool {
+func looksLikeTitle(c string) bool {
 	return titleYear.MatchString(c) && strings.Contains(c, "计划")
 }

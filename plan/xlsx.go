@@ -33,7 +33,7 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 	defer f.Close()
 
 	b := newBuilder(name)
-	fallbackYear, fallbackFrom := 0, ""
+	fallbackYear := 0
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
 		if err != nil {
@@ -62,30 +62,27 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 				for _, c := range rows[i] {
 					if m := titleYear.FindStringSubmatch(c); m != nil {
 						fallbackYear, _ = strconv.Atoi(m[1])
-						fallbackFrom = fmt.Sprintf("%s!row %d", sheet, i+1)
 						break
 					}
 				}
 			}
 			if m := nameYear.FindStringSubmatch(sheet); fallbackYear == 0 && m != nil {
 				fallbackYear, _ = strconv.Atoi(m[1])
-				fallbackFrom = "sheet name " + sheet
 			}
 		}
-		if err := b.add(headerRow+1, rows[headerRow], true); err != nil {
+		for i := 0; i < headerRow; i++ {
+			if err := b.preHeader(i+1, rows[i]); err != nil {
+				return nil, err
+			}
+		}
+		if err := b.setHeader(headerRow+1, rows[headerRow]); err != nil {
 			return nil, err
 		}
 		if err := fillMerged(f, sheet, rows, headerRow, b.cols); err != nil {
 			return nil, &ParseError{File: name, Sheet: sheet, Msg: "cannot read merged cells", Err: err}
 		}
-		for i, row := range rows {
-			if i == headerRow {
-				continue
-			}
-			if i < headerRow && isHeader(row) {
-				continue
-			}
-			if err := b.add(i+1, row, true); err != nil {
+		for i := headerRow + 1; i < len(rows); i++ {
+			if err := b.add(i+1, rows[i], true); err != nil {
 				return nil, err
 			}
 		}
@@ -99,7 +96,6 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 		if fallbackYear == 0 {
 			return nil, &ParseError{File: name, Msg: "no plan year: no title row such as \"…2023年度双随机抽查工作计划\", no year in a cell above the header, in the sheet name or in the file name"}
 		}
-		_ = fallbackFrom
 		b.plan.Year = fallbackYear
 	}
 	b.sheet = ""
