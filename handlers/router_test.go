@@ -76,7 +76,7 @@ func TestFirstMatchWins(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"菜单", "exact"},
 		{" 菜单？", "exact"}, // normalised before matching
-		{"任务7", "prefix"},  // the earlier prefix route wins over prefix-shadowed
+		{"任务7", "prefix"}, // the earlier prefix route wins over prefix-shadowed
 		{"１２", "regexp"},
 		{"本月哪些抽查任务", "func"},
 		{"你好世界", "fallback"},
