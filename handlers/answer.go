@@ -318,6 +318,10 @@ func (a *asker) answer(q question.Query, now time.Time, sections []string) (Answ
 	case question.Help:
 		return helpAnswer(), nil
 	}
+	if q.Year != 0 && q.Year != now.Year() {
+		// "2022年7月": resolve the period as if asked in that year.
+		now = time.Date(q.Year, now.Month(), min(now.Day(), 28), now.Hour(), now.Minute(), 0, 0, now.Location())
+	}
 	p, basis, perr := a.planFor(&q, now)
 	if perr != nil {
 		return Answer{}, perr
@@ -669,11 +673,20 @@ func helpAnswer() Answer {
 
 func unknownAnswer(q question.Query, ignored string) Answer {
 	ans := Answer{Kind: AnswerUnknown, Title: "抱歉，没能理解您的问题"}
-	if ignored != "" && q.Attr != question.AttrNone && q.Attr != question.AttrHow {
-		ans.Kind = AnswerNotFound
-		ans.Title = fmt.Sprintf("计划中没有找到与“%s”有关的抽查任务", ignored)
-	}
 	ans.Lines = []string{"发送“帮助”查看全部用法。"}
 	ans.Examples = unknownExamples
+	if ignored != "" {
+		// Perhaps a subject the plan does not cover ("化妆品"), perhaps not a
+		// question about the plan at all ("天气怎么样").
+		ans.Lines = []string{
+			fmt.Sprintf("计划中没有找到与“%s”有关的抽查任务。", ignored),
+			"可以按检查对象问，例如：" + strings.Join(subjectExamples, "、") + "。发送“帮助”查看全部用法。",
+		}
+		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept {
+			ans.Kind = AnswerNotFound
+			ans.Title = fmt.Sprintf("计划中没有找到与“%s”有关的抽查任务", ignored)
+			ans.Lines = ans.Lines[1:]
+		}
+	}
 	return ans
 }

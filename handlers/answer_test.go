@@ -228,6 +228,14 @@ var answerCases = []answerCase{
 	{q: "我科室的任务", sections: []string{"办公室"}, kind: AnswerUnknownDept, text: []string{"办公室"}},
 	{q: "我科室本月的任务", sections: []string{"消保科"}, kind: AnswerList, items: []string{"9", "10"}},
 	{q: "天气怎么样", kind: AnswerUnknown, text: []string{"帮助"}},
+	{q: "化妆品", kind: AnswerUnknown, text: []string{"没有找到与“化妆品”有关", "加油站"}},
+	{q: "医疗器械", kind: AnswerUnknown, text: []string{"没有找到与“医疗器械”有关"}},
+	{q: "近期截止的任务", now: "2023-09-10", kind: AnswerList, items: []string{"16"}},
+	{q: "最近要开始的", now: "2023-04-20", kind: AnswerList, items: []string{"15-1", "15-2"}},
+	{q: "2023年3月的任务", now: "2024-05-01", kind: AnswerList, items: march, nw: noWin, notText: []string{"依据", "未能识别"}},
+	{q: "2022年的任务", kind: AnswerList, items: windowed, nw: noWin, text: []string{"依据2023年度计划"}},
+	{q: "本月还有哪些任务没完成", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
+	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"未能识别“牙膏”"}},
 
 	// Another year's clock answers from the 2023 plan and says so.
 	{q: "本月哪些抽查任务", now: "2024-03-15", kind: AnswerList, items: march, nw: noWin, text: []string{"依据2023年度计划"}},

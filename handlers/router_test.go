@@ -218,6 +218,8 @@ func TestBotRoutes(t *testing.T) {
 		{Request{Kind: KindText, Text: "HELP"}, "help", "抽查助手"},
 		{Request{Kind: KindText, Text: "请问你能做什么呀老师"}, "help-phrase", "抽查助手"},
 		{Request{Kind: KindEvent, Event: "enter_agent"}, "enter", "您好，我是抽查助手"},
+		{Request{Kind: KindText, Text: "谢谢！"}, "thanks", "不客气"},
+		{Request{Kind: KindText, Text: "本月哪些抽查任务，谢谢"}, "list", "（9项）"},
 		{Request{Kind: KindImage, Key: "media1"}, "not-text", "只能回答文字问题"},
 		{Request{Kind: KindText, Text: "  "}, "empty", "请输入您的问题"},
 		{Request{Kind: KindText, Text: "我科室的任务"}, "mine", "暂时不知道您所在的科室"},

@@ -45,6 +45,7 @@ func Routes(d Deps) []Route {
 	}
 	return []Route{
 		{Name: "help", Match: Match{Exact: question.HelpWords}, Handler: a.handleQuestion},
+		{Name: "thanks", Match: Match{Exact: question.ThanksWords}, Handler: handleThanks},
 		{Name: "enter", Match: Match{Func: func(req *Request, _ *question.Query) bool {
 			return req.Kind == KindEvent && req.Event == "enter_agent"
 		}}, Handler: handleEnter},
@@ -93,6 +94,10 @@ func handleEnter(context.Context, *Request) (Reply, error) {
 	ans := helpAnswer()
 	ans.Title = "您好，我是抽查助手"
 	return Markdown(ans.Markdown()), nil
+}
+
+func handleThanks(context.Context, *Request) (Reply, error) {
+	return Text("不客气！还有问题可以随时问我，发送“帮助”查看全部用法。"), nil
 }
 
 func handleNotText(context.Context, *Request) (Reply, error) {

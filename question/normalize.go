@@ -52,7 +52,12 @@ func Normalize(s string) string {
 			}
 		}
 	}
-	// Trailing punctuation and sentence-final particles.
+	// Trailing thanks, punctuation and sentence-final particles.
+	for _, suf := range []string{"谢谢你", "谢谢", "多谢"} {
+		if strings.HasSuffix(strings.TrimRight(t, trailingDrop), suf) && len(strings.TrimRight(t, trailingDrop)) > len(suf) {
+			t = strings.TrimSuffix(strings.TrimRight(t, trailingDrop), suf)
+		}
+	}
 	for {
 		r, n := utf8.DecodeLastRuneInString(t)
 		if n == 0 || !strings.ContainsRune(trailingDrop, r) {
@@ -64,7 +69,7 @@ func Normalize(s string) string {
 }
 
 // fillerAnywhere are dropped wherever they occur.
-var fillerAnywhere = []string{"请问", "麻烦你", "麻烦", "帮我", "帮忙", "一下", "谢谢"}
+var fillerAnywhere = []string{"请问", "麻烦你", "麻烦", "帮我", "帮忙", "一下"}
 
 // fillerPrefixes are dropped at the start only ("查" inside "抽查" stays).
 var fillerPrefixes = []string{

@@ -23,6 +23,7 @@ var (
 	reTaskRef    = regexp.MustCompile(`(?:任务|序号|第|编号)(\d+|` + cn + `)(?:项|号|个|条)?(?:任务)?`)
 	reTaskNo     = regexp.MustCompile(`(\d+|` + cn + `)号(?:任务)?`)
 	reOnlyNumber = regexp.MustCompile(`^(\d+)$`)
+	reYear       = regexp.MustCompile(`((?:19|20)\d\d)年度?`)
 )
 
 // synonymIndex lists every trigger with its synonym, longest trigger first.
@@ -152,6 +153,9 @@ func Parse(text string) Query {
 	}
 
 	// Periods.
+	if m := sc.takeRe(reYear); m != nil {
+		q.Year, _ = strconv.Atoi(m[1])
+	}
 	if m := sc.takeRe(reMonthRange); m != nil {
 		a, b := monthNumber(m[1]), monthNumber(m[2])
 		if a >= 1 && b <= 12 && a <= b {
@@ -195,6 +199,9 @@ func Parse(text string) Query {
 	if sc.takeAny(yearWords) && q.Period.Kind == PeriodNone {
 		q.Period = Period{Kind: PeriodYear}
 	}
+	if q.Year != 0 && q.Period.Kind == PeriodNone {
+		q.Period = Period{Kind: PeriodYear}
+	}
 
 	// Task numbers (after months and quarters: "7月", "第二季度" are not tasks).
 	if m := sc.takeRe(reItemRef); m != nil {
@@ -227,12 +234,17 @@ func Parse(text string) Query {
 	case sc.takeAny(openingSoonWords):
 		q.Event = EventOpeningSoon
 	default:
+		soon := sc.takeAny(soonWords)
 		st, en := sc.takeAny(startWords), sc.takeAny(endWords)
 		switch {
 		case st && en:
 			q.Event = EventStartOrEnd
+		case st && soon:
+			q.Event = EventOpeningSoon
 		case st:
 			q.Event = EventStart
+		case en && soon:
+			q.Event = EventClosingSoon
 		case en:
 			q.Event = EventEnd
 		}

@@ -213,6 +213,8 @@ type Query struct {
 	Norm   string // after Normalize
 	Intent Intent
 
+	// Year is an explicit year ("2023年"), 0 if none: periods are in that year.
+	Year   int
 	Period Period
 	Event  Event
 	// Departments are canonical: 计量科, 消保科, 特种设备安全监察科 (sections),
@@ -231,6 +233,6 @@ type Query struct {
 
 // HasFilter reports whether the query restricts the task list at all.
 func (q *Query) HasFilter() bool {
-	return q.Period.Kind != PeriodNone || q.Event != EventAny || len(q.Departments) > 0 ||
+	return q.Period.Kind != PeriodNone || q.Year != 0 || q.Event != EventAny || len(q.Departments) > 0 ||
 		len(q.Subjects) > 0 || q.NoWindow || q.Risk != RiskAny || q.Ratio.Op != RatioNone
 }

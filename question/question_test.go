@@ -124,7 +124,11 @@ func TestParse(t *testing.T) {
 		{"你能做什么", want{intent: Help}},
 		{"我科室的任务", want{intent: Mine}},
 		{"计量科本月开始的加油站任务", want{intent: List, period: rel(0), event: EventStart, depts: []string{"计量科"}, subs: []string{"加油站"}}},
-		{"你好", want{intent: Unknown}},
+		{"你好", want{intent: Help}},
+		{"天气", want{intent: Unknown}},
+		{"2023年3月的任务", want{intent: List, period: month(3)}},
+		{"近期截止的", want{intent: List, event: EventClosingSoon}},
+		{"医疗器械", want{intent: Unknown}},
 	}
 	for _, c := range cases {
 		q := Parse(c.in)

@@ -19,7 +19,7 @@ type Synonym struct {
 var Synonyms = []Synonym{
 	{"加油站", []string{"加油站", "加油机", "加油"}, []string{"加油站"}},
 	{"眼镜制配", []string{"眼镜制配", "眼镜店", "眼镜行", "眼镜", "配镜", "验光"}, []string{"眼镜制配"}},
-	{"医疗机构", []string{"医疗机构", "医院", "诊所", "卫生院", "卫生室", "医疗"}, []string{"医疗机构"}},
+	{"医疗机构", []string{"医疗机构", "医院", "诊所", "卫生院", "卫生室"}, []string{"医疗机构"}},
 	{"集贸市场", []string{"集贸市场", "农贸市场", "菜市场", "集市"}, []string{"集贸市场"}},
 	{"粮食购销", []string{"粮食购销", "粮食", "粮库", "粮站"}, []string{"粮食"}},
 	{"计量器具", []string{"在用计量器具", "计量器具", "强检", "衡器", "电子秤", "秤"}, []string{"计量器具"}},
@@ -90,7 +90,10 @@ func CanonicalDepartment(name string) string {
 
 // HelpWords are whole messages that ask for help (after Normalize).
 var HelpWords = []string{"帮助", "菜单", "?", "help", "h", "menu", "/help", "功能", "说明", "使用说明", "用法",
-	"你能做什么", "能做什么", "你会什么", "怎么用", "如何使用", "指令", "命令"}
+	"你能做什么", "能做什么", "你会什么", "怎么用", "如何使用", "指令", "命令", "你好", "您好", "hi", "hello", "在吗", "在不在"}
+
+// ThanksWords are whole messages that thank or acknowledge (after Normalize).
+var ThanksWords = []string{"谢谢", "多谢", "谢谢你", "感谢", "好的", "好", "ok", "收到", "明白了", "知道了", "嗯"}
 
 // helpContains are phrases that make any message a help request.
 var helpContains = []string{"你能做什么", "你可以做什么", "能干什么", "你会做什么", "怎么使用", "如何使用", "使用方法", "帮助"}
@@ -138,6 +141,8 @@ var (
 
 	closingSoonWords = []string{"快要到期", "即将到期", "马上到期", "快到期", "要到期", "快要截止", "即将截止", "马上截止", "临近截止", "快截止",
 		"快要结束", "即将结束", "马上结束", "快结束", "快过期"}
+	// soonWords turn 开始/截止 into 即将开始/快到期.
+	soonWords        = []string{"近期", "最近", "马上", "即将", "快要", "不久"}
 	openingSoonWords = []string{"即将开始", "快要开始", "马上开始", "快开始", "即将启动", "马上启动"}
 	startWords       = []string{"开始", "启动", "开启", "起始"}
 	endWords         = []string{"截止", "截至", "结束", "到期", "收尾"}
@@ -163,5 +168,5 @@ var (
 	// edges of what is left.
 	stopWords = []string{"双随机", "一公开", "抽查工作", "工作计划", "抽查任务", "检查任务", "抽查检查", "有哪些", "哪些", "有什么", "什么", "需要", "应该",
 		"可以", "任务", "抽查", "检查", "计划", "随机", "列表", "清单", "情况", "开展", "进行", "这个", "哪个", "都有", "还有", "一共", "多少", "几个",
-		"我们", "相关", "有关", "方面", "涉及", "关于"}
+		"我们", "相关", "有关", "方面", "涉及", "关于", "还没完成", "没完成", "未完成", "要做", "要查", "有没有", "是不是"}
 )
