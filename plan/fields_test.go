@@ -219,3 +219,15 @@ func TestParseDepartments(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowCovers(t *testing.T) {
+	w := Window{StartMonth: 3, EndMonth: 11}
+	for m, want := range map[int]bool{1: false, 2: false, 3: true, 7: true, 11: true, 12: false} {
+		if got := w.Covers(m); got != want {
+			t.Errorf("3-11 Covers(%d) = %v", m, got)
+		}
+	}
+	if (Window{}).Covers(5) {
+		t.Error("no window covers May")
+	}
+}

@@ -86,6 +86,9 @@ const noColumn column = -1
 func isHeader(cells []string) bool {
 	serial, other := false, false
 	for _, c := range cells {
+		if len(c) > 64 {
+			continue // a data cell, not a column name
+		}
 		if col, ok := headerColumn(c); ok {
 			if col == colSerial {
 				serial = true
