@@ -258,3 +258,32 @@ func TestNoPlanIsPoliteError(t *testing.T) {
 		t.Fatalf("got %q, %v", rep.Text, err)
 	}
 }
+
+// The router is shared by the channel's workers.
+func TestConcurrentHandle(t *testing.T) {
+	r, err := NewRouter(Deps{Plans: seedCatalog(t), Logger: discardLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := day(t, "2023-03-15")
+	done := make(chan string)
+	for _, s := range []string{"本月哪些抽查任务", "任务15", "加油站", "快到期的", "计量科", "比例30%以上", "个体工商户", "帮助"} {
+		go func() {
+			var last string
+			for range 20 {
+				rep, err := r.Handle(context.Background(), &Request{Kind: KindText, Text: s, Now: now})
+				if err != nil || (last != "" && rep.Text != last) {
+					done <- fmt.Sprintf("%s: %v / unstable reply", s, err)
+					return
+				}
+				last = rep.Text
+			}
+			done <- ""
+		}()
+	}
+	for range 8 {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}

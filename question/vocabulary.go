@@ -1,6 +1,10 @@
 package question
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/changzhi-amr/choucha/plan"
+)
 
 // This file is the vocabulary: the words users type and what they mean. It
 // is data; parse.go only applies it. Within each list, longer phrases must
@@ -64,10 +68,10 @@ var departmentWords = []struct {
 // edgeStops are single characters trimmed from the edges of Rest.
 const edgeStops = "的有是要和及与或在中了吗呢哪都还我,.、-?!:;|"
 
-// Canonical initiator names, equal to plan.CityBureau and plan.CountyBureaus.
+// Canonical initiator names, as the plan importer writes them.
 const (
-	CityBureau    = "市市场监督管理局"
-	CountyBureaus = "各县区局"
+	CityBureau    = plan.CityBureau    // 市市场监督管理局 (also 市市场监管局, 市局)
+	CountyBureaus = plan.CountyBureaus // 各县区局 (also 各地, 县区局)
 )
 
 // Sections are the canonical names of the city bureau's sections.
