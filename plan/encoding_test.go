@@ -66,6 +66,16 @@ func TestParseVariants(t *testing.T) {
 			},
 		},
 		{
+			"decoration rows above the header", "p.txt",
+			"填报单位：长治市市场监督管理局\t日期：2023年1月5日\n长治市2023年度双随机抽查任务清单\n" + header +
+				"1\t甲\t事项\t范围\t5%/一年一次\t\t3-5月\t市局\n",
+			func(t *testing.T, p *Plan) {
+				if p.Year != 2023 || p.Title != "长治市2023年度双随机抽查任务清单" || p.Bureau != "长治市" {
+					t.Errorf("year %d title %q bureau %q", p.Year, p.Title, p.Bureau)
+				}
+			},
+		},
+		{
 			"continuation repeating the task name", "p.txt",
 			"## 2023年度计划\n" + header +
 				"3\t甲\t事项\t范围\t5%/一年一次\t\t3-5月\t市局\n" +

@@ -326,7 +326,18 @@ func ParseDepartments(raw string) (Departments, error) {
 		}
 		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0'
 	})
+	// A role written apart ("计量科 牵头") belongs to the name before it.
+	joined := parts[:0:0]
 	for _, part := range parts {
+		if name, role := splitRole(part); Fold(name) == "" && role != "" && len(joined) > 0 {
+			if prev, prevRole := splitRole(joined[len(joined)-1]); Fold(prev) != "" && prevRole == "" {
+				joined[len(joined)-1] += part
+				continue
+			}
+		}
+		joined = append(joined, part)
+	}
+	for _, part := range joined {
 		name, role := splitRole(part)
 		if Fold(name) == "" {
 			if role == "" {

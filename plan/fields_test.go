@@ -201,6 +201,8 @@ func TestParseDepartments(t *testing.T) {
 		{"计量科牵头 计量科牵头", nil, []Section{{"计量科", RoleLead}}},
 		{"市卫健委", []string{"市卫健委"}, nil},
 		{"潞州区市场监管局发起", []string{"潞州区市场监管局"}, nil},
+		{"市市场监督管理局 组织发起/计量科 牵头", city, []Section{{"计量科", RoleLead}}},
+		{"市市场监管局/牵头", city, nil},
 	}
 	for _, tt := range tests {
 		got, err := ParseDepartments(tt.in)
@@ -213,7 +215,7 @@ func TestParseDepartments(t *testing.T) {
 			t.Errorf("ParseDepartments(%q) = %+v, want %+v", tt.in, got, want)
 		}
 	}
-	for _, in := range []string{"", "  ", "/", "牵头", "市市场监管局/牵头"} {
+	for _, in := range []string{"", "  ", "/", "牵头", "/指导 发起"} {
 		if _, err := ParseDepartments(in); err == nil {
 			t.Errorf("ParseDepartments(%q): no error", in)
 		}

@@ -150,18 +150,22 @@ func (b *builder) preHeader(line int, cells []string) error {
 	switch {
 	case nonEmpty == 0:
 		return nil
-	case nonEmpty == 1:
+	case nonEmpty < tableLike:
 		c := strings.TrimSpace(cells[first])
-		if strings.HasPrefix(c, "#") {
+		if nonEmpty == 1 && strings.HasPrefix(c, "#") {
 			return b.setTitle(line, c)
 		}
 		if looksLikeTitle(c) && b.plan.Year == 0 {
 			return b.setTitle(line, c)
 		}
-		return nil // stray line before the table
+		return nil // stray line before the table: a name, a date, 填报单位 …
 	}
 	return b.errAt(line, noColumn, "", "row with %d cells before the header row (a row of column names starting with 序号)", nonEmpty)
 }
+
+// tableLike is the number of non-empty cells from which a row above the
+// header is taken for a table row rather than decoration.
+const tableLike = 4
 
 func countCells(cells []string) (nonEmpty, first int) {
 	first = -1
@@ -176,8 +180,8 @@ func countCells(cells []string) (nonEmpty, first int) {
 	return nonEmpty, first
 }
 
-// looksLikeTitle: a single cell naming a year's plan, such as
+// looksLikeTitle: a cell naming a year's plan, such as
 // 长治市市场监督管理局2023年度双随机抽查工作计划.
 func looksLikeTitle(c string) bool {
-	return titleYear.MatchString(c) && strings.Contains(c, "计划")
+	return titleYear.MatchString(c) && containsAny(c, "计划", "清单", "任务", "抽查")
 }

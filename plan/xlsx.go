@@ -48,7 +48,7 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 		}
 		if headerRow < 0 {
 			for i, row := range rows {
-				if countNonEmpty(row) >= 4 {
+				if countNonEmpty(row) >= tableLike {
 					return nil, &ParseError{File: name, Sheet: sheet, Line: i + 1, Msg: "table rows but no header row (a row of column names starting with 序号)"}
 				}
 			}
