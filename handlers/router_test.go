@@ -287,3 +287,20 @@ func TestConcurrentHandle(t *testing.T) {
 		}
 	}
 }
+
+func TestDepsAsk(t *testing.T) {
+	d := Deps{Plans: seedCatalog(t)}
+	ans, err := d.Ask(&Request{Text: "本月哪些抽查任务", Now: day(t, "2023-03-15")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ans.IDs(), ","); got != "1,4,5,6,7,8,9,10,17" {
+		t.Errorf("ids = %s", got)
+	}
+	if got := strings.Join(ans.NoWindowIDs(), ","); got != "2,3,13" {
+		t.Errorf("no window = %s", got)
+	}
+	if _, err := (Deps{}).Ask(&Request{Text: "本月", Now: day(t, "2023-03-15")}); err == nil {
+		t.Error("no plans: want an *Error")
+	}
+}

@@ -64,17 +64,13 @@ func Routes(d Deps) []Route {
 
 func isText(req *Request) bool { return req.Kind == KindText || req.Kind == "" }
 
-// Ask answers one question with the structured Answer (the route handlers
-// render it to markdown). The console's tests and tools may call it
-// directly.
-func (d Deps) Ask(text string, req *Request) (Answer, error) {
+// Ask answers req.Text with the structured Answer, without routing or
+// middleware (the route handlers render the same Answer to markdown). It
+// uses req.Now and req.Sections; tools and tests may call it directly.
+func (d Deps) Ask(req *Request) (Answer, error) {
 	d = d.withDefaults()
 	a := &asker{plans: d.Plans, closingDays: d.ClosingSoonDays}
-	r := Request{}
-	if req != nil {
-		r = *req
-	}
-	return a.answer(question.Parse(text), r.Now, r.Sections)
+	return a.answer(question.Parse(req.Text), req.Now, req.Sections)
 }
 
 // handleQuestion answers any parsed text question.
