@@ -390,10 +390,12 @@ func splitRole(part string) (name, role string) {
 	return name, ""
 }
 
+var bureauPunct = strings.NewReplacer("、", "", "(", "", ")", "", "·", "")
+
 // canonicalBureau maps the ways the plan names the city bureau and the
 // county/district bureaus to CityBureau and CountyBureaus; "" otherwise.
 func canonicalBureau(name string) string {
-	n := strings.NewReplacer("、", "", "(", "", ")", "", "·", "").Replace(Fold(name))
+	n := bureauPunct.Replace(Fold(name))
 	switch n {
 	case "各地", "各地局", "各地市场监管局", "各地市场监督管理局":
 		return CountyBureaus
