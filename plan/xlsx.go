@@ -5,7 +5,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -48,7 +47,7 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 		}
 		if headerRow < 0 {
 			for i, row := range rows {
-				if countNonEmpty(row) >= tableLike {
+				if n, _ := countCells(row); n >= tableLike {
 					return nil, &ParseError{File: name, Sheet: sheet, Line: i + 1, Msg: "table rows but no header row (a row of column names starting with 序号)"}
 				}
 			}
@@ -100,16 +99,6 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 	}
 	b.sheet = ""
 	return b.finish()
-}
-
-func countNonEmpty(row []string) int {
-	n := 0
-	for _, c := range row {
-		if strings.TrimSpace(c) != "" {
-			n++
-		}
-	}
-	return n
 }
 
 // fillMerged copies a merged range's value into the cells it covers below
