@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFold(t *testing.T) {
@@ -151,6 +152,20 @@ func TestWindowTimes(t *testing.T) {
 	}
 	if got := (Window{}).String(); got != "未注明起止时间" {
 		t.Errorf("no window String = %q", got)
+	}
+	sh := time.FixedZone("CST", 8*3600)
+	for _, tt := range []struct {
+		w                Window
+		start, end, last string
+	}{
+		{w, "2023-03-01", "2023-12-01", "2023-11-30"},
+		{Window{StartMonth: 2, EndMonth: 12}, "2023-02-01", "2024-01-01", "2023-12-31"},
+		{Window{}, "2023-01-01", "2024-01-01", "2023-12-31"}, // no window: the whole plan year
+	} {
+		day := func(x time.Time) string { return x.Format(time.DateOnly) }
+		if s, e, l := tt.w.Start(2023, sh), tt.w.End(2023, sh), tt.w.LastDay(2023, sh); day(s) != tt.start || day(e) != tt.end || day(l) != tt.last || s.Location() != sh {
+			t.Errorf("%v: start %v end %v last %v", tt.w, s, e, l)
+		}
 	}
 }
 

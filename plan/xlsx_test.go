@@ -239,6 +239,9 @@ func TestXLSXErrors(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v is not a *ParseError", err)
 			}
+			if strings.Contains(tt.want, "not a readable") && errors.Unwrap(err) == nil {
+				t.Errorf("error %v does not wrap excelize's error", err)
+			}
 			if !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("error = %q\nwant prefix %q", err.Error(), tt.want)
 			}
