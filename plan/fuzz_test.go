@@ -120,3 +120,31 @@ func BenchmarkFold(b *testing.B) {
 		_ = Fold("对强制性产品认证活动的双随机抽查")
 	}
 }
+
+// FuzzFields fuzzes the cell parsers directly, where FuzzParse rarely
+// reaches with well-formed rows.
+func FuzzFields(f *testing.F) {
+	for _, s := range []string{
+		"不低于5%/一年一次", "5% (10户)/一年一次", "5%（10户）／一年两次", "待定", "150%",
+		"2月-12月", "13月-2月", "三月至十二月", "全年", "3月-年底",
+		"各地组织发起/计量科指导", "市市场监管局 市市场监管局", "各县、区市场监管局", "计量科 牵头",
+		"根据企业信用风险分类结果, 对低风险、一般风险、较高风险、", "１５－２",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if r, err := ParseRatio(s); err == nil && (r.Percent < 0 || r.Percent > 100 || r.Count < 0 || r.PerYear < 0 || r.Raw != s) {
+			t.Fatalf("ParseRatio(%q) = %+v", s, r)
+		}
+		if w, err := ParseWindow(s); err == nil && (w.StartMonth < 0 || w.EndMonth > 12 || w.StartMonth > w.EndMonth || w.Has() && w.StartMonth < 1) {
+			t.Fatalf("ParseWindow(%q) = %+v", s, w)
+		}
+		if d, err := ParseDepartments(s); err == nil && len(d.Initiators)+len(d.Sections) == 0 {
+			t.Fatalf("ParseDepartments(%q) = %+v", s, d)
+		}
+		_ = ParseRisk(s)
+		if f := Fold(s); Fold(f) != f {
+			t.Fatalf("Fold is not idempotent on %q: %q then %q", s, f, Fold(f))
+		}
+	})
+}
