@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Plan is one year's plan as loaded from one file.
+// Plan is one year's plan as loaded from one file. It is not changed after
+// loading, so it is safe for concurrent readers.
 type Plan struct {
 	Title  string  // as in the file, e.g. 长治市市场监督管理局2023年度双随机抽查工作计划
 	Bureau string  // 长治市市场监督管理局
@@ -57,6 +58,7 @@ type Ratio struct {
 	Percent   float64 // base percentage, e.g. 5
 	Floor     bool    // "不低于": the percentage is a minimum
 	Count     int     // explicit count, e.g. 10 for "(10户)"; 0 if none
+	CountUnit string  // unit of Count as written, e.g. "户"; empty if none
 	Frequency string  // e.g. "一年一次"; empty if not given
 	PerYear   int     // checks per year implied by Frequency (1 for 一年一次); 0 if not given
 }
@@ -79,6 +81,12 @@ type Window struct {
 
 // Has reports whether the plan gives a window.
 func (w Window) Has() bool { return w.StartMonth != 0 }
+
+// Covers reports whether month (1..12) is inside the window; false when
+// the plan gives no window (such items are listed apart as 未注明起止时间).
+func (w Window) Covers(month int) bool {
+	return w.Has() && w.StartMonth <= month && month <= w.EndMonth
+}
 
 // Start is the first instant of the window in year (or of the year when none).
 func (w Window) Start(year int, loc *time.Location) time.Time {

@@ -1,0 +1,692 @@
+package handlers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/changzhi-amr/choucha/plan"
+	"github.com/changzhi-amr/choucha/question"
+)
+
+// AnswerKind says what sort of answer was built.
+type AnswerKind string
+
+const (
+	AnswerList        AnswerKind = "list"        // tasks matching filters
+	AnswerDetail      AnswerKind = "detail"      // full details of tasks
+	AnswerAttribute   AnswerKind = "attribute"   // one attribute of tasks
+	AnswerNotFound    AnswerKind = "notfound"    // no such task / nothing about the subject
+	AnswerHelp        AnswerKind = "help"        // what the bot can do
+	AnswerUnknown     AnswerKind = "unknown"     // not understood: suggestions
+	AnswerUnknownDept AnswerKind = "unknowndept" // 我科室的任务, but the user's department is unknown
+)
+
+// Answer is the structured form of a reply, built from the loaded plan only
+// and rendered to WeCom markdown by Markdown. Tests assert on it.
+type Answer struct {
+	Kind  AnswerKind
+	Title string
+	// Basis is "依据2023年度计划" when the plan's year is not the asked year.
+	Basis string
+	// Items are listed one per line (List), or described (Attribute).
+	Items []*plan.Item
+	// NoWindow are items without a window, shown apart under
+	// "未注明起止时间（全年可查）".
+	NoWindow []*plan.Item
+	// Details are items shown with every field.
+	Details []*plan.Item
+	// Attr is the attribute shown for Items in an Attribute answer.
+	Attr question.Attr
+	// Alternatives are close matches shown when nothing matched.
+	Alternatives      []*plan.Item
+	AlternativesTitle string
+	// Lines are free sentences (explanations, notes) shown after the title.
+	Lines []string
+	// Examples are example questions suggested to the user.
+	Examples []string
+
+	plan *plan.Plan
+}
+
+// IDs returns the ids of Items.
+func (a *Answer) IDs() []string { return ids(a.Items) }
+
+// NoWindowIDs returns the ids of NoWindow.
+func (a *Answer) NoWindowIDs() []string { return ids(a.NoWindow) }
+
+// DetailIDs returns the ids of Details.
+func (a *Answer) DetailIDs() []string { return ids(a.Details) }
+
+// AlternativeIDs returns the ids of Alternatives.
+func (a *Answer) AlternativeIDs() []string { return ids(a.Alternatives) }
+
+func ids(items []*plan.Item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.ID
+	}
+	return out
+}
+
+// asker builds answers from the deps' plans.
+type asker struct {
+	plans       *plan.Catalog
+	closingDays int
+}
+
+// foldedText caches each item's folded name + 抽查事项 + 抽查对象范围.
+var foldedText sync.Map // *plan.Item -> string
+
+func itemText(it *plan.Item) string {
+	if s, ok := foldedText.Load(it); ok {
+		return s.(string)
+	}
+	s := plan.Fold(it.Name() + "\n" + it.Matter + "\n" + it.Scope)
+	foldedText.Store(it, s)
+	return s
+}
+
+// matchSubjects reports whether it matches any of subjects.
+func matchSubjects(it *plan.Item, subjects []question.Subject) bool {
+	if len(subjects) == 0 {
+		return true
+	}
+	t := itemText(it)
+	for _, s := range subjects {
+		if s.Match(t, plan.Fold) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchDepartments reports whether it is initiated, led or guided by any of
+// the canonical department names.
+func matchDepartments(it *plan.Item, depts []string) bool {
+	if len(depts) == 0 {
+		return true
+	}
+	for _, d := range depts {
+		if slices.Contains(it.Departments.Initiators, d) {
+			return true
+		}
+		for _, s := range it.Departments.Sections {
+			if s.Name == d {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// timeFilter is a resolved period and window event.
+type timeFilter struct {
+	active bool
+	// month-based: the window overlaps / starts / ends in [from, to]
+	byMonth  bool
+	from, to int
+	// date-based: the window starts / ends in [fromDay, toDay)
+	fromDay, toDay time.Time
+	event          question.Event
+	desc           string // for the title, e.g. "2023年3月正在进行的"
+}
+
+// wholeYear stands for a missing window: reminders and opening/closing
+// questions treat it as the whole plan year.
+var wholeYear = plan.Window{StartMonth: 1, EndMonth: 12}
+
+func (f timeFilter) match(it *plan.Item, year int, loc *time.Location) bool {
+	if !f.active {
+		return true
+	}
+	w := it.Window
+	if !w.Has() {
+		w = wholeYear
+	}
+	if f.byMonth {
+		switch f.event {
+		case question.EventStart:
+			return w.StartMonth >= f.from && w.StartMonth <= f.to
+		case question.EventEnd:
+			return w.EndMonth >= f.from && w.EndMonth <= f.to
+		case question.EventStartOrEnd:
+			return w.StartMonth >= f.from && w.StartMonth <= f.to || w.EndMonth >= f.from && w.EndMonth <= f.to
+		default:
+			return w.StartMonth <= f.to && w.EndMonth >= f.from
+		}
+	}
+	in := func(t time.Time) bool { return !t.Before(f.fromDay) && t.Before(f.toDay) }
+	start, last := w.Start(year, loc), w.LastDay(year, loc)
+	switch f.event {
+	case question.EventStart, question.EventOpeningSoon:
+		return in(start)
+	case question.EventEnd, question.EventClosingSoon:
+		return in(last)
+	default:
+		return in(start) || in(last)
+	}
+}
+
+// next returns the windowed items whose relevant date (start or last day,
+// by the filter's event) is the first one on or after the filter's range,
+// and that date; for "快到期的" with nothing in range.
+func (f timeFilter) next(items []*plan.Item, year int, loc *time.Location) ([]*plan.Item, time.Time) {
+	var best time.Time
+	var out []*plan.Item
+	for _, it := range items {
+		if !it.Window.Has() {
+			continue
+		}
+		start, last := it.Window.Start(year, loc), it.Window.LastDay(year, loc)
+		var d time.Time
+		switch f.event {
+		case question.EventStart, question.EventOpeningSoon:
+			d = start
+		case question.EventEnd, question.EventClosingSoon:
+			d = last
+		default: // opening or closing: the earlier one still ahead
+			d = start
+			if d.Before(f.toDay) {
+				d = last
+			}
+		}
+		if d.Before(f.toDay) {
+			continue
+		}
+		switch {
+		case out == nil || d.Before(best):
+			best, out = d, []*plan.Item{it}
+		case d.Equal(best):
+			out = append(out, it)
+		}
+	}
+	return out, best
+}
+
+var quarterNames = []string{"", "第一季度", "第二季度", "第三季度", "第四季度"}
+
+// resolveTime turns the query's period and event into a filter on the plan
+// p, and returns the year asked about.
+func (a *asker) resolveTime(q *question.Query, now time.Time, p *plan.Plan) (timeFilter, int) {
+	f := timeFilter{event: q.Event}
+	loc := now.Location()
+	// Dates are mapped into the plan's year: a 2024 clock asking "快到期的"
+	// against the 2023 plan compares month and day.
+	today := time.Date(p.Year, now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	md := func(t time.Time) string { return fmt.Sprintf("%d月%d日", t.Month(), t.Day()) }
+	switch q.Event {
+	case question.EventClosingSoon, question.EventOpeningSoon:
+		days := a.closingDays
+		f.active = true
+		f.fromDay, f.toDay = today, today.AddDate(0, 0, days+1)
+		verb := "截止"
+		if q.Event == question.EventOpeningSoon {
+			verb = "开始"
+		}
+		f.desc = fmt.Sprintf("%d天内（%s-%s）%s的", days, md(today), md(today.AddDate(0, 0, days)), verb)
+		return f, now.Year()
+	}
+	if q.Period.Kind == question.PeriodWeek {
+		from, to := q.Period.Week(now)
+		f.active = true
+		f.fromDay = time.Date(p.Year, from.Month(), from.Day(), 0, 0, 0, 0, loc)
+		f.toDay = f.fromDay.AddDate(0, 0, 7)
+		if f.event == question.EventAny {
+			f.event = question.EventStartOrEnd
+		}
+		name := "本周"
+		if q.Period.Offset == 1 {
+			name = "下周"
+		}
+		f.desc = fmt.Sprintf("%s（%s-%s）%s的", name, md(from), md(to.AddDate(0, 0, -1)), eventVerb(f.event))
+		return f, from.Year()
+	}
+	year, from, to, ok := q.Period.Months(now)
+	if !ok {
+		return f, now.Year()
+	}
+	f.active, f.byMonth, f.from, f.to = true, true, from, to
+	var span string
+	switch q.Period.Kind {
+	case question.PeriodQuarter:
+		span = fmt.Sprintf("%d年%s（%d月-%d月）", year, quarterNames[(from+2)/3], from, to)
+	case question.PeriodHalf:
+		span = fmt.Sprintf("%d年%s（%d月-%d月）", year, map[int]string{1: "上半年", 7: "下半年"}[from], from, to)
+	case question.PeriodRest:
+		span = fmt.Sprintf("%d年%d月-12月", year, from)
+	case question.PeriodYear:
+		f.active = false // the whole year: every task
+		f.desc = fmt.Sprintf("%d年度全部", year)
+		return f, year
+	default:
+		if from == to {
+			span = fmt.Sprintf("%d年%d月", year, from)
+		} else {
+			span = fmt.Sprintf("%d年%d月-%d月", year, from, to)
+		}
+	}
+	current := year == now.Year() && from == int(now.Month()) && to == from
+	switch {
+	case f.event != question.EventAny:
+		f.desc = span + eventVerb(f.event) + "的"
+	case q.Period.Kind == question.PeriodRest:
+		f.desc = span + "尚未结束的"
+	case current:
+		f.desc = span + "正在进行的"
+	default:
+		f.desc = span + "在抽查期内的"
+	}
+	return f, year
+}
+
+func eventVerb(e question.Event) string {
+	switch e {
+	case question.EventStart, question.EventOpeningSoon:
+		return "开始"
+	case question.EventEnd, question.EventClosingSoon:
+		return "截止"
+	case question.EventStartOrEnd:
+		return "开始或截止"
+	}
+	return "进行"
+}
+
+// planFor picks the plan for the year asked about and says so when it is
+// another year's plan.
+func (a *asker) planFor(q *question.Query, now time.Time) (*plan.Plan, string, *Error) {
+	at := now
+	if y, from, _, ok := q.Period.Months(now); ok && q.Period.Kind != question.PeriodYear {
+		at = time.Date(y, time.Month(from), 1, 0, 0, 0, 0, now.Location())
+	}
+	p := a.plans.Current(at)
+	if p == nil {
+		return nil, "", Errorf("no_plan", "抽查计划尚未加载，请联系管理员。")
+	}
+	basis := ""
+	if p.Year != at.Year() {
+		basis = fmt.Sprintf("依据%d年度计划", p.Year)
+	}
+	return p, basis, nil
+}
+
+// answer builds the answer to q asked at now by a user in sections.
+func (a *asker) answer(q question.Query, now time.Time, sections []string) (Answer, error) {
+	switch q.Intent {
+	case question.Help:
+		return helpAnswer(), nil
+	}
+	if q.Year != 0 && q.Year != now.Year() {
+		// "2022年7月": resolve the period as if asked in that year.
+		now = time.Date(q.Year, now.Month(), min(now.Day(), 28), now.Hour(), now.Minute(), 0, 0, now.Location())
+	}
+	p, basis, perr := a.planFor(&q, now)
+	if perr != nil {
+		return Answer{}, perr
+	}
+	// Unrecognised words that occur in the plan are a subject ("个体工商户").
+	var ignored string
+	if q.Rest != "" && q.Ref == nil && len(q.Subjects) == 0 {
+		s := question.Subject{Label: q.Rest, Terms: []string{q.Rest}}
+		if anyItem(p, func(it *plan.Item) bool { return matchSubjects(it, []question.Subject{s}) }) {
+			q = q.WithSubject(s)
+		} else {
+			ignored = q.Rest
+		}
+	}
+	var ans Answer
+	switch q.Intent {
+	case question.Mine:
+		ans = a.mine(q, now, p, sections)
+	case question.TaskByRef, question.Attribute:
+		ans = a.tasks(q, now, p, ignored)
+	case question.List:
+		ans = a.list(q, now, p)
+		if ignored != "" {
+			ans.Lines = append(ans.Lines, fmt.Sprintf("（未能识别“%s”，已忽略。）", ignored))
+		}
+	default:
+		ans = unknownAnswer(q, ignored)
+	}
+	if ans.Basis == "" {
+		ans.Basis = basis
+	}
+	ans.plan = p
+	return ans, nil
+}
+
+func anyItem(p *plan.Plan, f func(*plan.Item) bool) bool {
+	for _, t := range p.Tasks {
+		for _, it := range t.Items {
+			if f(it) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// filter returns the items passing every filter of q except time, and the
+// time filter applied to them.
+func (a *asker) filter(q *question.Query, now time.Time, p *plan.Plan, useTime bool) (items, noWindow []*plan.Item, tf timeFilter, basis string) {
+	tf, year := a.resolveTime(q, now, p)
+	if !useTime {
+		tf = timeFilter{}
+	}
+	if year != p.Year {
+		basis = fmt.Sprintf("依据%d年度计划", p.Year)
+	}
+	loc := now.Location()
+	for _, t := range p.Tasks {
+		for _, it := range t.Items {
+			if !matchDepartments(it, q.Departments) || !matchSubjects(it, q.Subjects) || !q.Ratio.Match(it.Ratio.Percent) {
+				continue
+			}
+			if q.Risk == question.RiskDifferentiated && !it.Risk.Differentiated || q.Risk == question.RiskUniform && it.Risk.Differentiated {
+				continue
+			}
+			if q.NoWindow {
+				if !it.Window.Has() {
+					items = append(items, it)
+				}
+				continue
+			}
+			if !it.Window.Has() {
+				if tf.match(it, p.Year, loc) {
+					noWindow = append(noWindow, it)
+				}
+				continue
+			}
+			if tf.match(it, p.Year, loc) {
+				items = append(items, it)
+			}
+		}
+	}
+	return items, noWindow, tf, basis
+}
+
+// list answers a List question.
+func (a *asker) list(q question.Query, now time.Time, p *plan.Plan) Answer {
+	items, noWindow, tf, basis := a.filter(&q, now, p, true)
+	ans := Answer{Kind: AnswerList, Items: items, NoWindow: noWindow, Basis: basis}
+	// A time question counts the tasks with a window in the period; the
+	// others count every task listed.
+	total := len(items)
+	if !tf.active {
+		total += len(noWindow)
+	}
+	ans.Title = fmt.Sprintf("%s抽查任务（%d项）", describe(&q, tf), total)
+	if total == 0 {
+		if len(noWindow) > 0 {
+			ans.Lines = append(ans.Lines, "计划中没有起止时间符合的任务。")
+		} else {
+			ans.Lines = append(ans.Lines, "计划中没有符合条件的任务。")
+		}
+		if tf.active && len(noWindow) == 0 {
+			alt, altNW, _, _ := a.filter(&q, now, p, false)
+			if !tf.byMonth {
+				if next, d := tf.next(alt, p.Year, now.Location()); len(next) > 0 {
+					ans.Alternatives = next
+					ans.AlternativesTitle = fmt.Sprintf("之后最先%s的任务（%d月%d日%s）：", eventVerb(tf.event), d.Month(), d.Day(), eventVerb(tf.event))
+				}
+			} else if len(q.Subjects) > 0 || len(q.Departments) > 0 || q.Ratio.Op != question.RatioNone || q.Risk != question.RiskAny {
+				ans.Alternatives, ans.AlternativesTitle = append(alt, altNW...), "不限时间时的相关任务："
+			}
+		}
+		if len(ans.Alternatives) == 0 && len(noWindow) == 0 {
+			ans.Examples = []string{"本月哪些抽查任务", "下个月开始的", "今年剩下的", "帮助"}
+		}
+	}
+	return ans
+}
+
+// describe builds the title's qualifiers from the filters.
+func describe(q *question.Query, tf timeFilter) string {
+	var b strings.Builder
+	b.WriteString(tf.desc)
+	if len(q.Departments) > 0 {
+		var inits, secs []string
+		for _, d := range q.Departments {
+			if slices.Contains(question.Sections, d) {
+				secs = append(secs, d)
+			} else {
+				inits = append(inits, d)
+			}
+		}
+		if len(inits) > 0 {
+			b.WriteString(strings.Join(inits, "、") + "发起的")
+		}
+		if len(secs) > 0 {
+			b.WriteString(strings.Join(secs, "、") + "牵头或指导的")
+		}
+	}
+	if len(q.Subjects) > 0 {
+		labels := make([]string, len(q.Subjects))
+		for i, s := range q.Subjects {
+			labels[i] = "“" + s.Label + "”"
+		}
+		b.WriteString("与" + strings.Join(labels, "或") + "有关的")
+	}
+	switch q.Risk {
+	case question.RiskDifferentiated:
+		b.WriteString("按信用风险分类递加比例的")
+	case question.RiskUniform:
+		b.WriteString("未提信用风险分类要求（统一比例）的")
+	}
+	switch q.Ratio.Op {
+	case question.RatioEq:
+		fmt.Fprintf(&b, "抽查比例为%s的", pct(q.Ratio.Percent))
+	case question.RatioGE:
+		fmt.Fprintf(&b, "抽查比例%s及以上的", pct(q.Ratio.Percent))
+	case question.RatioLE:
+		fmt.Fprintf(&b, "抽查比例%s及以下的", pct(q.Ratio.Percent))
+	}
+	if q.NoWindow {
+		b.WriteString("未注明起止时间（全年可查）的")
+	}
+	return b.String()
+}
+
+func pct(p float64) string { return fmt.Sprintf("%g%%", p) }
+
+// tasks answers a question about tasks by number or subject: details or
+// one attribute.
+func (a *asker) tasks(q question.Query, now time.Time, p *plan.Plan, ignored string) Answer {
+	var items []*plan.Item
+	var what string
+	if q.Ref != nil {
+		what = "任务" + q.Ref.String()
+		var ok bool
+		items, ok = refItems(p, *q.Ref)
+		if !ok {
+			return noSuchTask(p, *q.Ref)
+		}
+	} else {
+		labels := make([]string, len(q.Subjects))
+		for i, s := range q.Subjects {
+			labels[i] = "“" + s.Label + "”"
+		}
+		what = strings.Join(labels, "或")
+		var nw []*plan.Item
+		items, nw, _, _ = a.filter(&q, now, p, false)
+		items = append(items, nw...)
+		sortItems(p, items)
+		if len(items) == 0 {
+			return notFoundSubject(q, p, now, a)
+		}
+	}
+	ans := Answer{Kind: AnswerAttribute, Items: items, Attr: q.Attr}
+	switch q.Attr {
+	case question.AttrRatio:
+		ans.Title = what + "的抽查比例及频次"
+	case question.AttrWindow:
+		ans.Title = what + "的抽查检查起止时间"
+	case question.AttrDept:
+		ans.Title = what + "的发起部门及牵头/指导科室"
+	default:
+		ans.Kind, ans.Items, ans.Details = AnswerDetail, nil, items
+		if q.Ref == nil {
+			ans.Title = fmt.Sprintf("与%s有关的抽查任务（%d项）", what, len(items))
+		}
+	}
+	return ans
+}
+
+// sortItems puts items in the plan's order.
+func sortItems(p *plan.Plan, items []*plan.Item) {
+	order := map[*plan.Item]int{}
+	for i, it := range p.Items() {
+		order[it] = i
+	}
+	slices.SortFunc(items, func(x, y *plan.Item) int { return order[x] - order[y] })
+}
+
+func refItems(p *plan.Plan, r question.Ref) ([]*plan.Item, bool) {
+	if r.Index == 0 {
+		t, ok := p.Task(r.Serial)
+		if !ok {
+			return nil, false
+		}
+		return t.Items, true
+	}
+	it, ok := p.Item(r.String())
+	if !ok {
+		return nil, false
+	}
+	return []*plan.Item{it}, true
+}
+
+// noSuchTask explains that the plan has no task r and lists the valid numbers.
+func noSuchTask(p *plan.Plan, r question.Ref) Answer {
+	ans := Answer{Kind: AnswerNotFound}
+	ans.Title = fmt.Sprintf("%d年度计划中没有任务%s", p.Year, r.String())
+	if t, ok := p.Task(r.Serial); ok && r.Index > 0 {
+		ans.Lines = append(ans.Lines, fmt.Sprintf("任务%d包含%s。", t.Serial, strings.Join(ids(t.Items), "、")))
+	}
+	ans.Lines = append(ans.Lines, "计划中的任务序号为"+serialRanges(p)+"。")
+	for _, t := range p.Tasks {
+		if len(t.Items) > 1 {
+			ans.Lines = append(ans.Lines, fmt.Sprintf("其中任务%d分为%s共%d项。", t.Serial, strings.Join(ids(t.Items), "、"), len(t.Items)))
+		}
+	}
+	ans.Examples = []string{"任务" + fmt.Sprint(p.Tasks[0].Serial), "本月哪些抽查任务"}
+	return ans
+}
+
+// serialRanges is "1-11、13-17（共16项任务）".
+func serialRanges(p *plan.Plan) string {
+	var parts []string
+	for i := 0; i < len(p.Tasks); {
+		j := i
+		for j+1 < len(p.Tasks) && p.Tasks[j+1].Serial == p.Tasks[j].Serial+1 {
+			j++
+		}
+		if i == j {
+			parts = append(parts, fmt.Sprint(p.Tasks[i].Serial))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", p.Tasks[i].Serial, p.Tasks[j].Serial))
+		}
+		i = j + 1
+	}
+	return fmt.Sprintf("%s（共%d项任务）", strings.Join(parts, "、"), len(p.Tasks))
+}
+
+// subjectExamples are suggested when a subject finds nothing.
+var subjectExamples = []string{"加油站", "眼镜店", "食品", "认证", "广告", "钢筋", "特种设备", "直销", "拍卖", "文物"}
+
+func notFoundSubject(q question.Query, p *plan.Plan, now time.Time, a *asker) Answer {
+	labels := make([]string, len(q.Subjects))
+	for i, s := range q.Subjects {
+		labels[i] = "“" + s.Label + "”"
+	}
+	ans := Answer{Kind: AnswerNotFound}
+	ans.Title = fmt.Sprintf("%d年度计划中没有与%s有关的抽查任务", p.Year, strings.Join(labels, "或"))
+	// Close alternatives: the subject alone, without the other filters.
+	alt := question.Query{Subjects: q.Subjects}
+	items, nw, _, _ := a.filter(&alt, now, p, false)
+	items = append(items, nw...)
+	if len(items) > 0 && (len(q.Departments) > 0 || q.Ratio.Op != question.RatioNone || q.Risk != question.RiskAny || q.NoWindow) {
+		ans.Title = "没有同时符合这些条件的" + strings.Join(labels, "或") + "相关任务"
+		ans.Alternatives, ans.AlternativesTitle = items, "不加其他条件时的相关任务："
+		return ans
+	}
+	ans.Lines = []string{"可以换个说法，或按检查对象问，例如：" + strings.Join(subjectExamples, "、") + "。"}
+	ans.Examples = []string{"加油站怎么抽查", "食品相关的任务", "本月哪些抽查任务"}
+	return ans
+}
+
+// mine answers "我科室的任务" from the user's sections.
+func (a *asker) mine(q question.Query, now time.Time, p *plan.Plan, sections []string) Answer {
+	var depts, unknown []string
+	for _, s := range sections {
+		if c := question.CanonicalDepartment(s); c != "" {
+			if !slices.Contains(depts, c) {
+				depts = append(depts, c)
+			}
+		} else if s != "" {
+			unknown = append(unknown, s)
+		}
+	}
+	if len(depts) == 0 {
+		ans := Answer{Kind: AnswerUnknownDept}
+		if len(unknown) == 0 {
+			ans.Title = "暂时不知道您所在的科室"
+			ans.Lines = []string{"通讯录中的部门还没有与计划中的科室对应。可以直接说科室或单位名称来问："}
+		} else {
+			ans.Title = fmt.Sprintf("%d年度计划中没有%s发起、牵头或指导的任务", p.Year, strings.Join(unknown, "、"))
+			ans.Lines = []string{"计划中的科室和单位为：计量科、消保科、特种设备安全监察科、市市场监督管理局、各县区局。可以这样问："}
+		}
+		ans.Examples = []string{"计量科的任务", "消保科本月的任务", "县区局的任务", "市局发起的任务"}
+		return ans
+	}
+	q.Departments = depts
+	q.Intent = question.List
+	return a.list(q, now, p)
+}
+
+// Example questions shown by help and unknown answers.
+var (
+	helpSections = []struct {
+		Title    string
+		Examples []string
+	}{
+		{"按时间", []string{"本月哪些抽查任务", "下个月的任务", "七月", "第二季度", "今年剩下的", "正在进行的"}},
+		{"开始与截止", []string{"本月开始的", "本月截止的", "快到期的", "这周"}},
+		{"按科室或单位", []string{"计量科的任务", "消保科", "特种设备安全监察科", "县区局的任务", "市局的任务", "我科室的任务"}},
+		{"按检查对象", []string{"加油站", "眼镜店", "医院", "钢筋", "广告", "食品", "认证", "文物", "直销", "特种设备"}},
+		{"某项任务", []string{"任务7", "第七项", "15-2", "拍卖抽多少", "直销什么时候查", "文物检查谁发起", "加油站怎么抽查"}},
+		{"其他清单", []string{"没有注明时间的任务", "按信用风险分类的任务", "比例100%的", "比例30%以上的"}},
+	}
+	unknownExamples = []string{"本月哪些抽查任务", "加油站怎么抽查", "任务7", "快到期的", "计量科的任务", "帮助"}
+)
+
+func helpAnswer() Answer {
+	ans := Answer{Kind: AnswerHelp, Title: "抽查助手能回答这些问题"}
+	ans.Lines = append(ans.Lines, "我根据年度“双随机”抽查工作计划回答，例如：")
+	for _, s := range helpSections {
+		ans.Lines = append(ans.Lines, fmt.Sprintf("**%s**：%s", s.Title, strings.Join(s.Examples, "、")))
+	}
+	return ans
+}
+
+func unknownAnswer(q question.Query, ignored string) Answer {
+	ans := Answer{Kind: AnswerUnknown, Title: "抱歉，没能理解您的问题"}
+	ans.Lines = []string{"发送“帮助”查看全部用法。"}
+	ans.Examples = unknownExamples
+	if ignored != "" {
+		// Perhaps a subject the plan does not cover ("化妆品"), perhaps not a
+		// question about the plan at all ("天气怎么样").
+		ans.Lines = []string{
+			fmt.Sprintf("计划中没有找到与“%s”有关的抽查任务。", ignored),
+			"可以按检查对象问，例如：" + strings.Join(subjectExamples, "、") + "。发送“帮助”查看全部用法。",
+		}
+		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept {
+			ans.Kind = AnswerNotFound
+			ans.Title = fmt.Sprintf("计划中没有找到与“%s”有关的抽查任务", ignored)
+			ans.Lines = ans.Lines[1:]
+		}
+	}
+	return ans
+}

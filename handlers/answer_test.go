@@ -1,0 +1,318 @@
+package handlers
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/changzhi-amr/choucha/plan"
+	"github.com/changzhi-amr/choucha/question"
+)
+
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// seedCatalog loads the real 2023 seed plan.
+func seedCatalog(tb testing.TB) *plan.Catalog {
+	tb.Helper()
+	p, err := plan.Load("../seeds/changzhi-2023-plan.txt")
+	if err != nil {
+		tb.Fatalf("load seed plan: %v", err)
+	}
+	c, err := plan.NewCatalog(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func day(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	t, err := time.ParseInLocation("2006-01-02", s, shanghai)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return t.Add(9 * time.Hour)
+}
+
+// Ids of the seed plan, for readability.
+var (
+	march     = []string{"1", "4", "5", "6", "7", "8", "9", "10", "17"}
+	noWin     = []string{"2", "3", "13"}
+	windowed  = []string{"1", "4", "5", "6", "7", "8", "9", "10", "11", "14", "15-1", "15-2", "16", "17"}
+	q2        = []string{"1", "4", "5", "6", "7", "8", "9", "10", "14", "15-1", "15-2", "17"}
+	december  = []string{"1", "4", "5", "6", "7", "17"}
+	cityItems = []string{"4", "5", "6", "7", "8", "11", "14", "15-1", "15-2", "16", "17"}
+	riskItems = []string{"1", "4", "5", "6", "7", "8", "9", "10", "11", "14", "15-1", "16", "17"}
+)
+
+type answerCase struct {
+	q        string
+	now      string // default 2023-03-15
+	sections []string
+	days     int
+	kind     AnswerKind
+	items    []string // Answer.Items
+	nw       []string // Answer.NoWindow
+	details  []string
+	alts     []string
+	attr     question.Attr
+	text     []string // substrings of the rendered markdown
+	notText  []string
+}
+
+var answerCases = []answerCase{
+	// Time: this month, and the example.
+	{q: "本月哪些抽查任务", kind: AnswerList, items: march, nw: noWin, text: []string{"## 2023年3月正在进行的抽查任务（9项）", "**未注明起止时间（全年可查）**", "**7** 对强制性产品认证活动的双随机抽查｜10%/一年一次｜3月-12月｜市市场监督管理局"}, notText: []string{"依据"}},
+	{q: "请问一下，本月有那些抽查任务？", kind: AnswerList, items: march, nw: noWin},
+	{q: "这个月的任务", kind: AnswerList, items: march, nw: noWin},
+	{q: "当月 抽查", kind: AnswerList, items: march, nw: noWin},
+	{q: "帮我查一下这个月有哪些检查任务呢", kind: AnswerList, items: march, nw: noWin},
+	{q: "正在进行的任务", kind: AnswerList, items: march, nw: noWin, text: []string{"正在进行"}},
+	{q: "现在有哪些任务", kind: AnswerList, items: march, nw: noWin},
+	{q: "进行中的", kind: AnswerList, items: march, nw: noWin},
+	{q: "下个月哪些任务", kind: AnswerList, items: march, nw: noWin, text: []string{"2023年4月在抽查期内的抽查任务（9项）"}},
+	{q: "下月", kind: AnswerList, items: march, nw: noWin},
+	{q: "上个月的任务", kind: AnswerList, items: []string{"1"}, nw: noWin, text: []string{"2023年2月"}},
+	{q: "上月", kind: AnswerList, items: []string{"1"}, nw: noWin},
+	{q: "7月", kind: AnswerList, items: windowed, nw: noWin, text: []string{"2023年7月在抽查期内的抽查任务（14项）"}},
+	{q: "七月份有哪些抽查", kind: AnswerList, items: windowed, nw: noWin},
+	{q: "十二月", kind: AnswerList, items: december, nw: noWin},
+	{q: "12月份的任务", kind: AnswerList, items: december, nw: noWin},
+	{q: "１２月", kind: AnswerList, items: december, nw: noWin},
+	{q: "1月", kind: AnswerList, items: nil, nw: noWin, text: []string{"（0项）", "没有起止时间符合"}},
+	{q: "第二季度", kind: AnswerList, items: q2, nw: noWin, text: []string{"第二季度（4月-6月）"}},
+	{q: "二季度的任务", kind: AnswerList, items: q2, nw: noWin},
+	{q: "Q2", kind: AnswerList, items: q2, nw: noWin},
+	{q: "ｑ２", kind: AnswerList, items: q2, nw: noWin},
+	{q: "第四季度", kind: AnswerList, items: []string{"1", "4", "5", "6", "7", "8", "9", "10", "11", "14", "15-1", "15-2", "17"}, nw: noWin},
+	{q: "第一季度", kind: AnswerList, items: march, nw: noWin},
+	{q: "本季度", kind: AnswerList, items: march, nw: noWin},
+	{q: "上半年", kind: AnswerList, items: q2, nw: noWin},
+	{q: "下半年", kind: AnswerList, items: windowed, nw: noWin},
+	{q: "7月到9月", kind: AnswerList, items: windowed, nw: noWin},
+	{q: "今年剩下的", now: "2023-11-15", kind: AnswerList, items: []string{"1", "4", "5", "6", "7", "8", "9", "10", "14", "15-1", "15-2", "17"}, nw: noWin, text: []string{"2023年11月-12月尚未结束"}},
+	{q: "今年还有哪些", now: "2023-11-15", kind: AnswerList, items: []string{"1", "4", "5", "6", "7", "8", "9", "10", "14", "15-1", "15-2", "17"}, nw: noWin},
+	{q: "剩下的任务", now: "2023-12-10", kind: AnswerList, items: december, nw: noWin},
+	{q: "今年的任务", kind: AnswerList, items: windowed, nw: noWin, text: []string{"2023年度全部抽查任务（17项）"}},
+	{q: "全年", kind: AnswerList, items: windowed, nw: noWin},
+	{q: "所有任务", kind: AnswerList, items: windowed, nw: noWin},
+
+	// Window events.
+	{q: "本月开始的", kind: AnswerList, items: []string{"4", "5", "6", "7", "8", "9", "10", "17"}, text: []string{"2023年3月开始的抽查任务（8项）"}},
+	{q: "本月开始", kind: AnswerList, items: []string{"4", "5", "6", "7", "8", "9", "10", "17"}},
+	{q: "开始的", kind: AnswerList, items: []string{"4", "5", "6", "7", "8", "9", "10", "17"}},
+	{q: "本月截止的", kind: AnswerList, items: nil, text: []string{"没有符合条件"}},
+	{q: "本月截止的", now: "2023-11-10", kind: AnswerList, items: []string{"8", "9", "10", "14", "15-1", "15-2"}, text: []string{"2023年11月截止的"}},
+	{q: "本月结束", now: "2023-09-05", kind: AnswerList, items: []string{"16"}},
+	{q: "十二月截止的", kind: AnswerList, items: december, nw: noWin},
+	{q: "七月开始的", kind: AnswerList, items: []string{"11", "16"}},
+	{q: "快到期的", kind: AnswerList, items: nil, alts: []string{"16"}, text: []string{"30天内（3月15日-4月14日）截止", "9月30日截止"}},
+	{q: "快到期的", now: "2023-09-10", kind: AnswerList, items: []string{"16"}},
+	{q: "即将截止", now: "2023-10-15", kind: AnswerList, items: []string{"11"}},
+	{q: "快截止的任务", now: "2023-11-15", kind: AnswerList, items: []string{"8", "9", "10", "14", "15-1", "15-2"}},
+	{q: "快到期的", now: "2023-09-10", days: 60, kind: AnswerList, items: []string{"11", "16"}, text: []string{"60天内"}},
+	{q: "快到期的", now: "2023-12-05", kind: AnswerList, items: december, nw: noWin},
+	{q: "这周", now: "2023-03-01", kind: AnswerList, items: []string{"4", "5", "6", "7", "8", "9", "10", "17"}, text: []string{"本周（2月27日-3月5日）开始或截止"}},
+	{q: "本周", now: "2023-09-27", kind: AnswerList, items: []string{"16"}},
+	{q: "这周开始的", now: "2023-05-03", kind: AnswerList, items: []string{"15-1", "15-2"}},
+	{q: "即将开始", now: "2023-04-20", kind: AnswerList, items: []string{"15-1", "15-2"}},
+	{q: "下周", now: "2023-02-22", kind: AnswerList, items: []string{"4", "5", "6", "7", "8", "9", "10", "17"}},
+
+	// Departments and sections.
+	{q: "计量科", kind: AnswerList, items: []string{"1"}, nw: []string{"2", "3"}, text: []string{"计量科牵头或指导的抽查任务（3项）"}},
+	{q: "计量科的任务", kind: AnswerList, items: []string{"1"}, nw: []string{"2", "3"}},
+	{q: "消保科", kind: AnswerList, items: []string{"9", "10"}},
+	{q: "消费者权益保护科有哪些任务", kind: AnswerList, items: []string{"9", "10"}},
+	{q: "特种设备安全监察科", kind: AnswerList, items: []string{"17"}},
+	{q: "特种设备科", kind: AnswerList, items: []string{"17"}},
+	{q: "特设科的任务", kind: AnswerList, items: []string{"17"}},
+	{q: "县区局的任务", kind: AnswerList, items: []string{"1", "9", "10"}, nw: []string{"3", "13"}, text: []string{"各县区局发起的"}},
+	{q: "各地发起的任务", kind: AnswerList, items: []string{"1", "9", "10"}, nw: []string{"3", "13"}},
+	{q: "市局的任务", kind: AnswerList, items: cityItems, nw: []string{"2"}},
+	{q: "市市场监管局", kind: AnswerList, items: cityItems, nw: []string{"2"}},
+	{q: "市市场监督管理局发起的", kind: AnswerList, items: cityItems, nw: []string{"2"}},
+	{q: "计量科本月的任务", kind: AnswerList, items: []string{"1"}, nw: []string{"2", "3"}},
+	{q: "消保科12月的任务", kind: AnswerList, items: nil, alts: []string{"9", "10"}},
+
+	// Subjects with synonyms.
+	{q: "加油站", kind: AnswerList, items: []string{"1"}},
+	{q: "眼镜店", kind: AnswerList, items: []string{"1"}, text: []string{"“眼镜制配”"}},
+	{q: "配镜的任务", kind: AnswerList, items: []string{"1"}},
+	{q: "医院", kind: AnswerList, items: []string{"1"}, text: []string{"“医疗机构”"}},
+	{q: "钢筋", kind: AnswerList, items: []string{"14"}},
+	{q: "广告", kind: AnswerList, items: []string{"11"}, nw: []string{"13"}},
+	{q: "食品", kind: AnswerList, items: []string{"4", "15-1"}},
+	{q: "认证", kind: AnswerList, items: []string{"6", "7"}},
+	{q: "3C认证", kind: AnswerList, items: []string{"7"}},
+	{q: "文物", kind: AnswerList, items: []string{"9"}},
+	{q: "直销", kind: AnswerList, items: []string{"16"}},
+	{q: "特种设备", kind: AnswerList, items: []string{"17"}},
+	{q: "电梯", kind: AnswerList, items: []string{"17"}},
+	{q: "拍卖", kind: AnswerList, items: []string{"8"}},
+	{q: "野生动物", kind: AnswerList, items: []string{"10"}},
+	{q: "计量", kind: AnswerList, items: []string{"1"}, nw: []string{"2", "3"}},
+	{q: "检验检测机构", kind: AnswerList, items: []string{"5"}},
+	{q: "粮食", kind: AnswerList, items: []string{"1"}, nw: []string{"2"}},
+	{q: "保健食品", kind: AnswerList, items: []string{"4"}},
+	{q: "酒厂", kind: AnswerList, items: []string{"4"}},
+	{q: "工业产品", kind: AnswerList, items: []string{"15-1", "15-2"}},
+	{q: "生产许可证", kind: AnswerList, items: []string{"15-1", "15-2", "17"}},
+	{q: "计量单位", kind: AnswerList, items: nil, nw: []string{"3"}, text: []string{"（1项）"}},
+	{q: "电视台", kind: AnswerList, items: []string{"11"}},
+	{q: "个体工商户", kind: AnswerList, items: []string{"8", "9", "10", "11"}, nw: []string{"13"}},
+	{q: "集贸市场有哪些", kind: AnswerList, items: []string{"1"}},
+	{q: "本月的食品任务", kind: AnswerList, items: []string{"4"}},
+	{q: "1月开始的广告", kind: AnswerList, items: nil, nw: []string{"13"}},
+	{q: "2月开始的广告", kind: AnswerList, items: nil, alts: []string{"11", "13"}, text: []string{"不限时间时的相关任务"}},
+
+	// A task by number.
+	{q: "任务7", kind: AnswerDetail, details: []string{"7"}, text: []string{"## 任务7 对强制性产品认证活动的双随机抽查", "**抽查比例及频次**：10%/一年一次", "3月-12月", "按信用风险分类递加"}},
+	{q: "第7项", kind: AnswerDetail, details: []string{"7"}},
+	{q: "7号任务", kind: AnswerDetail, details: []string{"7"}},
+	{q: "第七项", kind: AnswerDetail, details: []string{"7"}},
+	{q: "7", kind: AnswerDetail, details: []string{"7"}},
+	{q: "任务十五", kind: AnswerDetail, details: []string{"15-1", "15-2"}, text: []string{"任务15 工业产品生产许可证产品生产企业检查（共2项）"}},
+	{q: "15-2", kind: AnswerDetail, details: []string{"15-2"}, text: []string{"未提出信用风险分类要求", "5月-11月"}},
+	{q: "任务15-1", kind: AnswerDetail, details: []string{"15-1"}, text: []string{"100%/一年一次"}},
+	{q: "１５－２", kind: AnswerDetail, details: []string{"15-2"}},
+	{q: "第十七项", kind: AnswerDetail, details: []string{"17"}, text: []string{"特种设备安全监察科（牵头）"}},
+	{q: "任务14", kind: AnswerDetail, details: []string{"14"}, text: []string{"分类递加", "原文不完整", "较高风险、"}},
+	{q: "任务2", kind: AnswerDetail, details: []string{"2"}, text: []string{"未注明起止时间", "不低于30%", "计量科（牵头）"}},
+	{q: "任务4", kind: AnswerDetail, details: []string{"4"}, text: []string{"计划抽取10户"}},
+	{q: "任务12", kind: AnswerNotFound, text: []string{"2023年度计划中没有任务12", "1-11、13-17", "15-1、15-2"}},
+	{q: "15-3", kind: AnswerNotFound, text: []string{"没有任务15-3", "任务15包含15-1、15-2"}},
+	{q: "任务99", kind: AnswerNotFound},
+
+	// Questions about one task.
+	{q: "拍卖抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, text: []string{"**30%/一年一次**", "抽查比例30%"}},
+	{q: "拍卖的比例", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}},
+	{q: "加油站抽查比例是多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"1"}, text: []string{"不低于5%"}},
+	{q: "食品抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"4", "15-1"}},
+	{q: "直销什么时候查", kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"7月-9月"}},
+	{q: "广告什么时候", kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"11", "13"}, text: []string{"未注明起止时间"}},
+	{q: "任务16什么时候开始", kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}},
+	{q: "文物谁发起", kind: AnswerAttribute, attr: question.AttrDept, items: []string{"9"}, text: []string{"**各县区局**发起，消保科指导"}},
+	{q: "钢筋归哪个部门", kind: AnswerAttribute, attr: question.AttrDept, items: []string{"14"}},
+	{q: "野生动物交易检查谁负责", kind: AnswerAttribute, attr: question.AttrDept, items: []string{"10"}},
+	{q: "任务7的比例", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"7"}},
+	{q: "加油站怎么抽查", kind: AnswerDetail, details: []string{"1"}, text: []string{"集贸市场、加油站", "不低于5%"}},
+	{q: "牙膏抽多少", kind: AnswerNotFound, text: []string{"牙膏"}},
+
+	// Lists.
+	{q: "没有时间的任务", kind: AnswerList, items: noWin, text: []string{"未注明起止时间（全年可查）的抽查任务（3项）"}},
+	{q: "未注明起止时间的任务", kind: AnswerList, items: noWin},
+	{q: "全年可查的任务", kind: AnswerList, items: noWin},
+	{q: "按风险", kind: AnswerList, items: riskItems},
+	{q: "信用风险分类递加的任务", kind: AnswerList, items: riskItems},
+	{q: "不按风险的任务", kind: AnswerList, items: []string{"15-2"}, nw: noWin},
+	{q: "比例100%的", kind: AnswerList, items: []string{"14", "15-1"}},
+	{q: "全部抽查的", kind: AnswerList, items: []string{"14", "15-1"}},
+	{q: "比例30%以上", kind: AnswerList, items: []string{"8", "9", "10", "11", "14", "15-1", "15-2", "16"}, nw: []string{"2"}},
+	{q: "比例10%以下的", kind: AnswerList, items: []string{"1", "4", "5", "6", "7"}, nw: []string{"3", "13"}},
+	{q: "比例30%以上的广告", kind: AnswerList, items: []string{"11"}},
+
+	// Help, the asker's department, unknown.
+	{q: "帮助", kind: AnswerHelp, text: []string{"本月哪些抽查任务"}},
+	{q: "你能做什么", kind: AnswerHelp},
+	{q: "我科室的任务", kind: AnswerUnknownDept, text: []string{"计量科的任务"}},
+	{q: "我科室的任务", sections: []string{"计量科"}, kind: AnswerList, items: []string{"1"}, nw: []string{"2", "3"}},
+	{q: "我们科室有哪些任务", sections: []string{"潞州区"}, kind: AnswerList, items: []string{"1", "9", "10"}, nw: []string{"3", "13"}},
+	{q: "我科室的任务", sections: []string{"办公室"}, kind: AnswerUnknownDept, text: []string{"办公室"}},
+	{q: "我科室本月的任务", sections: []string{"消保科"}, kind: AnswerList, items: []string{"9", "10"}},
+	{q: "天气怎么样", kind: AnswerUnknown, text: []string{"帮助"}},
+	{q: "化妆品", kind: AnswerUnknown, text: []string{"没有找到与“化妆品”有关", "加油站"}},
+	{q: "医疗器械", kind: AnswerUnknown, text: []string{"没有找到与“医疗器械”有关"}},
+	{q: "近期截止的任务", now: "2023-09-10", kind: AnswerList, items: []string{"16"}},
+	{q: "最近要开始的", now: "2023-04-20", kind: AnswerList, items: []string{"15-1", "15-2"}},
+	{q: "2023年3月的任务", now: "2024-05-01", kind: AnswerList, items: march, nw: noWin, notText: []string{"依据", "未能识别"}},
+	{q: "2022年的任务", kind: AnswerList, items: windowed, nw: noWin, text: []string{"依据2023年度计划"}},
+	{q: "本月还有哪些任务没完成", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
+	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"未能识别“牙膏”"}},
+
+	// Another year's clock answers from the 2023 plan and says so.
+	{q: "本月哪些抽查任务", now: "2024-03-15", kind: AnswerList, items: march, nw: noWin, text: []string{"依据2023年度计划"}},
+	{q: "下个月", now: "2023-12-20", kind: AnswerList, items: nil, nw: noWin, text: []string{"依据2023年度计划"}},
+}
+
+func TestAnswers(t *testing.T) {
+	cat := seedCatalog(t)
+	for _, c := range answerCases {
+		name := c.q + "@" + c.now
+		t.Run(name, func(t *testing.T) {
+			now := "2023-03-15"
+			if c.now != "" {
+				now = c.now
+			}
+			a := &asker{plans: cat, closingDays: DefaultClosingSoonDays}
+			if c.days != 0 {
+				a.closingDays = c.days
+			}
+			ans, err := a.answer(question.Parse(c.q), day(t, now), c.sections)
+			if err != nil {
+				t.Fatalf("answer: %v", err)
+			}
+			md := ans.Markdown()
+			if ans.Kind != c.kind {
+				t.Errorf("kind = %s, want %s\n%s", ans.Kind, c.kind, md)
+			}
+			check := func(what string, got, want []string) {
+				if !slices.Equal(got, want) {
+					t.Errorf("%s = %v, want %v\n%s", what, got, want, md)
+				}
+			}
+			check("items", ans.IDs(), c.items)
+			check("no window", ans.NoWindowIDs(), c.nw)
+			check("details", ans.DetailIDs(), c.details)
+			check("alternatives", ans.AlternativeIDs(), c.alts)
+			if c.kind == AnswerAttribute && ans.Attr != c.attr {
+				t.Errorf("attr = %d, want %d", ans.Attr, c.attr)
+			}
+			// Every listed id is rendered, as a bold line start.
+			for _, id := range slices.Concat(ans.IDs(), ans.NoWindowIDs(), ans.AlternativeIDs()) {
+				if !strings.Contains(md, "**"+id+"** ") {
+					t.Errorf("markdown lacks item %s:\n%s", id, md)
+				}
+			}
+			for _, s := range c.text {
+				if !strings.Contains(md, s) {
+					t.Errorf("markdown lacks %q:\n%s", s, md)
+				}
+			}
+			for _, s := range c.notText {
+				if strings.Contains(md, s) {
+					t.Errorf("markdown has %q:\n%s", s, md)
+				}
+			}
+		})
+	}
+}
+
+// Every answer to the cases above fits one WeCom message, except long
+// detail lists the channel splits.
+func TestAnswerSize(t *testing.T) {
+	cat := seedCatalog(t)
+	r, err := NewRouter(Deps{Plans: cat, Logger: discardLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range answerCases {
+		rep, err := r.Handle(context.Background(), &Request{Kind: KindText, Text: c.q, Now: day(t, "2023-03-15")})
+		if err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		if rep.Text == "" || rep.Format != FormatMarkdown {
+			t.Errorf("%s: reply %+v", c.q, rep)
+		}
+		if len(rep.Text) > 2300 {
+			t.Errorf("%s: reply is %d bytes", c.q, len(rep.Text))
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+
+	"github.com/changzhi-amr/choucha/plan"
+	"github.com/changzhi-amr/choucha/question"
+)
+
+// Deps is what the handlers need. It is a struct so that later parts (the
+// WeCom directory, Redis stores, draws) are added as fields.
+type Deps struct {
+	Plans *plan.Catalog
+	// ClosingSoonDays: "快到期的" lists windows closing within this many days
+	// (config answers.closing_soon_days); 0 means 30.
+	ClosingSoonDays int
+	Logger          *slog.Logger // nil: slog.Default()
+	// Middleware wraps every route outside recovery, error translation and
+	// logging (first outermost): dedupe, role checks, ...
+	Middleware []Middleware
+}
+
+// DefaultClosingSoonDays is used when Deps.ClosingSoonDays is 0.
+const DefaultClosingSoonDays = 30
+
+func (d Deps) withDefaults() Deps {
+	if d.ClosingSoonDays <= 0 {
+		d.ClosingSoonDays = DefaultClosingSoonDays
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	return d
+}
+
+// Routes is the bot's one ordered route table: first match wins, the
+// fallback is last. Text routes see the message after question.Normalize.
+func Routes(d Deps) []Route {
+	d = d.withDefaults()
+	a := &asker{plans: d.Plans, closingDays: d.ClosingSoonDays}
+	intent := func(i question.Intent) func(*Request, *question.Query) bool {
+		return func(req *Request, q *question.Query) bool { return isText(req) && q.Intent == i }
+	}
+	return []Route{
+		{Name: "help", Match: Match{Exact: question.HelpWords}, Handler: a.handleQuestion},
+		{Name: "thanks", Match: Match{Exact: question.ThanksWords}, Handler: handleThanks},
+		{Name: "enter", Match: Match{Func: func(req *Request, _ *question.Query) bool {
+			return req.Kind == KindEvent && req.Event == "enter_agent"
+		}}, Handler: handleEnter},
+		{Name: "not-text", Match: Match{Func: func(req *Request, _ *question.Query) bool { return !isText(req) }}, Handler: handleNotText},
+		{Name: "empty", Match: Match{Func: func(req *Request, q *question.Query) bool { return q.Norm == "" }}, Handler: handleEmpty},
+		{Name: "help-phrase", Match: Match{Func: intent(question.Help)}, Handler: a.handleQuestion},
+		{Name: "mine", Match: Match{Func: intent(question.Mine)}, Handler: a.handleQuestion},
+		{Name: "task", Match: Match{Func: intent(question.TaskByRef)}, Handler: a.handleQuestion},
+		{Name: "attribute", Match: Match{Func: intent(question.Attribute)}, Handler: a.handleQuestion},
+		{Name: "list", Match: Match{Func: intent(question.List)}, Handler: a.handleQuestion},
+		// Unknown questions: a word found in the plan still answers ("个体工商户");
+		// anything else gets suggestions.
+		{Name: "fallback", Match: Match{Any: true}, Handler: a.handleQuestion},
+	}
+}
+
+func isText(req *Request) bool { return req.Kind == KindText || req.Kind == "" }
+
+// Ask answers req.Text with the structured Answer, without routing or
+// middleware (the route handlers render the same Answer to markdown). It
+// uses req.Now and req.Sections; tools and tests may call it directly.
+func (d Deps) Ask(req *Request) (Answer, error) {
+	d = d.withDefaults()
+	a := &asker{plans: d.Plans, closingDays: d.ClosingSoonDays}
+	return a.answer(question.Parse(req.Text), req.Now, req.Sections)
+}
+
+// handleQuestion answers any parsed text question.
+func (a *asker) handleQuestion(ctx context.Context, req *Request) (Reply, error) {
+	q, ok := QueryFrom(ctx)
+	if !ok {
+		q = question.Parse(req.Text)
+	}
+	ans, err := a.answer(q, req.Now, req.Sections)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Markdown(ans.Markdown()), nil
+}
+
+func handleEnter(context.Context, *Request) (Reply, error) {
+	ans := helpAnswer()
+	ans.Title = "您好，我是抽查助手"
+	return Markdown(ans.Markdown()), nil
+}
+
+func handleThanks(context.Context, *Request) (Reply, error) {
+	return Text("不客气！还有问题可以随时问我，发送“帮助”查看全部用法。"), nil
+}
+
+func handleNotText(context.Context, *Request) (Reply, error) {
+	return Text("目前只能回答文字问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
+}
+
+func handleEmpty(context.Context, *Request) (Reply, error) {
+	return Text("请输入您的问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
+}
+
+// discardLogger is for callers that want no logs (benchmarks).
+var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,0 +1,409 @@
+package question
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// sep replaces consumed phrases so that neighbours do not join into new words.
+const sep = "|"
+
+// cn is a Chinese numeral (一 … 九十九).
+const cn = `[零一二两三四五六七八九十]+`
+
+var (
+	reRatio      = regexp.MustCompile(`(?:抽查|抽取)?(?:比例)?(?:为|是|在)?(不低于|不少于|至少|大于等于|高于|低于|不超过|小于)?(\d+(?:\.\d+)?)%(及以上|或以上|以上|及以下|或以下|以下)?`)
+	reMonthRange = regexp.MustCompile(`(\d{1,2}|十[一二]?|[一二三四五六七八九])月?(?:份)?(?:到|至|-|~)(\d{1,2}|十[一二]?|[一二三四五六七八九])月份?`)
+	reMonth      = regexp.MustCompile(`(\d{1,2}|十[一二]?|[一二三四五六七八九])月份?`)
+	reQuarter    = regexp.MustCompile(`(?:第([一二三四1-4])个?季度|([一二三四1-4])季度|q([1-4]))`)
+	reItemRef    = regexp.MustCompile(`(?:任务|序号|第)?(\d+)-(\d+)(?:项|号)?(?:任务)?`)
+	reTaskRef    = regexp.MustCompile(`(?:任务|序号|第|编号)(\d+|` + cn + `)(?:项|号|个|条)?(?:任务)?`)
+	reTaskNo     = regexp.MustCompile(`(\d+|` + cn + `)号(?:任务)?`)
+	reOnlyNumber = regexp.MustCompile(`^(\d+)$`)
+	reYear       = regexp.MustCompile(`((?:19|20)\d\d)年度?`)
+)
+
+// synonymIndex lists every trigger with its synonym, longest trigger first.
+var synonymIndex = func() []struct {
+	trigger string
+	syn     int
+} {
+	var idx []struct {
+		trigger string
+		syn     int
+	}
+	for i, s := range Synonyms {
+		for _, t := range s.Triggers {
+			idx = append(idx, struct {
+				trigger string
+				syn     int
+			}{t, i})
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b struct {
+		trigger string
+		syn     int
+	}) int {
+		return utf8.RuneCountInString(b.trigger) - utf8.RuneCountInString(a.trigger)
+	})
+	return idx
+}()
+
+// scanner holds the text not yet consumed.
+type scanner struct{ s string }
+
+// take consumes the first occurrence of w.
+func (sc *scanner) take(w string) bool {
+	i := strings.Index(sc.s, w)
+	if i < 0 {
+		return false
+	}
+	sc.s = sc.s[:i] + sep + sc.s[i+len(w):]
+	return true
+}
+
+// takeAny consumes every word of ws that occurs, reporting whether any did.
+func (sc *scanner) takeAny(ws []string) bool {
+	found := false
+	for _, w := range ws {
+		for sc.take(w) {
+			found = true
+		}
+	}
+	return found
+}
+
+// takeRe consumes the first match of re and returns its submatches.
+func (sc *scanner) takeRe(re *regexp.Regexp) []string {
+	loc := re.FindStringSubmatchIndex(sc.s)
+	if loc == nil {
+		return nil
+	}
+	m := make([]string, len(loc)/2)
+	for i := range m {
+		if loc[2*i] >= 0 {
+			m[i] = sc.s[loc[2*i]:loc[2*i+1]]
+		}
+	}
+	sc.s = sc.s[:loc[0]] + sep + sc.s[loc[1]:]
+	return m
+}
+
+// Parse understands one message. It never fails: a message it cannot read
+// has Intent Unknown (and maybe a Rest the answerer can try as a subject).
+func Parse(text string) Query {
+	q := Query{Text: text, Norm: Normalize(text)}
+	n := q.Norm
+	if n == "" {
+		return q
+	}
+	if slices.Contains(HelpWords, n) {
+		q.Intent = Help
+		return q
+	}
+	for _, w := range helpContains {
+		if strings.Contains(n, w) {
+			q.Intent = Help
+			return q
+		}
+	}
+	sc := &scanner{s: n}
+	mine := sc.takeAny(mineWords)
+
+	// Ratio filters first: "比例30%以上" must not leave a bare "比例" attribute.
+	if sc.takeAny([]string{"全部抽查任务", "所有抽查任务"}) {
+		q.Period.Kind = PeriodYear
+	}
+	if sc.takeAny(ratioAllWords) {
+		q.Ratio = RatioFilter{Op: RatioEq, Percent: 100}
+	}
+	if m := sc.takeRe(reRatio); m != nil {
+		p, _ := strconv.ParseFloat(m[2], 64)
+		q.Ratio = RatioFilter{Op: RatioEq, Percent: p}
+		switch {
+		case strings.Contains(m[3], "以上") || m[1] == "不低于" || m[1] == "不少于" || m[1] == "至少" || m[1] == "大于等于" || m[1] == "高于":
+			q.Ratio.Op = RatioGE
+		case strings.Contains(m[3], "以下") || m[1] == "低于" || m[1] == "不超过" || m[1] == "小于":
+			q.Ratio.Op = RatioLE
+		}
+	}
+
+	// Departments before subjects ("特种设备科" is a section, "特种设备" a subject)
+	// and before attributes ("哪个科" is not 计量科).
+	for _, d := range departmentWords {
+		if sc.takeAny(d.Words) && !slices.Contains(q.Departments, d.Canonical) {
+			q.Departments = append(q.Departments, d.Canonical)
+		}
+	}
+
+	// No-window and risk filters before attributes ("没有时间" is not "时间",
+	// "递加比例" is not "比例", "风险要求" is not "要求").
+	if sc.takeAny(noWindowWords) {
+		q.NoWindow = true
+	}
+	switch {
+	case sc.takeAny(riskUniformWords):
+		q.Risk = RiskUniform
+		sc.takeAny(riskDiffWords)
+	case sc.takeAny(riskDiffWords):
+		q.Risk = RiskDifferentiated
+	}
+
+	// Periods.
+	if m := sc.takeRe(reYear); m != nil {
+		q.Year, _ = strconv.Atoi(m[1])
+	}
+	if m := sc.takeRe(reMonthRange); m != nil {
+		a, b := monthNumber(m[1]), monthNumber(m[2])
+		if a >= 1 && b <= 12 && a <= b {
+			q.Period = Period{Kind: PeriodMonths, Month: a, ToMonth: b}
+		}
+	}
+	if sc.takeAny(restWords) {
+		q.Period = Period{Kind: PeriodRest}
+	}
+	for _, w := range weekWords {
+		if sc.takeAny(w.Words) {
+			q.Period = Period{Kind: PeriodWeek, Offset: w.Offset}
+		}
+	}
+	for _, w := range monthRelWords {
+		if sc.takeAny(w.Words) {
+			q.Period = Period{Kind: PeriodMonth, Offset: w.Offset}
+		}
+	}
+	for _, w := range quarterRelWords {
+		if sc.takeAny(w.Words) {
+			q.Period = Period{Kind: PeriodQuarter, Offset: w.Offset}
+		}
+	}
+	if m := sc.takeRe(reQuarter); m != nil {
+		q.Period = Period{Kind: PeriodQuarter, Quarter: monthNumber(m[1] + m[2] + m[3])}
+	}
+	for _, w := range halfWords {
+		if sc.takeAny(w.Words) {
+			q.Period = Period{Kind: PeriodHalf, Half: w.Half}
+		}
+	}
+	if m := sc.takeRe(reMonth); m != nil {
+		if mo := monthNumber(m[1]); mo >= 1 && mo <= 12 {
+			q.Period = Period{Kind: PeriodMonth, Month: mo}
+		}
+	}
+	if sc.takeAny(nowWords) && q.Period.Kind == PeriodNone {
+		q.Period = Period{Kind: PeriodNow}
+	}
+	if sc.takeAny(yearWords) && q.Period.Kind == PeriodNone {
+		q.Period = Period{Kind: PeriodYear}
+	}
+	if q.Year != 0 && q.Period.Kind == PeriodNone {
+		q.Period = Period{Kind: PeriodYear}
+	}
+
+	// Task numbers (after months and quarters: "7月", "第二季度" are not tasks).
+	if m := sc.takeRe(reItemRef); m != nil {
+		s, _ := strconv.Atoi(m[1])
+		i, _ := strconv.Atoi(m[2])
+		q.Ref = &Ref{Serial: s, Index: i}
+	} else if m := sc.takeRe(reTaskRef); m != nil {
+		q.Ref = &Ref{Serial: number(m[1])}
+	} else if m := sc.takeRe(reTaskNo); m != nil {
+		q.Ref = &Ref{Serial: number(m[1])}
+	} else if m := reOnlyNumber.FindStringSubmatch(sc.s); m != nil {
+		q.Ref = &Ref{Serial: number(m[1])}
+		sc.s = sep
+	}
+
+	// Attributes, before window events ("什么时候开始" asks for the window).
+	for _, a := range attrWords {
+		if sc.takeAny(a.Words) && q.Attr == AttrNone {
+			q.Attr = a.Attr
+		}
+	}
+	if sc.takeAny(weakDeptAttr) && q.Attr == AttrNone && len(q.Departments) == 0 {
+		q.Attr = AttrDept
+	}
+
+	// Window events.
+	switch {
+	case sc.takeAny(closingSoonWords):
+		q.Event = EventClosingSoon
+	case sc.takeAny(openingSoonWords):
+		q.Event = EventOpeningSoon
+	default:
+		soon := sc.takeAny(soonWords)
+		st, en := sc.takeAny(startWords), sc.takeAny(endWords)
+		switch {
+		case st && en:
+			q.Event = EventStartOrEnd
+		case st && soon:
+			q.Event = EventOpeningSoon
+		case st:
+			q.Event = EventStart
+		case en && soon:
+			q.Event = EventClosingSoon
+		case en:
+			q.Event = EventEnd
+		}
+	}
+	if q.Attr == AttrWindow {
+		q.Event = EventAny
+	}
+
+	// Subjects, longest trigger first.
+	for _, t := range synonymIndex {
+		if sc.take(t.trigger) {
+			for sc.take(t.trigger) {
+			}
+			s := Subject{Label: Synonyms[t.syn].Label, Terms: Synonyms[t.syn].Terms}
+			if !slices.ContainsFunc(q.Subjects, func(x Subject) bool { return x.Label == s.Label }) {
+				q.Subjects = append(q.Subjects, s)
+			}
+		}
+	}
+
+	q.Subjects = dropGeneric(q.Subjects)
+
+	listAll := sc.takeAny(listAllWords)
+	q.Rest = rest(sc.s)
+	q.decide(mine, listAll)
+	return q
+}
+
+// decide sets the intent from what was recognised.
+func (q *Query) decide(mine, listAll bool) {
+	switch {
+	case mine:
+		q.Intent = Mine
+	case q.Ref != nil && q.Attr != AttrNone:
+		q.Intent = Attribute
+	case q.Ref != nil:
+		q.Intent = TaskByRef
+	case q.Attr != AttrNone && len(q.Subjects) > 0:
+		q.Intent = Attribute
+	case q.HasFilter():
+		q.Intent = List
+	case listAll:
+		q.Intent = List
+		q.Period = Period{Kind: PeriodYear}
+	default:
+		q.Intent = Unknown
+	}
+	// A window event without a period is about the current month ("开始的"),
+	// except the soon-events, which count days from now.
+	if q.Intent == List && q.Period.Kind == PeriodNone {
+		switch q.Event {
+		case EventStart, EventEnd, EventStartOrEnd:
+			q.Period = Period{Kind: PeriodMonth}
+		}
+	}
+}
+
+// WithSubject returns q with s added as a subject and the intent decided
+// again; the answerer uses it when Rest turns out to occur in the plan.
+func (q Query) WithSubject(s Subject) Query {
+	q.Subjects = append(slices.Clone(q.Subjects), s)
+	q.Rest = ""
+	if q.Intent == Unknown || q.Intent == List {
+		q.Intent = Unknown
+		q.decide(false, false)
+	}
+	return q
+}
+
+// dropGeneric removes a subject made redundant by a more specific one
+// ("3C认证": 强制性产品认证 makes 认证 redundant; "保健食品" does 食品).
+func dropGeneric(subjects []Subject) []Subject {
+	if len(subjects) < 2 {
+		return subjects
+	}
+	covers := func(specific, generic Subject) bool {
+		for _, t := range specific.Terms {
+			if !slices.ContainsFunc(generic.Terms, func(g string) bool { return strings.Contains(t, g) }) {
+				return false
+			}
+		}
+		return true
+	}
+	var out []Subject
+	for i, g := range subjects {
+		redundant := false
+		for j, s := range subjects {
+			if i != j && covers(s, g) && !covers(g, s) {
+				redundant = true
+			}
+		}
+		if !redundant {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// rest is the longest unconsumed segment left after removing stop words
+// (multi-character ones anywhere, single characters only at the edges, so
+// "个体工商户" keeps its 个).
+func rest(s string) string {
+	for _, w := range stopWords {
+		if utf8.RuneCountInString(w) > 1 {
+			s = strings.ReplaceAll(s, w, sep)
+		}
+	}
+	best := ""
+	for _, seg := range strings.Split(s, sep) {
+		seg = strings.Trim(seg, edgeStops)
+		if utf8.RuneCountInString(seg) > utf8.RuneCountInString(best) {
+			best = seg
+		}
+	}
+	if utf8.RuneCountInString(best) < 2 {
+		return ""
+	}
+	return best
+}
+
+// monthNumber reads "7", "07", "七", "十二"; 0 if it cannot.
+func monthNumber(s string) int { return number(s) }
+
+// number reads an Arabic or Chinese numeral below 100; 0 if it cannot.
+func number(s string) int {
+	if s == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	digit := func(r rune) int {
+		i := strings.IndexRune("零一二三四五六七八九", r)
+		if i < 0 {
+			return -1
+		}
+		return i / 3 // each rune is 3 bytes
+	}
+	rs := []rune(strings.ReplaceAll(s, "两", "二"))
+	switch {
+	case len(rs) == 1 && rs[0] == '十':
+		return 10
+	case len(rs) == 1:
+		if d := digit(rs[0]); d >= 0 {
+			return d
+		}
+	case len(rs) == 2 && rs[0] == '十':
+		if d := digit(rs[1]); d > 0 {
+			return 10 + d
+		}
+	case len(rs) == 2 && rs[1] == '十':
+		if d := digit(rs[0]); d > 0 {
+			return 10 * d
+		}
+	case len(rs) == 3 && rs[1] == '十':
+		d1, d2 := digit(rs[0]), digit(rs[2])
+		if d1 > 0 && d2 > 0 {
+			return 10*d1 + d2
+		}
+	}
+	return 0
+}
