@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
 	"time"
@@ -165,4 +164,8 @@ func UnmappedDepartments(depts []int, mapping map[int]string) []int {
 	return out
 }
 
-var _ = fmt.Sprintf
+
+// Forget drops the cached user (on a change_contact event).
+func (d *Directory) Forget(ctx context.Context, userid string) error {
+	return d.o.Redis.Del(ctx, d.key(userid)).Err()
+}
