@@ -164,7 +164,6 @@ func UnmappedDepartments(depts []int, mapping map[int]string) []int {
 	return out
 }
 
-
 // Forget drops the cached user (on a change_contact event).
 func (d *Directory) Forget(ctx context.Context, userid string) error {
 	return d.o.Redis.Del(ctx, d.key(userid)).Err()
