@@ -231,7 +231,9 @@ func TestCallbackRejections(t *testing.T) {
 		status int
 		reason string
 	}
-	q := func(sig, ts string) url.Values { return url.Values{"msg_signature": {sig}, "timestamp": {ts}, "nonce": {"n"}} }
+	q := func(sig, ts string) url.Values {
+		return url.Values{"msg_signature": {sig}, "timestamp": {ts}, "nonce": {"n"}}
+	}
 	var tests []tc
 	add := func(name string, status int, reason string, sig, ts string, body []byte) {
 		tests = append(tests, tc{name, http.MethodPost, q(sig, ts), body, status, reason})
@@ -488,7 +490,7 @@ func TestCallbackQueueFullReleasesDedupe(t *testing.T) {
 	}})
 	now := s.now.Unix()
 	post(t, s.srv.URL, s.crypto, textXML("u", "1", "1", now), now)
-	<-started // the worker holds message 1
+	<-started                                                      // the worker holds message 1
 	post(t, s.srv.URL, s.crypto, textXML("u", "2", "2", now), now) // fills the queue
 	if code := post(t, s.srv.URL, s.crypto, textXML("u", "3", "3", now), now); code != 503 {
 		t.Fatalf("full queue answered %d, want 503", code)
