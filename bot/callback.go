@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -153,6 +154,8 @@ func (c *Callback) checkTimestamp(ts string) bool {
 func (c *Callback) verifyURL(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sig, ts, nonce, echo := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr")
+	// base64 has no spaces: a space is a '+' that reached us unescaped.
+	echo = strings.ReplaceAll(echo, " ", "+")
 	if sig == "" || ts == "" || nonce == "" || echo == "" {
 		c.reject(w, r, http.StatusBadRequest, ReasonQuery, nil)
 		return

@@ -191,6 +191,17 @@ func TestCallbackOfficialVector(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "1616140317555161061" {
 		t.Fatalf("GET: %d %q", resp.StatusCode, b)
 	}
+	// An echostr whose '+' reached us unescaped (decoded as a space).
+	resp, err = http.Get(s.srv.URL + "/wecom/callback?msg_signature=" + vecGetSig + "&timestamp=" + vecGetTS +
+		"&nonce=" + vecGetNonce + "&echostr=" + strings.ReplaceAll(vecGetEcho, "=", "%3D"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "1616140317555161061" {
+		t.Fatalf("GET with raw '+': %d %q", resp.StatusCode, b)
+	}
 	if code := postRaw(t, s.srv.URL, vecPostSig, vecPostTS, vecPostNonce, vecPostBody()); code != 200 {
 		t.Fatalf("POST: %d", code)
 	}

@@ -186,7 +186,10 @@ func (d *Dispatcher) handle(m *Incoming) {
 
 	var sections []string
 	if d.o.Directory != nil {
-		sections = d.o.Directory.Sections(ctx, m.FromUserName)
+		// A slow address book must not hold the user's shard for long.
+		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		sections = d.o.Directory.Sections(dctx, m.FromUserName)
+		dcancel()
 	}
 	req := m.Request(d.o.Now().In(d.o.Location), sections, d.admins[m.FromUserName])
 	reply, err := safeCall(ctx, d.o.Handler, req)
