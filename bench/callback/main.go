@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,18 +51,23 @@ func main() {
 	users := flag.Int("users", 2000, "number of distinct senders")
 	maxRun := flag.Duration("max", 15*time.Second, "length of the closed-loop throughput runs (at most 30s)")
 	conc := flag.Int("c", 32, "concurrent clients in the closed-loop runs")
+	sender := flag.String("sender", "outbox", "send path: outbox (durable, as served) or direct (message/send inline)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bot's closed-loop run to this file")
 	flag.Parse()
+	profile = *cpuprofile
 	if *rate <= 0 || *users <= 0 || *duration <= 0 || *duration > time.Minute || *maxRun > 30*time.Second || float64(*rate)*duration.Seconds() > 200_000 {
 		fmt.Fprintln(os.Stderr, "bounds: 0 < duration ≤ 60s, max ≤ 30s, rate×duration ≤ 200000 messages")
 		os.Exit(2)
 	}
-	if err := run(*rate, *duration, *users, *maxRun, *conc); err != nil {
+	if err := run(*rate, *duration, *users, *maxRun, *conc, *sender); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc int) error {
+var profile string
+
+func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc int, sender string) error {
 	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	dir, err := os.MkdirTemp("", "bench-callback-")
 	if err != nil {
@@ -94,14 +100,27 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 	fmt.Printf("bare verify+decrypt net/http handler: %.0f req/s (closed loop, %d clients, %s)\n", bare, conc, maxRun)
 
 	// 3. The real stack.
-	st, err := newStack(rs.Addr, fake, crypto)
+	st, err := newStack(rs.Addr, fake, crypto, sender)
 	if err != nil {
 		return err
 	}
 	defer st.close()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	full, accepted, err := closedLoop(st.handler, crypto, maxRun, conc, users, 2_000_000_000)
 	if err != nil {
 		return err
+	}
+	if profile != "" {
+		pprof.StopCPUProfile()
 	}
 	// Let the answers of the closed-loop run drain before the rated run.
 	if _, err := fake.WaitMessages(int(accepted), 120*time.Second); err != nil {
@@ -190,7 +209,13 @@ func prepare(c *bot.Crypto, first, n int64, users int, content func(id int64) st
 	nonce := "bench"
 	for i := range out {
 		id := first + int64(i)
-		plain := textXML(c.CorpID(), "user"+strconv.Itoa(int(id)%users), content(id), id, now)
+		// users 0 (closed loop): a fresh sender per message keeps the
+		// per-member pacing (≤30/min) from holding answers back.
+		user := "c" + strconv.FormatInt(id, 10)
+		if users > 0 {
+			user = "user" + strconv.Itoa(int(id)%users)
+		}
+		plain := textXML(c.CorpID(), user, content(id), id, now)
 		body, sig, err := c.SealCallback(plain, "1000002", now, nonce)
 		if err != nil {
 			panic(err)
@@ -227,7 +252,7 @@ func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc, users int,
 	}
 	defer stop()
 	const pool = 4096
-	reqs := prepare(c, firstID, pool, users, func(int64) string { return "本月有哪些抽查任务" })
+	reqs := prepare(c, firstID, pool, 0, func(int64) string { return "本月有哪些抽查任务" })
 	cl := client()
 	var ok, bad atomic.Int64
 	var next atomic.Int64
@@ -245,7 +270,7 @@ func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc, users int,
 					r = reqs[i]
 				} else {
 					// Fresh ids beyond the pool so dedupe does not short-circuit.
-					r = prepare(c, firstID+i, 1, users, func(int64) string { return "本月有哪些抽查任务" })[0]
+					r = prepare(c, firstID+i, 1, 0, func(int64) string { return "本月有哪些抽查任务" })[0]
 				}
 				resp, err := cl.Post(base+"/wecom/callback?"+r.query, "text/xml", bytes.NewReader(r.body))
 				if err != nil {
@@ -364,12 +389,12 @@ type stack struct {
 	stop    func()
 }
 
-func newStack(redisAddr string, fake *fakewecom.Server, c *bot.Crypto) (*stack, error) {
+func newStack(redisAddr string, fake *fakewecom.Server, c *bot.Crypto, kind string) (*stack, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, PoolSize: 64})
 	reg := prometheus.NewRegistry()
 	metrics := bot.NewMetrics(reg)
-	sender, stopSender, err := newSender(rdb, fake, metrics, reg, logger)
+	sender, stopSender, err := newSender(kind, rdb, fake, metrics, reg, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -15,11 +15,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
+	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
-// directSender posts straight to message/send (no outbox): the stand-in
-// until the outbox is wired.
+// directSender posts straight to message/send, no outbox (-sender direct,
+// to see what the outbox costs).
 type directSender struct {
 	base, corp, secret string
 	agent              int
@@ -28,8 +31,28 @@ type directSender struct {
 	token              string
 }
 
-func newSender(_ *redis.Client, fake *fakewecom.Server, _ *bot.Metrics, _ *prometheus.Registry, _ *slog.Logger) (bot.Sender, func(), error) {
-	return &directSender{base: fake.URL, corp: fake.CorpID(), secret: fake.CorpSecret(), agent: fake.AgentID(), cl: client()}, func() {}, nil
+// newSender builds the send path: the durable outbox delivering through
+// wecomapi to the fake (default), or direct message/send calls.
+func newSender(kind string, rdb *redis.Client, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (bot.Sender, func(), error) {
+	if kind == "direct" {
+		return &directSender{base: fake.URL, corp: fake.CorpID(), secret: fake.CorpSecret(), agent: fake.AgentID(), cl: client()}, func() {}, nil
+	}
+	api, err := wecomapi.New(wecomapi.Config{CorpID: fake.CorpID(), AgentID: fake.AgentID(), Secret: fake.CorpSecret(),
+		APIBase: fake.URL, Redis: rdb, Prefix: "bench:", Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "bench:", Deliverer: api, Observer: m, Registerer: reg, Logger: logger,
+		// The fake has no corp-wide limit; the load is far above WeCom's real
+		// 10,000 calls/min, which the default pacing would enforce.
+		Config: config.Outbox{Workers: 32, CorpPerMin: 10_000_000}})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = ob.Run(ctx) }()
+	return ob, func() { cancel(); <-done }, nil
 }
 
 func (d *directSender) tok(ctx context.Context) (string, error) {
