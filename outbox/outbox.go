@@ -182,6 +182,9 @@ func New(o Options) (*Outbox, error) {
 	if o.DeliverTimeout <= 0 {
 		o.DeliverTimeout = 30 * time.Second
 	}
+	if o.LeaseTTL <= o.DeliverTimeout {
+		return nil, fmt.Errorf("outbox: LeaseTTL (%s) must exceed DeliverTimeout (%s), or a slow delivery is sent twice", o.LeaseTTL, o.DeliverTimeout)
+	}
 	if o.MaxPartBytes <= 0 {
 		o.MaxPartBytes = wecomapi.MaxContentBytes
 	}

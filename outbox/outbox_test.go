@@ -544,3 +544,52 @@ func TestSendRejectsNoRecipientAndIgnoresEmpty(t *testing.T) {
 		t.Errorf("limit above 30: %v", err)
 	}
 }
+
+// gatedDeliverer holds the first delivery until released, then delivers.
+type gatedDeliverer struct {
+	next    outbox.Deliverer
+	once    sync.Once
+	started chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedDeliverer) Deliver(ctx context.Context, to bot.Recipient, f handlers.Format, c string) error {
+	g.once.Do(func() {
+		close(g.started)
+		<-g.release
+	})
+	return g.next.Deliver(ctx, to, f, c)
+}
+
+func TestGracefulStopFinishesInFlightAndKeepsPending(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	rdb := e.redis.Client(t)
+	gate := &gatedDeliverer{next: e.client(rdb), started: make(chan struct{}), release: make(chan struct{})}
+	first := e.outbox(func(o *outbox.Options) { o.Deliverer = gate; o.Config.Workers = 1 })
+	for i := range 5 {
+		send(t, first, fmt.Sprintf("g%d", i), "u1", fmt.Sprintf("第%d条", i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	<-gate.started
+	cancel() // stop while a delivery is in flight
+	close(gate.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.fake.Messages()
+	if len(msgs) != 1 || msgs[0].Content != "第0条" {
+		t.Fatalf("in-flight delivery not finished: %+v", msgs)
+	}
+	if s := stats(t, first); s.Pending() != 4 || s.InFlight != 0 {
+		t.Fatalf("after stop: %+v", s)
+	}
+	run(t, e.outbox(nil))
+	got := expectOnce(t, e.fake, []string{"第0条", "第1条", "第2条", "第3条", "第4条"})
+	for i, m := range got {
+		if m.Content != fmt.Sprintf("第%d条", i) {
+			t.Errorf("order: %d is %q", i, m.Content)
+		}
+	}
+}

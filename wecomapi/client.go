@@ -30,6 +30,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/silenceper/wechat/v2/credential"
+	"github.com/silenceper/wechat/v2/util"
 	"github.com/silenceper/wechat/v2/work/addresslist"
 	"github.com/silenceper/wechat/v2/work/message"
 
@@ -56,6 +57,11 @@ type Config struct {
 	HTTPClient *http.Client
 	Timeout    time.Duration
 	Logger     *slog.Logger
+	// TokenMemo: how long a token read from Redis is reused from memory
+	// before reading Redis again (saves a round trip per call; a rejected
+	// token is forgotten at once). Default 30s; negative disables.
+	TokenMemo time.Duration
+	Now       func() time.Time // default time.Now
 }
 
 // Client calls the WeCom API. It is safe for concurrent use.
@@ -70,6 +76,12 @@ type Client struct {
 	cache   *RedisCache
 	// tokenMu makes one goroutine per process fetch a missing token.
 	tokenMu sync.Mutex
+
+	memoTTL   time.Duration
+	now       func() time.Time
+	memoMu    sync.Mutex
+	memo      string
+	memoUntil time.Time
 }
 
 // New validates cfg and returns a Client. It makes no network call.
@@ -112,7 +124,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.TokenMemo == 0 {
+		cfg.TokenMemo = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Client{
+		memoTTL: cfg.TokenMemo,
+		now:     cfg.Now,
 		corpID:  cfg.CorpID,
 		agentID: cfg.AgentID,
 		secret:  cfg.Secret,
@@ -144,13 +164,18 @@ func (c *Client) GetAccessToken() (string, error) {
 // GetAccessTokenContext returns the cached token, fetching (gettoken) and
 // caching it when missing.
 func (c *Client) GetAccessTokenContext(ctx context.Context) (string, error) {
+	if tok := c.memoized(); tok != "" {
+		return tok, nil
+	}
 	key := c.TokenCacheKey()
 	if v, ok := c.cache.GetContext(ctx, key).(string); ok && v != "" {
+		c.remember(v)
 		return v, nil
 	}
 	c.tokenMu.Lock()
 	defer c.tokenMu.Unlock()
 	if v, ok := c.cache.GetContext(ctx, key).(string); ok && v != "" {
+		c.remember(v)
 		return v, nil
 	}
 	q := url.Values{"corpid": {c.corpID}, "corpsecret": {c.secret}}
@@ -166,11 +191,35 @@ func (c *Client) GetAccessTokenContext(ctx context.Context) (string, error) {
 	if err := c.cache.SetContext(ctx, key, res.AccessToken, ttl); err != nil {
 		c.log.Warn("wecomapi: caching the access token failed", "err", err)
 	}
+	c.remember(res.AccessToken)
 	return res.AccessToken, nil
+}
+
+func (c *Client) memoized() string {
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	if c.memo != "" && c.now().Before(c.memoUntil) {
+		return c.memo
+	}
+	return ""
+}
+
+func (c *Client) remember(tok string) {
+	if c.memoTTL <= 0 {
+		return
+	}
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	c.memo, c.memoUntil = tok, c.now().Add(c.memoTTL)
 }
 
 // dropToken forgets the cached token if it is still tok.
 func (c *Client) dropToken(ctx context.Context, tok string) {
+	c.memoMu.Lock()
+	if c.memo == tok {
+		c.memo = ""
+	}
+	c.memoMu.Unlock()
 	if err := c.cache.DeleteIfEqual(ctx, c.TokenCacheKey(), tok); err != nil {
 		c.log.Warn("wecomapi: dropping the access token failed", "err", err)
 	}
@@ -450,4 +499,23 @@ func (c *Client) GetMedia(ctx context.Context, mediaID string) ([]byte, string, 
 		}
 		return data, ctype, nil
 	}
+}
+
+// InstallSDKBase points calls made directly through the silenceper SDK
+// (which hard-codes https://qyapi.weixin.qq.com) at base, process-wide, via
+// util.SetURIModifier. Client does not need it; call it once at start-up
+// only if other code uses the SDK's API clients with a private deployment.
+// An empty base or DefaultAPIBase removes the rewrite.
+func InstallSDKBase(base string) {
+	base = strings.TrimRight(base, "/")
+	if base == "" || base == DefaultAPIBase {
+		util.SetURIModifier(nil)
+		return
+	}
+	util.SetURIModifier(func(uri string) string {
+		if rest, ok := strings.CutPrefix(uri, DefaultAPIBase); ok {
+			return base + rest
+		}
+		return uri
+	})
 }
