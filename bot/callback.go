@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
@@ -198,12 +197,12 @@ func (c *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, r, http.StatusBadRequest, ReasonEnvelope, err)
 		return
 	}
-	var env Envelope
-	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
+	encrypt, err := ParseEnvelope(body)
+	if err != nil {
 		c.reject(w, r, http.StatusBadRequest, ReasonEnvelope, err)
 		return
 	}
-	if !c.o.Crypto.Verify(sig, ts, nonce, env.Encrypt) {
+	if !c.o.Crypto.Verify(sig, ts, nonce, encrypt) {
 		c.reject(w, r, http.StatusForbidden, ReasonSignature, nil)
 		return
 	}
@@ -211,7 +210,7 @@ func (c *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, r, http.StatusForbidden, ReasonStale, nil)
 		return
 	}
-	plain, err := c.o.Crypto.Decrypt(env.Encrypt)
+	plain, err := c.o.Crypto.Decrypt(encrypt)
 	if err != nil {
 		c.rejectCrypto(w, r, err)
 		return

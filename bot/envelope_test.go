@@ -151,3 +151,42 @@ func FuzzDecrypt(f *testing.F) {
 		_, _ = c.Decrypt(s) // must not panic
 	})
 }
+
+func TestParseEnvelope(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+		wantErr          bool
+	}{
+		{"official", string(vecPostBody()), vecPostEnc, false},
+		{"no CDATA", "<xml><Encrypt>QUJD</Encrypt></xml>", "QUJD", false},
+		{"whitespace and newlines", "\n<xml>\n <ToUserName><![CDATA[x]]></ToUserName>\n <Encrypt><![CDATA[QUJD]]></Encrypt>\n</xml>\n", "QUJD", false},
+		{"xml declaration (slow path)", `<?xml version="1.0"?><xml><Encrypt>QUJD</Encrypt></xml>`, "QUJD", false},
+		{"CDATA with spaces (slow path)", "<xml><Encrypt><![CDATA[ QUJD]]></Encrypt></xml>", " QUJD", false},
+		{"two Encrypt (slow path keeps the last)", "<xml><Encrypt>QUJD</Encrypt><Encrypt>REVG</Encrypt></xml>", "REVG", false},
+		{"empty Encrypt", "<xml><Encrypt></Encrypt></xml>", "", true},
+		{"no Encrypt", "<xml><ToUserName>x</ToUserName></xml>", "", true},
+		{"unclosed", "<xml><Encrypt>QUJD", "", true},
+		{"not XML", "hello", "", true},
+		{"empty", "", "", true},
+		{"unterminated CDATA", "<xml><Encrypt><![CDATA[QUJD</Encrypt></xml>", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseEnvelope([]byte(tt.body))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("ParseEnvelope = %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func FuzzParseEnvelope(f *testing.F) {
+	f.Add(string(vecPostBody()))
+	f.Add("<xml><Encrypt><![CDATA[]]></Encrypt></xml>")
+	f.Fuzz(func(t *testing.T, s string) {
+		enc, err := ParseEnvelope([]byte(s))
+		if err == nil && enc == "" {
+			t.Fatal("empty Encrypt accepted")
+		}
+	})
+}
