@@ -237,8 +237,14 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 		return
 	}
 	key := c.o.Prefix + "wecom:seen:" + m.DedupeID()
-	fresh, err := c.o.Redis.SetNX(ctx, key, "1", c.o.DedupeTTL).Result()
+	// Not the request's context: a client hanging up must not leave a key
+	// set that we believe unset.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	fresh, err := c.o.Redis.SetNX(rctx, key, "1", c.o.DedupeTTL).Result()
 	if err != nil {
+		// The SET may have landed (a timeout); release it so the retry counts.
+		c.release(ctx, key, m)
 		c.reject(w, r, http.StatusServiceUnavailable, ReasonRedis, err)
 		return
 	}
@@ -249,11 +255,7 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 	}
 	if err := c.o.Dispatcher.Enqueue(m); err != nil {
 		// Release the key so WeCom's retry is not taken for a duplicate.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		if derr := c.o.Redis.Del(dctx, key).Err(); derr != nil {
-			c.o.Logger.Error("dedupe key not released", "id", m.DedupeID(), "err", derr)
-		}
-		cancel()
+		c.release(ctx, key, m)
 		reason := ReasonQueueFull
 		if errors.Is(err, ErrClosed) {
 			reason = ReasonShuttingDown
@@ -263,4 +265,13 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 	}
 	c.o.Metrics.MessagesIn.WithLabelValues(m.TypeLabel()).Inc()
 	w.WriteHeader(http.StatusOK)
+}
+
+// release deletes a dedupe key, best effort.
+func (c *Callback) release(ctx context.Context, key string, m *Incoming) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := c.o.Redis.Del(dctx, key).Err(); err != nil {
+		c.o.Logger.Error("dedupe key not released; a WeCom retry of this message will be ignored", "id", m.DedupeID(), "err", err)
+	}
 }
