@@ -406,12 +406,13 @@ func TestRestartDeliversPendingOnce(t *testing.T) {
 // blockingDeliverer models a worker that dies mid-delivery: it never
 // returns until released, and then fails.
 type blockingDeliverer struct {
+	once    sync.Once
 	started chan struct{}
 	release chan struct{}
 }
 
 func (b *blockingDeliverer) Deliver(ctx context.Context, _ bot.Recipient, _ handlers.Format, _ string) error {
-	close(b.started)
+	b.once.Do(func() { close(b.started) })
 	<-b.release
 	return errors.New("worker died")
 }
@@ -439,7 +440,9 @@ func TestCrashedWorkerLeaseExpires(t *testing.T) {
 		o.LeaseTTL = time.Minute
 	})
 	send(t, crashed, "lease", "u1", "只发一次")
-	go func() { _ = crashed.Run(t.Context()) }()
+	crashCtx, crash := context.WithCancel(context.Background())
+	crashDone := make(chan error, 1)
+	go func() { crashDone <- crashed.Run(crashCtx) }()
 	<-stuck.started
 	if s := stats(t, crashed); s.InFlight != 1 {
 		t.Fatalf("in flight %d", s.InFlight)
@@ -448,7 +451,11 @@ func TestCrashedWorkerLeaseExpires(t *testing.T) {
 	run(t, healthy)
 	clk.Add(61 * time.Second) // the stuck worker's lease runs out
 	expectOnce(t, e.fake, []string{"只发一次"})
+	crash()
 	close(stuck.release) // the "dead" worker comes back: its release must not re-queue
+	if err := <-crashDone; err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "empty queue", func() bool { s := stats(t, healthy); return s.Pending() == 0 })
 	send(t, healthy, "after", "u1", "after")
 	expectOnce(t, e.fake, []string{"只发一次", "after"})
@@ -591,5 +598,36 @@ func TestGracefulStopFinishesInFlightAndKeepsPending(t *testing.T) {
 		if m.Content != fmt.Sprintf("第%d条", i) {
 			t.Errorf("order: %d is %q", i, m.Content)
 		}
+	}
+}
+
+func TestWebhookAndGroupRecipients(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{WebhookKeys: []string{"robot-1"}})
+	ob := e.outbox(nil)
+	run(t, ob)
+	ctx := context.Background()
+	if err := ob.Send(ctx, bot.Message{ID: "w", To: bot.Recipient{Webhook: "robot-1"}, Reply: handlers.Markdown("## 各县区局：任务13 年内完成")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Send(ctx, bot.Message{ID: "d", To: bot.Recipient{Users: []string{"a", "b"}, Departments: []int{3}, Tags: []int{7}}, Reply: handlers.Text("部门通知")}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := expectOnce(t, e.fake, []string{"## 各县区局：任务13 年内完成", "部门通知"})
+	for _, m := range msgs {
+		switch m.Content {
+		case "部门通知":
+			if m.ToUser != "a|b" || m.ToParty != "3" || m.ToTag != "7" || m.MsgType != "text" {
+				t.Errorf("group message %+v", m)
+			}
+		default:
+			if m.Endpoint != fakewecom.EndpointWebhook || m.WebhookKey != "robot-1" || m.MsgType != "markdown" {
+				t.Errorf("webhook message %+v", m)
+			}
+		}
+	}
+	// The robot key is a secret: it never appears in Redis key names.
+	keys, err := e.redis.Client(t).Keys(ctx, "*robot-1*").Result()
+	if err != nil || len(keys) != 0 {
+		t.Errorf("keys naming the webhook key: %v %v", keys, err)
 	}
 }
