@@ -84,6 +84,16 @@ func (ob *Outbox) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	return out, nil
 }
 
+// List returns the queue counts and the dead letters.
+func (ob *Outbox) List(ctx context.Context) (Stats, []DeadLetter, error) {
+	dead, err := ob.DeadLetters(ctx)
+	if err != nil {
+		return Stats{}, nil, err
+	}
+	s, err := ob.Stats(ctx)
+	return s, dead, err
+}
+
 func (ob *Outbox) load(ctx context.Context, id string) (entry, error) {
 	raw, err := ob.rdb.Get(ctx, ob.k.msg+id).Bytes()
 	if err != nil {
@@ -155,11 +165,7 @@ func (ob *Outbox) RetryAll(ctx context.Context) (int, error) {
 // PrintDeadLetters writes the queue counts and every dead letter, for
 // admins (`outbox list`).
 func (ob *Outbox) PrintDeadLetters(ctx context.Context, w io.Writer) error {
-	s, err := ob.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	dead, err := ob.DeadLetters(ctx)
+	s, dead, err := ob.List(ctx)
 	if err != nil {
 		return err
 	}
