@@ -52,7 +52,7 @@ func main() {
 	maxRun := flag.Duration("max", 15*time.Second, "length of the closed-loop throughput runs (at most 30s)")
 	conc := flag.Int("c", 32, "concurrent clients in the closed-loop runs")
 	sender := flag.String("sender", "outbox", "send path: outbox (durable, as served) or direct (message/send inline)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bot's closed-loop run to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bot's runs (closed loop and rated) to this file")
 	flag.Parse()
 	profile = *cpuprofile
 	if *rate <= 0 || *users <= 0 || *duration <= 0 || *duration > time.Minute || *maxRun > 30*time.Second || float64(*rate)*duration.Seconds() > 200_000 {
@@ -119,9 +119,6 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 	if err != nil {
 		return err
 	}
-	if profile != "" {
-		pprof.StopCPUProfile()
-	}
 	// Let the answers of the closed-loop run drain before the rated run.
 	if _, err := fake.WaitMessages(int(accepted), 120*time.Second); err != nil {
 		return fmt.Errorf("closed-loop answers: %w", err)
@@ -131,7 +128,11 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 
 	// 4. Open loop at the target rate, with end-to-end latency.
 	fake.Reset()
-	return rated(st, fake, crypto, rate, duration, users)
+	err = rated(st, fake, crypto, rate, duration, users)
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
+	return err
 }
 
 // cryptoFloor times verify + decrypt + outer and inner parse + sealing a

@@ -45,7 +45,7 @@ func newSender(kind string, rdb *redis.Client, fake *fakewecom.Server, m *bot.Me
 	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "bench:", Deliverer: api, Observer: m, Registerer: reg, Logger: logger,
 		// The fake has no corp-wide limit; the load is far above WeCom's real
 		// 10,000 calls/min, which the default pacing would enforce.
-		Config: config.Outbox{Workers: 32, CorpPerMin: 10_000_000}})
+		Config: config.Outbox{Workers: 8, CorpPerMin: 10_000_000}})
 	if err != nil {
 		return nil, nil, err
 	}
