@@ -82,7 +82,9 @@ func (ob *Outbox) worker(ctx context.Context, n int) {
 	errDelay := ob.o.PollInterval
 	for ctx.Err() == nil {
 		token := randomHex(8)
-		id, body, wait, err := ob.claim(ctx, token)
+		// Not cancellable: a claim whose answer were lost to a cancel would
+		// leave the message leased until LeaseTTL runs out.
+		id, body, wait, err := ob.claim(context.WithoutCancel(ctx), token)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
