@@ -1,0 +1,425 @@
+// Command callback is the load program for the WeCom callback endpoint. It
+// starts a private redis-server and a local fake WeCom, serves the real bot
+// callback stack (callback → dedupe → dispatcher → handler → outbox →
+// message/send) on 127.0.0.1, and drives it with validly signed, encrypted
+// text messages from many users at a target rate. It reports accepted
+// callbacks/s, callback latency, end-to-end answer latency (POST sent → the
+// fake WeCom received the message/send), the single-core crypto floor and a
+// bare verify+decrypt handler's throughput for comparison.
+//
+//	go run ./bench/callback -rate 2000 -duration 10s -users 2000
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/internal/fakewecom"
+	"github.com/changzhi-amr/choucha/internal/redistest"
+)
+
+const (
+	token  = "benchToken"
+	aesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+)
+
+func main() {
+	rate := flag.Int("rate", 2000, "target callbacks per second (open loop)")
+	duration := flag.Duration("duration", 10*time.Second, "length of the rated run (at most 60s)")
+	users := flag.Int("users", 2000, "number of distinct senders")
+	maxRun := flag.Duration("max", 15*time.Second, "length of the closed-loop throughput runs (at most 30s)")
+	conc := flag.Int("c", 32, "concurrent clients in the closed-loop runs")
+	sender := flag.String("sender", "outbox", "send path: outbox (durable, as served) or direct (message/send inline)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bot's runs (closed loop and rated) to this file")
+	flag.Parse()
+	profile = *cpuprofile
+	if *rate <= 0 || *users <= 0 || *duration <= 0 || *duration > time.Minute || *maxRun > 30*time.Second || float64(*rate)*duration.Seconds() > 200_000 {
+		fmt.Fprintln(os.Stderr, "bounds: 0 < duration ≤ 60s, max ≤ 30s, rate×duration ≤ 200000 messages")
+		os.Exit(2)
+	}
+	if err := run(*rate, *duration, *users, *maxRun, *conc, *sender); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+var profile string
+
+func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc int, sender string) error {
+	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	dir, err := os.MkdirTemp("", "bench-callback-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rs, err := redistest.StartDir(dir)
+	if err != nil {
+		return err
+	}
+	defer rs.Stop()
+
+	fake := fakewecom.New(fakewecom.Options{PerUserPerMinute: -1})
+	defer fake.Close()
+	crypto, err := bot.NewCrypto(token, fake.CorpID(), aesKey)
+	if err != nil {
+		return err
+	}
+
+	// 1. Crypto floor.
+	floor := cryptoFloor(crypto)
+	fmt.Printf("crypto floor (1 goroutine): verify+decrypt+parse+encrypt reply %.1f µs/msg = %.0f msg/s\n",
+		floor.Seconds()*1e6, 1/floor.Seconds())
+
+	// 2. Bare verify+decrypt handler, closed loop.
+	bare, _, err := closedLoop(bareHandler(crypto), crypto, maxRun, conc, users, 1_000_000_000)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("bare verify+decrypt net/http handler: %.0f req/s (closed loop, %d clients, %s)\n", bare, conc, maxRun)
+
+	// 3. The real stack.
+	st, err := newStack(rs.Addr, fake, crypto, sender)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	full, accepted, err := closedLoop(st.handler, crypto, maxRun, conc, users, 2_000_000_000)
+	if err != nil {
+		return err
+	}
+	// Let the answers of the closed-loop run drain before the rated run.
+	if _, err := fake.WaitMessages(int(accepted), 120*time.Second); err != nil {
+		return fmt.Errorf("closed-loop answers: %w", err)
+	}
+	fmt.Printf("bot callback endpoint: %.0f accepted/s (closed loop, %d clients, %s) = %.0f%% of bare\n",
+		full, conc, maxRun, 100*full/bare)
+
+	// 4. Open loop at the target rate, with end-to-end latency.
+	fake.Reset()
+	err = rated(st, fake, crypto, rate, duration, users)
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
+	return err
+}
+
+// cryptoFloor times verify + decrypt + outer and inner parse + sealing a
+// passive reply, on one goroutine.
+func cryptoFloor(c *bot.Crypto) time.Duration {
+	const n = 20000
+	type in struct {
+		sig, ts, nonce string
+		body           []byte
+	}
+	ins := make([]in, 256)
+	now := time.Now().Unix()
+	for i := range ins {
+		body, sig, _ := c.SealCallback(textXML(c.CorpID(), "user"+strconv.Itoa(i), "本月有哪些抽查任务", int64(i), now), "1000002", now, "n")
+		ins[i] = in{sig, strconv.FormatInt(now, 10), "n", body}
+	}
+	reply := []byte("<xml><ToUserName>u</ToUserName><FromUserName>c</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>答</Content></xml>")
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		x := ins[i%len(ins)]
+		var env bot.Envelope
+		if err := xml.Unmarshal(x.body, &env); err != nil {
+			panic(err)
+		}
+		plain, err := c.Open(x.sig, x.ts, x.nonce, env.Encrypt)
+		if err != nil {
+			panic(err)
+		}
+		if _, err := bot.ParseIncoming(plain); err != nil {
+			panic(err)
+		}
+		if _, err := c.SealReply(reply, now, "n"); err != nil {
+			panic(err)
+		}
+	}
+	return time.Since(start) / n
+}
+
+// bareHandler only verifies and decrypts.
+func bareHandler(c *bot.Crypto) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, bot.MaxCallbackBody))
+		if err != nil {
+			w.WriteHeader(400)
+			return
+		}
+		var env bot.Envelope
+		if err := xml.Unmarshal(body, &env); err != nil {
+			w.WriteHeader(400)
+			return
+		}
+		q := r.URL.Query()
+		if _, err := c.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), env.Encrypt); err != nil {
+			w.WriteHeader(403)
+			return
+		}
+	})
+}
+
+func textXML(corp, user, content string, id, created int64) []byte {
+	return fmt.Appendf(nil, "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
+		"<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content>"+
+		"<MsgId>%d</MsgId><AgentID>1000002</AgentID></xml>", corp, user, created, content, id)
+}
+
+// callback is one prepared request.
+type callback struct {
+	query string
+	body  []byte
+}
+
+func prepare(c *bot.Crypto, first, n int64, users int, content func(id int64) string) []callback {
+	out := make([]callback, n)
+	now := time.Now().Unix()
+	nonce := "bench"
+	for i := range out {
+		id := first + int64(i)
+		// users 0 (closed loop): a fresh sender per message keeps the
+		// per-member pacing (≤30/min) from holding answers back.
+		user := "c" + strconv.FormatInt(id, 10)
+		if users > 0 {
+			user = "user" + strconv.Itoa(int(id)%users)
+		}
+		plain := textXML(c.CorpID(), user, content(id), id, now)
+		body, sig, err := c.SealCallback(plain, "1000002", now, nonce)
+		if err != nil {
+			panic(err)
+		}
+		q := url.Values{"msg_signature": {sig}, "timestamp": {strconv.FormatInt(now, 10)}, "nonce": {nonce}}
+		out[i] = callback{query: q.Encode(), body: body}
+	}
+	return out
+}
+
+func client() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute,
+		DialContext: (&net.Dialer{Timeout: time.Second}).DialContext,
+	}}
+}
+
+// serve serves h on a loopback listener.
+func serve(h http.Handler) (base string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// closedLoop posts as fast as conc clients can for d and returns 200s per second.
+func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc, users int, firstID int64) (float64, int64, error) {
+	base, stop, err := serve(h)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stop()
+	const pool = 4096
+	reqs := prepare(c, firstID, pool, 0, func(int64) string { return "本月有哪些抽查任务" })
+	cl := client()
+	var ok, bad atomic.Int64
+	var next atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := 0; g < conc; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				i := next.Add(1) - 1
+				var r callback
+				if i < pool {
+					r = reqs[i]
+				} else {
+					// Fresh ids beyond the pool so dedupe does not short-circuit.
+					r = prepare(c, firstID+i, 1, 0, func(int64) string { return "本月有哪些抽查任务" })[0]
+				}
+				resp, err := cl.Post(base+"/wecom/callback?"+r.query, "text/xml", bytes.NewReader(r.body))
+				if err != nil {
+					bad.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					ok.Add(1)
+				} else {
+					bad.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if bad.Load() > 0 {
+		fmt.Printf("  (%d non-200 answers)\n", bad.Load())
+	}
+	return float64(ok.Load()) / el.Seconds(), ok.Load(), nil
+}
+
+// rated runs the open-loop test at rate for d.
+func rated(st *stack, fake *fakewecom.Server, c *bot.Crypto, rate int, d time.Duration, users int) error {
+	n := int64(float64(rate) * d.Seconds())
+	const firstID = 3_000_000_000
+	reqs := prepare(c, firstID, n, users, func(id int64) string { return "问" + strconv.FormatInt(id, 10) })
+	base, stop, err := serve(st.handler)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	cl := client()
+	sentAt := make([]time.Time, n)
+	lat := make([]time.Duration, n)
+	status := make([]int, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	interval := time.Second / time.Duration(rate)
+	for i := int64(0); i < n; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if w := time.Until(at); w > 0 {
+			time.Sleep(w)
+		}
+		wg.Add(1)
+		go func(i int64) {
+			defer wg.Done()
+			t0 := time.Now()
+			sentAt[i] = t0
+			resp, err := cl.Post(base+"/wecom/callback?"+reqs[i].query, "text/xml", bytes.NewReader(reqs[i].body))
+			lat[i] = time.Since(t0)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			status[i] = resp.StatusCode
+		}(i)
+	}
+	wg.Wait()
+	sendDone := time.Since(start)
+	msgs, err := fake.WaitMessages(int(n), 60*time.Second)
+	if err != nil {
+		return fmt.Errorf("waiting for %d answers at the fake: %w (got %d)", n, err, len(fake.Messages()))
+	}
+	var accepted int
+	var cbLat []time.Duration
+	for i := range status {
+		if status[i] == 200 {
+			accepted++
+			cbLat = append(cbLat, lat[i])
+		}
+	}
+	var e2e []time.Duration
+	seen := map[int64]bool{}
+	for _, m := range msgs {
+		id, err := strconv.ParseInt(strings.TrimPrefix(m.Content, "答：问"), 10, 64)
+		if err != nil || id < firstID || id >= firstID+n {
+			return fmt.Errorf("unexpected answer %q", m.Content)
+		}
+		if seen[id] {
+			return fmt.Errorf("answer %d delivered twice", id)
+		}
+		seen[id] = true
+		e2e = append(e2e, m.At.Sub(sentAt[id-firstID]))
+	}
+	fmt.Printf("rated run: %d callbacks from %d users at %d/s over %s (sending took %s)\n", n, users, rate, d, sendDone.Round(time.Millisecond))
+	fmt.Printf("  accepted: %d (%.0f/s)\n", accepted, float64(accepted)/sendDone.Seconds())
+	fmt.Printf("  callback latency: p50 %s  p99 %s  max %s\n", pct(cbLat, 50), pct(cbLat, 99), pct(cbLat, 100))
+	fmt.Printf("  end-to-end answer latency (POST → message/send at the fake): p50 %s  p99 %s  max %s  (%d answers)\n",
+		pct(e2e, 50), pct(e2e, 99), pct(e2e, 100), len(e2e))
+	return nil
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return s[min(i, len(s)-1)].Round(10 * time.Microsecond)
+}
+
+// stack is the bot's callback path as `serve` wires it, with the fake WeCom
+// as the send target.
+type stack struct {
+	handler http.Handler
+	rdb     *redis.Client
+	disp    *bot.Dispatcher
+	stop    func()
+}
+
+func newStack(redisAddr string, fake *fakewecom.Server, c *bot.Crypto, kind string) (*stack, error) {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, PoolSize: 64})
+	reg := prometheus.NewRegistry()
+	metrics := bot.NewMetrics(reg)
+	sender, stopSender, err := newSender(kind, rdb, fake, metrics, reg, logger)
+	if err != nil {
+		return nil, err
+	}
+	echo := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+		return handlers.Text("答：" + req.Text), nil
+	}
+	disp, err := bot.NewDispatcher(bot.DispatcherOptions{Handler: echo, Sender: sender, Metrics: metrics, Logger: logger,
+		Shards: 16, QueueSize: 1024})
+	if err != nil {
+		return nil, err
+	}
+	cb, err := bot.NewCallback(bot.CallbackOptions{Crypto: c, Redis: rdb, Prefix: "bench:", Dispatcher: disp,
+		Metrics: metrics, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	srv := bot.NewServer(bot.ServerOptions{Callback: cb, Dispatcher: disp, Redis: rdb, Registry: reg, Logger: logger})
+	return &stack{handler: srv.Handler(), rdb: rdb, disp: disp, stop: stopSender}, nil
+}
+
+func (s *stack) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.disp.Shutdown(ctx)
+	s.stop()
+	s.rdb.Close()
+}

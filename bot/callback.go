@@ -1,0 +1,277 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MaxCallbackBody is the largest callback body accepted (1 MiB).
+const MaxCallbackBody = 1 << 20
+
+// Rejection reasons (the label of choucha_wecom_callbacks_rejected_total).
+const (
+	ReasonMethod       = "method"            // 405: not GET/POST
+	ReasonQuery        = "bad_query"         // 400: missing msg_signature/timestamp/nonce/echostr
+	ReasonOversized    = "oversized"         // 413: body over 1 MiB
+	ReasonEnvelope     = "malformed_xml"     // 400: outer XML unparsable or no Encrypt
+	ReasonSignature    = "bad_signature"     // 403
+	ReasonStale        = "stale"             // 403: timestamp outside MaxSkew
+	ReasonDecrypt      = "decrypt"           // 400: signed but not decryptable
+	ReasonCorpID       = "wrong_corp"        // 403: receive id is not our CorpID
+	ReasonMessage      = "malformed_message" // 200: authentic but unparsable inner XML
+	ReasonRedis        = "redis"             // 503: dedupe store unavailable, WeCom retries
+	ReasonQueueFull    = "queue_full"        // 503: dispatcher full, WeCom retries
+	ReasonShuttingDown = "shutting_down"     // 503
+)
+
+// Enqueuer takes accepted messages (*Dispatcher implements it).
+type Enqueuer interface {
+	Enqueue(m *Incoming) error
+}
+
+// CallbackOptions configures the callback handler.
+type CallbackOptions struct {
+	Crypto     *Crypto               // required
+	Redis      redis.UniversalClient // required: dedupe store shared by replicas
+	Prefix     string                // Redis key prefix, e.g. "choucha:"
+	Dispatcher Enqueuer              // required
+	// MaxSkew: callbacks whose timestamp is further than this from now are
+	// rejected (replays). Default 10m.
+	MaxSkew time.Duration
+	// DedupeTTL: how long an accepted message id is remembered. Default 24h.
+	DedupeTTL time.Duration
+	// Events are the event names handed to the dispatcher; other events are
+	// acknowledged and dropped (WeCom sends LOCATION reports etc.). Default
+	// enter_agent, template_card_event, click.
+	Events []string
+	// Directory, when set, forgets a cached user on change_contact events.
+	Directory *Directory
+	Metrics   *Metrics
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Callback is the WeCom callback endpoint: GET URL verification and POST
+// message receipt. See ServeHTTP for what is rejected and how.
+type Callback struct {
+	o      CallbackOptions
+	events map[string]bool
+}
+
+// NewCallback builds the handler.
+func NewCallback(o CallbackOptions) (*Callback, error) {
+	switch {
+	case o.Crypto == nil:
+		return nil, errors.New("bot: CallbackOptions.Crypto is nil")
+	case o.Redis == nil:
+		return nil, errors.New("bot: CallbackOptions.Redis is nil")
+	case o.Dispatcher == nil:
+		return nil, errors.New("bot: CallbackOptions.Dispatcher is nil")
+	}
+	if o.MaxSkew <= 0 {
+		o.MaxSkew = 10 * time.Minute
+	}
+	if o.DedupeTTL <= 0 {
+		o.DedupeTTL = 24 * time.Hour
+	}
+	if o.Events == nil {
+		o.Events = []string{EventEnterAgent, EventTemplateCardEvent, EventClick}
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Callback{o: o, events: map[string]bool{}}
+	for _, e := range o.Events {
+		c.events[e] = true
+	}
+	return c, nil
+}
+
+// ServeHTTP answers a callback.
+//
+// Anything not proven to come from WeCom (bad signature, wrong CorpID,
+// undecryptable, malformed envelope, oversized, stale) gets a 4xx and
+// touches no state. An authentic message whose inner XML cannot be parsed
+// gets 200: WeCom would only retry the same bytes. Temporary trouble on our
+// side (Redis down, queue full, shutting down) gets 503 with the dedupe key
+// released, so WeCom's retry 5 s later can succeed. Everything else gets an
+// empty 200 at once; the answer goes out through message/send.
+func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		c.verifyURL(w, r)
+	case http.MethodPost:
+		start := time.Now()
+		c.receive(w, r)
+		c.o.Metrics.CallbackSeconds.Observe(time.Since(start).Seconds())
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		c.reject(w, r, http.StatusMethodNotAllowed, ReasonMethod, nil)
+	}
+}
+
+func (c *Callback) reject(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
+	c.o.Metrics.Rejected.WithLabelValues(reason).Inc()
+	// Never log the query (signature) or body; the remote address and the
+	// reason are enough to diagnose a misconfigured token or key.
+	attrs := []any{"reason", reason, "status", status, "remote", r.RemoteAddr}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	c.o.Logger.Warn("wecom callback rejected", attrs...)
+	if status == http.StatusOK {
+		w.WriteHeader(status)
+		return
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+func (c *Callback) checkTimestamp(ts string) bool {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	d := c.o.Now().Sub(time.Unix(sec, 0))
+	return d <= c.o.MaxSkew && d >= -c.o.MaxSkew
+}
+
+// verifyURL answers WeCom's URL check: the decrypted echostr, in plain text.
+func (c *Callback) verifyURL(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sig, ts, nonce, echo := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr")
+	// base64 has no spaces: a space is a '+' that reached us unescaped.
+	echo = strings.ReplaceAll(echo, " ", "+")
+	if sig == "" || ts == "" || nonce == "" || echo == "" {
+		c.reject(w, r, http.StatusBadRequest, ReasonQuery, nil)
+		return
+	}
+	if !c.o.Crypto.Verify(sig, ts, nonce, echo) {
+		c.reject(w, r, http.StatusForbidden, ReasonSignature, nil)
+		return
+	}
+	plain, err := c.o.Crypto.Decrypt(echo)
+	if err != nil {
+		c.rejectCrypto(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(plain)
+}
+
+func (c *Callback) rejectCrypto(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrReceiveID) {
+		c.reject(w, r, http.StatusForbidden, ReasonCorpID, nil)
+		return
+	}
+	c.reject(w, r, http.StatusBadRequest, ReasonDecrypt, err)
+}
+
+func (c *Callback) receive(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sig, ts, nonce := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce")
+	if sig == "" || ts == "" || nonce == "" {
+		c.reject(w, r, http.StatusBadRequest, ReasonQuery, nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxCallbackBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.reject(w, r, http.StatusRequestEntityTooLarge, ReasonOversized, nil)
+			return
+		}
+		c.reject(w, r, http.StatusBadRequest, ReasonEnvelope, err)
+		return
+	}
+	encrypt, err := ParseEnvelope(body)
+	if err != nil {
+		c.reject(w, r, http.StatusBadRequest, ReasonEnvelope, err)
+		return
+	}
+	if !c.o.Crypto.Verify(sig, ts, nonce, encrypt) {
+		c.reject(w, r, http.StatusForbidden, ReasonSignature, nil)
+		return
+	}
+	if !c.checkTimestamp(ts) {
+		c.reject(w, r, http.StatusForbidden, ReasonStale, nil)
+		return
+	}
+	plain, err := c.o.Crypto.Decrypt(encrypt)
+	if err != nil {
+		c.rejectCrypto(w, r, err)
+		return
+	}
+	m, err := ParseIncoming(plain)
+	if err != nil {
+		c.reject(w, r, http.StatusOK, ReasonMessage, err)
+		return
+	}
+	c.accept(w, r, m)
+}
+
+// accept dedupes and dispatches an authentic message.
+func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
+	ctx := r.Context()
+	if m.IsEvent() && !c.events[m.Event] {
+		c.o.Metrics.MessagesIn.WithLabelValues(m.TypeLabel()).Inc()
+		if m.Event == EventChangeContact && c.o.Directory != nil && m.UserID != "" {
+			if err := c.o.Directory.Forget(ctx, m.UserID); err != nil {
+				c.o.Logger.Warn("directory: forget failed", "userid", m.UserID, "err", err)
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	key := c.o.Prefix + "wecom:seen:" + m.DedupeID()
+	// Not the request's context: a client hanging up must not leave a key
+	// set that we believe unset.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	fresh, err := c.o.Redis.SetNX(rctx, key, "1", c.o.DedupeTTL).Result()
+	if err != nil {
+		// The SET may have landed (a timeout); release it so the retry counts.
+		c.release(ctx, key, m)
+		c.reject(w, r, http.StatusServiceUnavailable, ReasonRedis, err)
+		return
+	}
+	if !fresh {
+		c.o.Metrics.DedupeHits.Inc()
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err := c.o.Dispatcher.Enqueue(m); err != nil {
+		// Release the key so WeCom's retry is not taken for a duplicate.
+		c.release(ctx, key, m)
+		reason := ReasonQueueFull
+		if errors.Is(err, ErrClosed) {
+			reason = ReasonShuttingDown
+		}
+		c.reject(w, r, http.StatusServiceUnavailable, reason, nil)
+		return
+	}
+	c.o.Metrics.MessagesIn.WithLabelValues(m.TypeLabel()).Inc()
+	w.WriteHeader(http.StatusOK)
+}
+
+// release deletes a dedupe key, best effort.
+func (c *Callback) release(ctx context.Context, key string, m *Incoming) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := c.o.Redis.Del(dctx, key).Err(); err != nil {
+		c.o.Logger.Error("dedupe key not released; a WeCom retry of this message will be ignored", "id", m.DedupeID(), "err", err)
+	}
+}

@@ -1,0 +1,542 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/internal/redistest"
+)
+
+// recordingSender keeps what the dispatcher sends (the outbox boundary; the
+// end-to-end test uses the real outbox and fake WeCom).
+type recordingSender struct {
+	mu   sync.Mutex
+	msgs []Message
+}
+
+func (s *recordingSender) Send(_ context.Context, m Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs = append(s.msgs, m)
+	return nil
+}
+
+func (s *recordingSender) all() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.msgs...)
+}
+
+// recorder is a handler that records requests and echoes text.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []handlers.Request
+}
+
+func (r *recorder) handle(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, *req)
+	r.mu.Unlock()
+	switch req.Kind {
+	case handlers.KindText:
+		return handlers.Text("答：" + req.Text), nil
+	case handlers.KindEvent:
+		return handlers.Text("事件：" + req.Event + "/" + req.Key), nil
+	}
+	return handlers.Reply{}, nil
+}
+
+func (r *recorder) all() []handlers.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]handlers.Request(nil), r.reqs...)
+}
+
+type stack struct {
+	crypto  *Crypto
+	rdb     *redis.Client
+	reg     *prometheus.Registry
+	metrics *Metrics
+	disp    *Dispatcher
+	cb      *Callback
+	srv     *httptest.Server
+	rec     *recorder
+	sent    *recordingSender
+	now     time.Time
+}
+
+type stackOpts struct {
+	crypto *Crypto
+	rdb    *redis.Client
+	now    time.Time
+	disp   func(*DispatcherOptions)
+	h      handlers.Handler
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newStack(t *testing.T, so stackOpts) *stack {
+	t.Helper()
+	s := &stack{crypto: so.crypto, rdb: so.rdb, now: so.now, rec: &recorder{}, sent: &recordingSender{}}
+	if s.crypto == nil {
+		s.crypto = vecCrypto(t)
+	}
+	if s.rdb == nil {
+		s.rdb = redistest.Start(t).Client(t)
+	}
+	if s.now.IsZero() {
+		s.now = time.Unix(1409659813, 0)
+	}
+	h := so.h
+	if h == nil {
+		h = s.rec.handle
+	}
+	s.reg = prometheus.NewRegistry()
+	s.metrics = NewMetrics(s.reg)
+	do := DispatcherOptions{Handler: h, Sender: s.sent, Metrics: s.metrics, Logger: quietLogger(),
+		Now: func() time.Time { return s.now }, Shards: 4, QueueSize: 64}
+	if so.disp != nil {
+		so.disp(&do)
+	}
+	var err error
+	if s.disp, err = NewDispatcher(do); err != nil {
+		t.Fatal(err)
+	}
+	s.cb, err = NewCallback(CallbackOptions{Crypto: s.crypto, Redis: s.rdb, Prefix: "t:", Dispatcher: s.disp,
+		Metrics: s.metrics, Logger: quietLogger(), Now: func() time.Time { return s.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv = httptest.NewServer(NewServer(ServerOptions{Callback: s.cb, Dispatcher: s.disp, Redis: s.rdb, Registry: s.reg, Logger: quietLogger()}).Handler())
+	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() { s.drain(t) })
+	return s
+}
+
+// drain waits until every accepted message has been handled.
+func (s *stack) drain(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.disp.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func textXML(user, content, msgID string, created int64) []byte {
+	return fmt.Appendf(nil, "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
+		"<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content>"+
+		"<MsgId>%s</MsgId><AgentID>218</AgentID></xml>", vecCorpID, user, created, content, msgID)
+}
+
+func eventXML(user, event, key string, created int64) []byte {
+	return fmt.Appendf(nil, "<xml><ToUserName>%s</ToUserName><FromUserName>%s</FromUserName><CreateTime>%d</CreateTime>"+
+		"<MsgType>event</MsgType><Event>%s</Event><EventKey>%s</EventKey><AgentID>218</AgentID></xml>",
+		vecCorpID, user, created, event, key)
+}
+
+// post seals plain like WeCom does and posts it to base+"/wecom/callback".
+func post(t *testing.T, base string, c *Crypto, plain []byte, ts int64) int {
+	t.Helper()
+	body, sig, err := c.SealCallback(plain, "218", ts, "nonce1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return postRaw(t, base, sig, strconv.FormatInt(ts, 10), "nonce1", body)
+}
+
+func postRaw(t *testing.T, base, sig, ts, nonce string, body []byte) int {
+	t.Helper()
+	q := url.Values{"msg_signature": {sig}, "timestamp": {ts}, "nonce": {nonce}}
+	resp, err := http.Post(base+"/wecom/callback?"+q.Encode(), "text/xml", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK && len(b) != 0 {
+		t.Errorf("200 with a body %q; WeCom wants an empty answer", b)
+	}
+	return resp.StatusCode
+}
+
+func vecPostBody() []byte {
+	return []byte("<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><Encrypt><![CDATA[" + vecPostEnc + "]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>")
+}
+
+func TestCallbackOfficialVector(t *testing.T) {
+	s := newStack(t, stackOpts{})
+	resp, err := http.Get(s.srv.URL + "/wecom/callback?" + url.Values{
+		"msg_signature": {vecGetSig}, "timestamp": {vecGetTS}, "nonce": {vecGetNonce}, "echostr": {vecGetEcho}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "1616140317555161061" {
+		t.Fatalf("GET: %d %q", resp.StatusCode, b)
+	}
+	// An echostr whose '+' reached us unescaped (decoded as a space).
+	resp, err = http.Get(s.srv.URL + "/wecom/callback?msg_signature=" + vecGetSig + "&timestamp=" + vecGetTS +
+		"&nonce=" + vecGetNonce + "&echostr=" + strings.ReplaceAll(vecGetEcho, "=", "%3D"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "1616140317555161061" {
+		t.Fatalf("GET with raw '+': %d %q", resp.StatusCode, b)
+	}
+	if code := postRaw(t, s.srv.URL, vecPostSig, vecPostTS, vecPostNonce, vecPostBody()); code != 200 {
+		t.Fatalf("POST: %d", code)
+	}
+	s.drain(t)
+	reqs := s.rec.all()
+	if len(reqs) != 1 || reqs[0].UserID != "mycreate" || reqs[0].Text != "hello" || reqs[0].Kind != handlers.KindText || reqs[0].Channel != "wecom" {
+		t.Fatalf("requests %+v", reqs)
+	}
+	sent := s.sent.all()
+	if len(sent) != 1 || sent[0].ID != "answer:msg:4561255354251345929" || sent[0].To.Users[0] != "mycreate" || sent[0].Reply.Text != "答：hello" {
+		t.Fatalf("sent %+v", sent)
+	}
+}
+
+func TestCallbackRejections(t *testing.T) {
+	s := newStack(t, stackOpts{})
+	c := s.crypto
+	ts := strconv.FormatInt(s.now.Unix(), 10)
+	good := textXML("zhangsan", "本月任务", "100", s.now.Unix())
+	sealed := func(c *Crypto, plain []byte, ts string) (string, []byte) {
+		n, _ := strconv.ParseInt(ts, 10, 64)
+		body, sig, err := c.SealCallback(plain, "218", n, "n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig, body
+	}
+	otherCorp, _ := NewCrypto(vecToken, "wwOTHER", vecAESKey)
+	otherToken, _ := NewCrypto("otherToken", vecCorpID, vecAESKey)
+	otherKey, _ := NewCrypto(vecToken, vecCorpID, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+	skewed := func(d time.Duration) string { return strconv.FormatInt(s.now.Add(d).Unix(), 10) }
+
+	type tc struct {
+		name   string
+		method string
+		query  url.Values
+		body   []byte
+		status int
+		reason string
+	}
+	q := func(sig, ts string) url.Values {
+		return url.Values{"msg_signature": {sig}, "timestamp": {ts}, "nonce": {"n"}}
+	}
+	var tests []tc
+	add := func(name string, status int, reason string, sig, ts string, body []byte) {
+		tests = append(tests, tc{name, http.MethodPost, q(sig, ts), body, status, reason})
+	}
+	sig, body := sealed(otherToken, good, ts)
+	add("bad signature (other token)", 403, ReasonSignature, sig, ts, body)
+	sig, body = sealed(c, good, ts)
+	add("signature of other body", 403, ReasonSignature, strings.Repeat("0", 40), ts, body)
+	add("signature for other timestamp", 403, ReasonSignature, sig, skewed(time.Second), body)
+	sig, body = sealed(otherCorp, good, ts)
+	add("wrong CorpID", 403, ReasonCorpID, sig, ts, body)
+	sig, body = sealed(otherKey, good, ts)
+	add("other AES key", 400, ReasonDecrypt, sig, ts, body)
+	for _, d := range []time.Duration{-11 * time.Minute, 11 * time.Minute, -48 * time.Hour} {
+		sig, body = sealed(c, good, skewed(d))
+		add("stale "+d.String(), 403, ReasonStale, sig, skewed(d), body)
+	}
+	add("not XML", 400, ReasonEnvelope, "x", ts, []byte("hello"))
+	add("no Encrypt", 400, ReasonEnvelope, "x", ts, []byte("<xml><ToUserName>a</ToUserName></xml>"))
+	add("empty body", 400, ReasonEnvelope, "x", ts, nil)
+	add("oversized", 413, ReasonOversized, "x", ts, append([]byte("<xml><Encrypt>"), bytes.Repeat([]byte("A"), MaxCallbackBody)...))
+	add("signed garbage Encrypt", 400, ReasonDecrypt, c.Signature(ts, "n", "%%%"), ts, []byte("<xml><Encrypt>%%%</Encrypt></xml>"))
+	tests = append(tests,
+		tc{"no query", http.MethodPost, url.Values{}, body, 400, ReasonQuery},
+		tc{"PUT", http.MethodPut, q("x", ts), nil, 405, ReasonMethod},
+		tc{"GET without echostr", http.MethodGet, q("x", ts), nil, 400, ReasonQuery},
+		tc{"GET bad signature", http.MethodGet, url.Values{"msg_signature": {vecPostSig}, "timestamp": {vecGetTS}, "nonce": {vecGetNonce}, "echostr": {vecGetEcho}}, nil, 403, ReasonSignature},
+	)
+	// Authentic but unparsable inner XML: 200 so WeCom does not retry, nothing dispatched.
+	for name, plain := range map[string][]byte{
+		"inner not XML":       []byte("not xml"),
+		"inner without user":  []byte("<xml><MsgType>text</MsgType><MsgId>1</MsgId></xml>"),
+		"inner bad time":      []byte("<xml><FromUserName>u</FromUserName><CreateTime>abc</CreateTime><MsgType>text</MsgType></xml>"),
+		"event without Event": []byte("<xml><FromUserName>u</FromUserName><MsgType>event</MsgType></xml>"),
+	} {
+		sig, body = sealed(c, plain, ts)
+		add(name, 200, ReasonMessage, sig, ts, body)
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := metricValue(s.metrics.Rejected.WithLabelValues(tt.reason))
+			req, _ := http.NewRequest(tt.method, s.srv.URL+"/wecom/callback?"+tt.query.Encode(), bytes.NewReader(tt.body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if got := metricValue(s.metrics.Rejected.WithLabelValues(tt.reason)) - before; got != 1 {
+				t.Errorf("rejected{reason=%s} grew by %v, want 1", tt.reason, got)
+			}
+		})
+	}
+	s.drain(t)
+	if n := s.rdb.DBSize(context.Background()).Val(); n != 0 {
+		t.Errorf("rejections touched Redis: %d keys", n)
+	}
+	if r := s.rec.all(); len(r) != 0 {
+		t.Errorf("rejections dispatched %+v", r)
+	}
+}
+
+func TestCallbackDedupe(t *testing.T) {
+	s := newStack(t, stackOpts{})
+	now := s.now.Unix()
+	msg := textXML("zhangsan", "本月任务", "42", now)
+	for i := 0; i < 3; i++ { // WeCom's three tries, each freshly encrypted
+		if code := post(t, s.srv.URL, s.crypto, msg, now); code != 200 {
+			t.Fatalf("try %d: %d", i, code)
+		}
+	}
+	ev := eventXML("zhangsan", EventEnterAgent, "", now)
+	for i := 0; i < 2; i++ {
+		post(t, s.srv.URL, s.crypto, ev, now)
+	}
+	// A different event time is a new event.
+	post(t, s.srv.URL, s.crypto, eventXML("zhangsan", EventEnterAgent, "", now+1), now)
+	s.drain(t)
+	if got := len(s.rec.all()); got != 3 {
+		t.Fatalf("handled %d, want 3: %+v", got, s.rec.all())
+	}
+	if got := metricValue(s.metrics.DedupeHits); got != 3 {
+		t.Fatalf("dedupe hits %v, want 3", got)
+	}
+	ttl := s.rdb.TTL(context.Background(), "t:wecom:seen:msg:42").Val()
+	if ttl <= 23*time.Hour || ttl > 24*time.Hour {
+		t.Fatalf("dedupe key TTL %v", ttl)
+	}
+}
+
+func TestCallbackDedupeAcrossReplicas(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	a := newStack(t, stackOpts{rdb: rdb})
+	b := newStack(t, stackOpts{rdb: rdb})
+	now := a.now.Unix()
+	for i := 0; i < 20; i++ {
+		msg := textXML(fmt.Sprintf("u%d", i%3), fmt.Sprintf("问题%d", i), strconv.Itoa(1000+i), now)
+		var wg sync.WaitGroup
+		for _, s := range []*stack{a, b, a, b} {
+			wg.Add(1)
+			go func() { defer wg.Done(); post(t, s.srv.URL, s.crypto, msg, now) }()
+		}
+		wg.Wait()
+	}
+	a.drain(t)
+	b.drain(t)
+	if got := len(a.sent.all()) + len(b.sent.all()); got != 20 {
+		t.Fatalf("answers %d, want 20", got)
+	}
+}
+
+func TestCallbackPerUserOrder(t *testing.T) {
+	s := newStack(t, stackOpts{disp: func(o *DispatcherOptions) { o.Shards = 3 }})
+	now := s.now.Unix()
+	const users, per = 7, 40
+	id := 0
+	for i := 0; i < per; i++ {
+		for u := 0; u < users; u++ {
+			id++
+			post(t, s.srv.URL, s.crypto, textXML(fmt.Sprintf("user%d", u), strconv.Itoa(i), strconv.Itoa(id), now), now)
+		}
+	}
+	s.drain(t)
+	next := map[string]int{}
+	for _, r := range s.rec.all() {
+		if r.Text != strconv.Itoa(next[r.UserID]) {
+			t.Fatalf("%s: got message %s, want %d", r.UserID, r.Text, next[r.UserID])
+		}
+		next[r.UserID]++
+	}
+	for u := 0; u < users; u++ {
+		if next[fmt.Sprintf("user%d", u)] != per {
+			t.Fatalf("user%d handled %d, want %d", u, next[fmt.Sprintf("user%d", u)], per)
+		}
+	}
+}
+
+func TestCallbackMessageKinds(t *testing.T) {
+	s := newStack(t, stackOpts{})
+	now := s.now.Unix()
+	hdr := func(typ, id string) string {
+		return "<xml><ToUserName>" + vecCorpID + "</ToUserName><FromUserName>lisi</FromUserName><CreateTime>" +
+			strconv.FormatInt(now, 10) + "</CreateTime><MsgType>" + typ + "</MsgType><MsgId>" + id + "</MsgId><AgentID>218</AgentID>"
+	}
+	inputs := []string{
+		hdr("image", "1") + "<PicUrl>http://x/p.jpg</PicUrl><MediaId>MEDIA_IMG</MediaId></xml>",
+		hdr("voice", "2") + "<MediaId>MEDIA_V</MediaId><Format>amr</Format></xml>",
+		hdr("file", "3") + "<MediaId>MEDIA_F</MediaId></xml>",
+		hdr("location", "4") + "<Location_X>36.19</Location_X><Location_Y>113.11</Location_Y><Scale>15</Scale><Label>长治市</Label></xml>",
+		string(eventXML("lisi", EventEnterAgent, "", now)),
+		"<xml><ToUserName>" + vecCorpID + "</ToUserName><FromUserName>lisi</FromUserName><CreateTime>" + strconv.FormatInt(now, 10) +
+			"</CreateTime><MsgType>event</MsgType><Event>template_card_event</Event><EventKey>btn_done</EventKey><TaskId>task1</TaskId>" +
+			"<CardType>button_interaction</CardType><ResponseCode>RC</ResponseCode><AgentID>218</AgentID>" +
+			"<SelectedItems><SelectedItem><QuestionKey>q1</QuestionKey><OptionIds><OptionId>o1</OptionId><OptionId>o2</OptionId></OptionIds></SelectedItem></SelectedItems></xml>",
+		string(eventXML("lisi", "LOCATION", "", now)), // not dispatched
+	}
+	for _, in := range inputs {
+		if code := post(t, s.srv.URL, s.crypto, []byte(in), now); code != 200 {
+			t.Fatalf("%d for %s", code, in)
+		}
+	}
+	s.drain(t)
+	reqs := s.rec.all()
+	want := []struct {
+		kind       handlers.Kind
+		event, key string
+	}{
+		{handlers.KindImage, "", "MEDIA_IMG"},
+		{handlers.KindVoice, "", "MEDIA_V"},
+		{handlers.KindFile, "", "MEDIA_F"},
+		{handlers.KindLocation, "", "36.19,113.11"},
+		{handlers.KindEvent, EventEnterAgent, ""},
+		{handlers.KindEvent, EventTemplateCardEvent, "btn_done"},
+	}
+	if len(reqs) != len(want) {
+		t.Fatalf("got %d requests, want %d: %+v", len(reqs), len(want), reqs)
+	}
+	for i, w := range want {
+		if reqs[i].Kind != w.kind || reqs[i].Event != w.event || reqs[i].Key != w.key {
+			t.Errorf("request %d = %+v, want %+v", i, reqs[i], w)
+		}
+	}
+	sent := s.sent.all()
+	if len(sent) != 6 {
+		t.Fatalf("sent %d, want 6 (polite answers for media, echo for events)", len(sent))
+	}
+	for i, m := range sent[:4] {
+		if !strings.Contains(m.Reply.Text, "已收到") {
+			t.Errorf("media answer %d = %q", i, m.Reply.Text)
+		}
+	}
+	if sent[5].Reply.Text != "事件：template_card_event/btn_done" {
+		t.Errorf("card answer %q", sent[5].Reply.Text)
+	}
+	if got := metricValue(s.metrics.MessagesIn.WithLabelValues("event:LOCATION")); got != 1 {
+		t.Errorf("LOCATION counted %v", got)
+	}
+}
+
+func TestParseTemplateCardEvent(t *testing.T) {
+	m, err := ParseIncoming([]byte("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType>" +
+		"<Event>template_card_event</Event><EventKey>k</EventKey><TaskId>t</TaskId><CardType>vote_interaction</CardType>" +
+		"<ResponseCode>rc</ResponseCode><SelectedItems><SelectedItem><QuestionKey>q</QuestionKey><OptionIds><OptionId>a</OptionId>" +
+		"<OptionId>b</OptionId></OptionIds></SelectedItem></SelectedItems></xml>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.TaskID != "t" || m.ResponseCode != "rc" || m.CardType != "vote_interaction" || len(m.SelectedItems) != 1 ||
+		m.SelectedItems[0].QuestionKey != "q" || strings.Join(m.SelectedItems[0].OptionIDs, ",") != "a,b" {
+		t.Fatalf("%+v", m)
+	}
+	if m.DedupeID() != "evt:u:1:event:template_card_event:k:t" {
+		t.Fatalf("DedupeID %s", m.DedupeID())
+	}
+}
+
+func TestCallbackHandlerErrors(t *testing.T) {
+	var s *stack
+	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+		switch req.Text {
+		case "app":
+			return handlers.Reply{}, handlers.Errorf("bad_month", "月份不对")
+		case "panic":
+			panic("boom")
+		}
+		return handlers.Reply{}, fmt.Errorf("db down")
+	}
+	s = newStack(t, stackOpts{h: h})
+	now := s.now.Unix()
+	for i, txt := range []string{"app", "panic", "internal"} {
+		post(t, s.srv.URL, s.crypto, textXML("u", txt, strconv.Itoa(i+1), now), now)
+	}
+	s.drain(t)
+	sent := s.sent.all()
+	if len(sent) != 3 || sent[0].Reply.Text != "月份不对" || sent[1].Reply.Text != handlers.UserMessage(fmt.Errorf("x")) ||
+		sent[2].Reply.Text != handlers.UserMessage(fmt.Errorf("x")) {
+		t.Fatalf("sent %+v", sent)
+	}
+}
+
+func TestCallbackQueueFullReleasesDedupe(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	h := func(ctx context.Context, req *handlers.Request) (handlers.Reply, error) {
+		started <- struct{}{}
+		<-release
+		return handlers.Text("ok"), nil
+	}
+	s := newStack(t, stackOpts{h: h, disp: func(o *DispatcherOptions) {
+		o.Shards, o.QueueSize, o.EnqueueWait = 1, 1, time.Millisecond
+	}})
+	now := s.now.Unix()
+	post(t, s.srv.URL, s.crypto, textXML("u", "1", "1", now), now)
+	<-started                                                      // the worker holds message 1
+	post(t, s.srv.URL, s.crypto, textXML("u", "2", "2", now), now) // fills the queue
+	if code := post(t, s.srv.URL, s.crypto, textXML("u", "3", "3", now), now); code != 503 {
+		t.Fatalf("full queue answered %d, want 503", code)
+	}
+	if n := s.rdb.Exists(context.Background(), "t:wecom:seen:msg:3").Val(); n != 0 {
+		t.Fatal("dedupe key of the refused message kept; WeCom's retry would be dropped")
+	}
+	close(release)
+	s.drain(t)
+	if code := post(t, s.srv.URL, s.crypto, textXML("u", "3", "3", now), now); code != 503 {
+		t.Fatalf("after shutdown answered %d, want 503", code)
+	}
+	if got := metricValue(s.metrics.Rejected.WithLabelValues(ReasonShuttingDown)); got != 1 {
+		t.Fatalf("shutting_down %v", got)
+	}
+	if got := metricValue(s.metrics.QueueDepth); got != 0 {
+		t.Fatalf("queue depth %v after drain", got)
+	}
+}
+
+func TestCallbackRedisDown(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newStack(t, stackOpts{rdb: srv.Client(t)})
+	srv.Stop()
+	now := s.now.Unix()
+	if code := post(t, s.srv.URL, s.crypto, textXML("u", "x", "9", now), now); code != 503 {
+		t.Fatalf("Redis down answered %d, want 503 so WeCom retries", code)
+	}
+	resp, err := http.Get(s.srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(b), "redis:") {
+		t.Fatalf("/readyz %d %q", resp.StatusCode, b)
+	}
+}

@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// User is what the address book (user/get) says about a member.
+type User struct {
+	UserID      string `json:"userid"`
+	Name        string `json:"name"`
+	Departments []int  `json:"department"`
+	// IsLeader is parallel to Departments: 1 where the user leads that
+	// department (WeCom's is_leader_in_dept), else 0.
+	IsLeader []int `json:"is_leader_in_dept"`
+}
+
+// UserGetter reads one member from the address book. The WeCom API client
+// (package wecomapi) implements it against user/get.
+type UserGetter interface {
+	GetUser(ctx context.Context, userid string) (User, error)
+}
+
+// ErrUserNotFound may be returned (wrapped) by a UserGetter when the userid
+// does not exist (WeCom errcode 60111); the directory then caches "no
+// departments" like any other answer.
+var ErrUserNotFound = errors.New("wecom user not found")
+
+// DirectoryOptions configures a Directory.
+type DirectoryOptions struct {
+	Users  UserGetter
+	Redis  redis.UniversalClient
+	Prefix string        // key prefix, e.g. "choucha:"; keys are Prefix+"wecom:user:"+userid
+	TTL    time.Duration // how long an answer is fresh; default 1h
+	// Departments maps WeCom department ids to plan section names
+	// (config.WeCom.Departments).
+	Departments map[int]string
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Directory resolves a userid to the plan sections the user belongs to,
+// through the address book, cached in Redis. A failing address book never
+// fails an answer: a stale cached entry is used, or no sections.
+type Directory struct {
+	o DirectoryOptions
+}
+
+// cachedUser is the Redis value: the user and when it was fetched. The key
+// lives for staleFactor×TTL so a stale copy survives an API outage.
+type cachedUser struct {
+	User      User      `json:"user"`
+	FetchedAt time.Time `json:"fetched_at"`
+}
+
+const staleFactor = 7
+
+// NewDirectory builds a Directory.
+func NewDirectory(o DirectoryOptions) (*Directory, error) {
+	if o.Users == nil {
+		return nil, errors.New("bot: DirectoryOptions.Users is nil")
+	}
+	if o.Redis == nil {
+		return nil, errors.New("bot: DirectoryOptions.Redis is nil")
+	}
+	if o.TTL <= 0 {
+		o.TTL = time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Directory{o: o}, nil
+}
+
+func (d *Directory) key(userid string) string { return d.o.Prefix + "wecom:user:" + userid }
+
+// User returns the member, from the cache when fresh, else from the address
+// book; on an address-book failure the stale cached copy if any. ok is false
+// when nothing is known.
+func (d *Directory) User(ctx context.Context, userid string) (u User, ok bool) {
+	var cached *cachedUser
+	raw, err := d.o.Redis.Get(ctx, d.key(userid)).Bytes()
+	switch {
+	case err == nil:
+		var c cachedUser
+		if jerr := json.Unmarshal(raw, &c); jerr == nil {
+			cached = &c
+			if d.o.Now().Sub(c.FetchedAt) < d.o.TTL {
+				return c.User, true
+			}
+		} else {
+			d.o.Logger.Warn("directory: bad cache entry, refetching", "userid", userid, "err", jerr)
+		}
+	case errors.Is(err, redis.Nil):
+	default:
+		d.o.Logger.Warn("directory: cache read failed", "userid", userid, "err", err)
+	}
+
+	fresh, err := d.o.Users.GetUser(ctx, userid)
+	if err != nil && !errors.Is(err, ErrUserNotFound) {
+		if cached != nil {
+			d.o.Logger.Warn("directory: user/get failed, using stale cache", "userid", userid, "err", err)
+			return cached.User, true
+		}
+		d.o.Logger.Error("directory: user/get failed, no sections", "userid", userid, "err", err)
+		return User{UserID: userid}, false
+	}
+	if err != nil { // not found: remember that too
+		fresh = User{UserID: userid}
+	}
+	b, jerr := json.Marshal(cachedUser{User: fresh, FetchedAt: d.o.Now()})
+	if jerr == nil {
+		if serr := d.o.Redis.Set(ctx, d.key(userid), b, staleFactor*d.o.TTL).Err(); serr != nil {
+			d.o.Logger.Warn("directory: cache write failed", "userid", userid, "err", serr)
+		}
+	}
+	return fresh, true
+}
+
+// Sections returns the plan section names of the user's departments, sorted
+// and without duplicates; departments missing from the mapping are skipped.
+func (d *Directory) Sections(ctx context.Context, userid string) []string {
+	u, ok := d.User(ctx, userid)
+	if !ok {
+		return nil
+	}
+	return MapSections(u.Departments, d.o.Departments)
+}
+
+// MapSections maps department ids to section names (sorted, unique).
+func MapSections(depts []int, mapping map[int]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range depts {
+		name, ok := mapping[id]
+		if !ok || name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnmappedDepartments lists the user's department ids missing from the
+// mapping (for /readyz lines and admin diagnostics).
+func UnmappedDepartments(depts []int, mapping map[int]string) []int {
+	var out []int
+	for _, id := range depts {
+		if _, ok := mapping[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Forget drops the cached user (on a change_contact event).
+func (d *Directory) Forget(ctx context.Context, userid string) error {
+	return d.o.Redis.Del(ctx, d.key(userid)).Err()
+}

@@ -1,0 +1,214 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/internal/fakewecom"
+	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/wecomapi"
+)
+
+const (
+	e2eToken  = "e2eToken"
+	e2eAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+)
+
+// replica is one `serve` process: WeCom channel + outbox, sharing Redis.
+type replica struct {
+	w       *bot.WeCom
+	srv     *httptest.Server
+	handled atomic.Int64
+	stop    func()
+}
+
+func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *replica {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	client, err := wecomapi.New(wecomapi.Config{CorpID: fake.CorpID(), AgentID: fake.AgentID(), Secret: fake.CorpSecret(),
+		APIBase: fake.URL, Redis: rdb, Prefix: "e2e:", Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	metrics := bot.NewMetrics(reg)
+	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "e2e:", Deliverer: client, Observer: metrics,
+		Registerer: reg, Logger: logger, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &replica{}
+	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+		r.handled.Add(1)
+		if req.Kind == handlers.KindEvent && req.Event == bot.EventEnterAgent {
+			return handlers.Markdown("欢迎使用抽查助手"), nil
+		}
+		return handlers.Markdown(strings.Join(req.Sections, "、") + "：" + req.Text), nil
+	}
+	cfg := &config.Config{
+		Redis: config.Redis{Prefix: "e2e:"},
+		WeCom: config.WeCom{Departments: map[int]string{2: "计量科", 3: "市场规范管理科"}},
+	}
+	r.w, err = bot.NewWeCom(bot.WeComOptions{Token: e2eToken, CorpID: fake.CorpID(), AESKey: e2eAESKey, Config: cfg,
+		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.srv = httptest.NewServer(r.w.Server.Handler())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = ob.Run(ctx) }()
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			r.srv.Close()
+			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer scancel()
+			if err := r.w.Dispatcher.Shutdown(sctx); err != nil {
+				t.Error(err)
+			}
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(r.stop)
+	return r
+}
+
+// callback posts an encrypted callback the way WeCom does.
+func callback(t *testing.T, base string, c *bot.Crypto, plain string) int {
+	t.Helper()
+	ts := time.Now().Unix()
+	body, sig, err := c.SealCallback([]byte(plain), "1000002", ts, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"msg_signature": {sig}, "timestamp": {strconv.FormatInt(ts, 10)}, "nonce": {"e2e"}}
+	resp, err := http.Post(base+"/wecom/callback?"+q.Encode(), "text/xml", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func text(corp, user, content string, msgID int) string {
+	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
+		"<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content>"+
+		"<MsgId>%d</MsgId><AgentID>1000002</AgentID></xml>", corp, user, time.Now().Unix(), content, msgID)
+}
+
+func TestEndToEnd(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{
+		{UserID: "zhangsan", Name: "张三", Departments: []int{2, 7}, IsLeaderInDept: []int{0, 1}},
+		{UserID: "lisi", Name: "李四", Departments: []int{3}},
+	}})
+	r := startReplica(t, rdb, fake)
+	c := r.w.Crypto
+
+	msg := text(fake.CorpID(), "zhangsan", "本月有哪些任务", 7001)
+	if code := callback(t, r.srv.URL, c, msg); code != 200 {
+		t.Fatalf("callback: %d", code)
+	}
+	msgs, err := fake.WaitMessages(1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].ToUser != "zhangsan" || msgs[0].MsgType != "markdown" || msgs[0].Content != "计量科：本月有哪些任务" {
+		t.Fatalf("fake received %+v", msgs)
+	}
+	// WeCom's retries of the same message: accepted, not answered again.
+	for i := 0; i < 2; i++ {
+		if code := callback(t, r.srv.URL, c, msg); code != 200 {
+			t.Fatalf("retry: %d", code)
+		}
+	}
+	// A second user, then an enter_agent event.
+	callback(t, r.srv.URL, c, text(fake.CorpID(), "lisi", "快到期的", 7002))
+	callback(t, r.srv.URL, c, fmt.Sprintf("<xml><ToUserName>%s</ToUserName><FromUserName>lisi</FromUserName><CreateTime>%d</CreateTime>"+
+		"<MsgType>event</MsgType><Event>enter_agent</Event><EventKey></EventKey><AgentID>1000002</AgentID></xml>", fake.CorpID(), time.Now().Unix()))
+	msgs, err = fake.WaitMessages(3, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.stop() // drain: everything accepted has been handled
+	if n := r.handled.Load(); n != 3 {
+		t.Fatalf("handler ran %d times, want 3 (retries must not reach it)", n)
+	}
+	msgs = fake.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("fake received %d messages, want 3: %+v", len(msgs), msgs)
+	}
+	got := map[string]bool{}
+	for _, m := range msgs[1:] {
+		got[m.ToUser+"|"+m.Content] = true
+	}
+	if !got["lisi|市场规范管理科：快到期的"] || !got["lisi|欢迎使用抽查助手"] {
+		t.Fatalf("answers %+v", msgs)
+	}
+	if fake.Calls(fakewecom.EndpointUser) != 2 {
+		t.Fatalf("user/get called %d times, want 2 (cached per user)", fake.Calls(fakewecom.EndpointUser))
+	}
+}
+
+func TestEndToEndTwoReplicasAnswerOnce(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	fake := fakewecom.Start(t, fakewecom.Options{})
+	a := startReplica(t, rdb, fake)
+	b := startReplica(t, rdb, fake)
+	c := a.w.Crypto
+	const n = 10
+	for i := 0; i < n; i++ {
+		msg := text(fake.CorpID(), "user"+strconv.Itoa(i%3), "问题"+strconv.Itoa(i), 8000+i)
+		var wg sync.WaitGroup
+		for _, r := range []*replica{a, b, a, b} { // WeCom retrying against either replica
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if code := callback(t, r.srv.URL, c, msg); code != 200 {
+					t.Errorf("callback: %d", code)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if _, err := fake.WaitMessages(n, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	a.stop()
+	b.stop()
+	if h := a.handled.Load() + b.handled.Load(); h != n {
+		t.Fatalf("handled %d times across replicas, want %d", h, n)
+	}
+	msgs := fake.Messages()
+	if len(msgs) != n {
+		t.Fatalf("fake received %d messages, want %d", len(msgs), n)
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if seen[m.Content] {
+			t.Fatalf("answered twice: %q", m.Content)
+		}
+		seen[m.Content] = true
+	}
+}

@@ -1,0 +1,163 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+)
+
+// ReadyCheck is one line of /readyz. A failing check makes /readyz answer
+// 503 unless Warn is set (then the line is printed, readiness unaffected).
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+	Warn  bool
+}
+
+// ServerOptions configures a Server.
+type ServerOptions struct {
+	Addr         string       // listen address; default ":8080"
+	CallbackPath string       // default "/wecom/callback"
+	Callback     http.Handler // the *Callback; nil: no callback route (console-only health server)
+	// Dispatcher is drained on shutdown after the listener stops.
+	Dispatcher *Dispatcher
+	Redis      redis.UniversalClient // PINGed by /readyz; nil: no Redis line
+	Registry   *prometheus.Registry  // served at /metrics; nil: no /metrics
+	// Config reports whether the loaded config is valid (nil func: valid).
+	Config      func() error
+	ReadyChecks []ReadyCheck
+	// ShutdownTimeout bounds the drain on shutdown. Default 25s.
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// Server is the bot's HTTP server: /healthz, /readyz, /metrics and the
+// WeCom callback.
+type Server struct {
+	o   ServerOptions
+	mux *http.ServeMux
+}
+
+// NewServer builds the server (it does not listen yet).
+func NewServer(o ServerOptions) *Server {
+	if o.Addr == "" {
+		o.Addr = ":8080"
+	}
+	if o.CallbackPath == "" {
+		o.CallbackPath = "/wecom/callback"
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 25 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Server{o: o, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if o.Registry != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
+	}
+	if o.Callback != nil {
+		s.mux.Handle(o.CallbackPath, o.Callback)
+	}
+	return s
+}
+
+// Handler is the server's routes (for httptest and embedding).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := make([]ReadyCheck, 0, 2+len(s.o.ReadyChecks))
+	if s.o.Redis != nil {
+		checks = append(checks, ReadyCheck{Name: "redis", Check: func(ctx context.Context) error {
+			return s.o.Redis.Ping(ctx).Err()
+		}})
+	}
+	checks = append(checks, ReadyCheck{Name: "config", Check: func(context.Context) error {
+		if s.o.Config == nil {
+			return nil
+		}
+		return s.o.Config()
+	}})
+	checks = append(checks, s.o.ReadyChecks...)
+	var b strings.Builder
+	ok := true
+	for _, c := range checks {
+		if c.Check == nil {
+			continue
+		}
+		err := c.Check(ctx)
+		switch {
+		case err == nil:
+			fmt.Fprintf(&b, "%s: ok\n", c.Name)
+		case c.Warn:
+			fmt.Fprintf(&b, "%s: warning: %v\n", c.Name, err)
+		default:
+			ok = false
+			fmt.Fprintf(&b, "%s: %v\n", c.Name, err)
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// ListenAndServe listens on Addr and serves until ctx ends; then it stops
+// accepting, finishes in-flight requests, drains the dispatcher and returns.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.o.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s (http.addr): %w", s.o.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on an existing listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.o.Logger.Info("http server listening", "addr", ln.Addr().String(), "callback", s.o.CallbackPath)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	if s.o.Dispatcher != nil {
+		if derr := s.o.Dispatcher.Shutdown(sctx); derr != nil {
+			err = errors.Join(err, derr)
+		}
+	}
+	s.o.Logger.Info("http server stopped")
+	return err
+}

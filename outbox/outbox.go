@@ -1,0 +1,375 @@
+// Package outbox is the durable outgoing-message queue in Redis: every
+// answer and reminder the bot sends goes through it. It implements
+// bot.Sender: Send enqueues, idempotently by Message.ID (a second Send with
+// the same ID is a no-op for IDTTL, across replicas). Workers deliver
+// through a Deliverer (wecomapi.Client), one part at a time in order, with
+// retries and exponential backoff with jitter on retryable errors, pacing
+// per member and corp-wide (shared Redis counters, so all replicas keep
+// under WeCom's limits; a paced message is rescheduled, never dropped), a
+// lease so a crashed worker's message is re-delivered, and a dead-letter
+// set that admins list and re-queue.
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/wecomapi"
+)
+
+// Deliverer sends one part (at most MaxPartBytes) of a message.
+// wecomapi.Client implements it.
+//
+// The outbox reads these optional methods from a returned error (through
+// errors.As): Retryable() bool — false sends the message to the dead
+// letters at once; RateLimited() bool — true backs off without counting an
+// attempt (45009/45033) and pauses all workers briefly; ErrCode() int —
+// the metrics label. An error without them is retried.
+type Deliverer interface {
+	Deliver(ctx context.Context, to bot.Recipient, format handlers.Format, content string) error
+}
+
+// SendObserver is told about each delivery attempt (bot.Metrics
+// implements it): Sent for a part WeCom accepted, SendError with the
+// errcode (wecomapi.CodeHTTP = -2 for HTTP failures and timeouts).
+type SendObserver interface {
+	Sent()
+	SendError(errcode int)
+}
+
+// Options configures an Outbox. Zero values get the defaults noted.
+type Options struct {
+	Redis redis.UniversalClient // required
+	// Prefix of every key, e.g. "choucha:"; outbox keys are Prefix+"outbox:...".
+	Prefix string
+	// Deliverer is required by Run; admin use (List, Retry) needs none.
+	Deliverer Deliverer
+	// Config is config.Outbox; zero fields get its documented defaults
+	// (4 workers, 8 attempts, 1s..5m backoff, 25/min per member, 9000/min corp).
+	Config config.Outbox
+
+	// WebhookPerMin paces each group robot (WeCom allows 20/min). Default 18.
+	WebhookPerMin int
+	// MaxThrottled: rate-limit answers (45009/45033) a message may get
+	// before it is a dead letter. Default 1000 (a storm delays, never loses).
+	MaxThrottled int
+	// IDTTL is how long a Message.ID is remembered for idempotency. Default 7 days.
+	IDTTL time.Duration
+	// DeadTTL is how long a dead letter is kept. Default 30 days.
+	DeadTTL time.Duration
+	// LeaseTTL: a message claimed by a worker that neither finishes nor
+	// renews within this time is delivered again. Default 1m.
+	LeaseTTL time.Duration
+	// PollInterval: how often an idle worker looks for work queued by other
+	// replicas (Send on this replica wakes workers at once). Default 100ms.
+	PollInterval time.Duration
+	// ReapInterval: how often expired leases are returned and the queue
+	// depth gauge updated. Default 2s.
+	ReapInterval time.Duration
+	// DeliverTimeout bounds one part's delivery. Default 30s.
+	DeliverTimeout time.Duration
+	// MaxPartBytes: longer texts are split on line boundaries. Default 2048.
+	MaxPartBytes int
+
+	Now    func() time.Time // default time.Now
+	Rand   func() float64   // in [0,1), for jitter; default math/rand/v2
+	Logger *slog.Logger
+
+	// Registerer, if set, gets the choucha_outbox_* metrics.
+	Registerer prometheus.Registerer
+	// Observer, if set, is told about every attempt (see SendObserver).
+	Observer SendObserver
+}
+
+// Outbox is the durable queue. It is safe for concurrent use; any number
+// of Outboxes (replicas) may share one Redis.
+type Outbox struct {
+	o    Options
+	cfg  config.Outbox
+	rdb  redis.UniversalClient
+	k    keys
+	log  *slog.Logger
+	m    *metrics
+	wake chan struct{}
+}
+
+type keys struct {
+	prefix, ready, queued, lease, owner, dead, hold, msg, id, rate, lane string
+}
+
+func newKeys(prefix string) keys {
+	p := prefix + "outbox:"
+	return keys{
+		prefix: p,
+		ready:  p + "ready",
+		queued: p + "queued",
+		lane:   p + "lane:",
+		lease:  p + "lease",
+		owner:  p + "owner",
+		dead:   p + "dead",
+		hold:   p + "hold",
+		msg:    p + "msg:",
+		id:     p + "id:",
+		rate:   p + "rate:",
+	}
+}
+
+// New returns an Outbox. It does not start workers (see Run).
+func New(o Options) (*Outbox, error) {
+	if o.Redis == nil {
+		return nil, errors.New("outbox: Options.Redis is nil")
+	}
+	c := o.Config
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.InitialBackoff <= 0 {
+		c.InitialBackoff = time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Minute
+	}
+	if c.MaxBackoff < c.InitialBackoff {
+		return nil, fmt.Errorf("outbox: outbox.max_backoff (%s) is below outbox.initial_backoff (%s)", c.MaxBackoff, c.InitialBackoff)
+	}
+	if c.PerUserPerMin <= 0 {
+		c.PerUserPerMin = 25
+	}
+	if c.PerUserPerMin > 30 {
+		return nil, fmt.Errorf("outbox: outbox.per_user_per_min is %d; WeCom silently drops messages above 30 a minute to one member", c.PerUserPerMin)
+	}
+	if c.CorpPerMin <= 0 {
+		c.CorpPerMin = 9000
+	}
+	if o.WebhookPerMin <= 0 {
+		o.WebhookPerMin = 18
+	}
+	if o.MaxThrottled <= 0 {
+		o.MaxThrottled = 1000
+	}
+	if o.IDTTL <= 0 {
+		o.IDTTL = 7 * 24 * time.Hour
+	}
+	if o.DeadTTL <= 0 {
+		o.DeadTTL = 30 * 24 * time.Hour
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = time.Minute
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 100 * time.Millisecond
+	}
+	if o.ReapInterval <= 0 {
+		o.ReapInterval = 2 * time.Second
+	}
+	if o.DeliverTimeout <= 0 {
+		o.DeliverTimeout = 30 * time.Second
+	}
+	if o.LeaseTTL <= o.DeliverTimeout {
+		return nil, fmt.Errorf("outbox: LeaseTTL (%s) must exceed DeliverTimeout (%s), or a slow delivery is sent twice", o.LeaseTTL, o.DeliverTimeout)
+	}
+	if o.MaxPartBytes <= 0 {
+		o.MaxPartBytes = wecomapi.MaxContentBytes
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = mrand.Float64
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	ob := &Outbox{
+		o:    o,
+		cfg:  c,
+		rdb:  o.Redis,
+		k:    newKeys(o.Prefix),
+		log:  o.Logger,
+		m:    m,
+		wake: make(chan struct{}, c.Workers),
+	}
+	return ob, nil
+}
+
+// Config is the effective configuration (defaults filled in).
+func (ob *Outbox) Config() config.Outbox { return ob.cfg }
+
+// entry is a queued message as stored in Redis.
+type entry struct {
+	ID        string          `json:"id"`
+	To        bot.Recipient   `json:"to"`
+	Lane      string          `json:"lane"` // messages with one lane go out in order
+	Format    handlers.Format `json:"format"`
+	Parts     []string        `json:"parts"`
+	Next      int             `json:"next"`      // Parts[:Next] are delivered
+	Attempts  int             `json:"attempts"`  // failed attempts, rate limits excluded
+	Throttled int             `json:"throttled"` // rate-limit answers
+	LastError string          `json:"last_error,omitempty"`
+	LastCode  int             `json:"last_code,omitempty"`
+	Created   time.Time       `json:"created"`
+	DeadAt    time.Time       `json:"dead_at,omitzero"`
+}
+
+var _ bot.Sender = (*Outbox)(nil)
+
+// ErrNoRecipient is returned by Send for a message with no recipient.
+var ErrNoRecipient = errors.New("outbox: message has no recipient")
+
+// Send enqueues msg for delivery. A message with the same non-empty ID as
+// one enqueued within IDTTL is ignored (nil error); an empty Reply.Text
+// means "no answer" and is ignored too. Long texts are split into parts
+// here, delivered in order.
+func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
+	to := msg.To
+	if len(to.Users) == 0 && len(to.Departments) == 0 && len(to.Tags) == 0 && to.Webhook == "" {
+		return fmt.Errorf("%w (id %q)", ErrNoRecipient, msg.ID)
+	}
+	parts := wecomapi.Split(msg.Reply.Text, ob.o.MaxPartBytes)
+	if len(parts) == 0 {
+		return nil
+	}
+	format := msg.Reply.Format
+	if format == "" {
+		format = handlers.FormatText
+	}
+	id := msg.ID
+	if id == "" {
+		id = "auto-" + randomHex(12)
+	}
+	now := ob.o.Now()
+	lane := laneOf(to)
+	body, err := json.Marshal(entry{ID: id, To: to, Lane: lane, Format: format, Parts: parts, Created: now})
+	if err != nil {
+		return fmt.Errorf("outbox: encode message %q: %w", id, err)
+	}
+	n, err := enqueueScript.Run(ctx, ob.rdb,
+		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.queued},
+		id, body, now.UnixMilli(), ob.o.IDTTL.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("outbox: enqueue %q: %w", id, err)
+	}
+	if n == 0 {
+		ob.m.duplicates.Inc()
+		ob.log.Debug("outbox: duplicate message ignored", "id", id)
+		return nil
+	}
+	ob.m.enqueued.Inc()
+	for range min(len(parts), cap(ob.wake)) {
+		select {
+		case ob.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// laneOf names the recipient's lane: one member, one robot, or one exact
+// combination of recipients.
+func laneOf(to bot.Recipient) string {
+	if to.Webhook != "" {
+		return "w:" + hashHex(to.Webhook) // the key is a secret: not in key names
+	}
+	if len(to.Users) == 1 && len(to.Departments) == 0 && len(to.Tags) == 0 {
+		return "u:" + to.Users[0]
+	}
+	b, _ := json.Marshal(to)
+	return "r:" + hashHex(string(b))
+}
+
+func hashHex(s string) string {
+	sum := sha1.Sum([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// backoff is the delay before attempt n+1 (n ≥ 1): exponential from
+// InitialBackoff, capped at MaxBackoff, with "equal jitter" (half fixed,
+// half random) so replicas do not retry in step.
+func (ob *Outbox) backoff(n int) time.Duration {
+	d := ob.cfg.InitialBackoff
+	for i := 1; i < n && d < ob.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, ob.cfg.MaxBackoff)
+	return d/2 + time.Duration(ob.o.Rand()*float64(d/2))
+}
+
+// subjects are the pacing windows a part to `to` counts against.
+func (ob *Outbox) subjects(to bot.Recipient) (keys []string, limits []any) {
+	add := func(s string, lim int) {
+		keys = append(keys, ob.k.rate+s)
+		limits = append(limits, lim)
+	}
+	if to.Webhook != "" {
+		add("w:"+hashHex(to.Webhook), ob.o.WebhookPerMin)
+		return keys, limits
+	}
+	for _, u := range to.Users {
+		add("u:"+u, ob.cfg.PerUserPerMin)
+	}
+	for _, d := range to.Departments {
+		add(fmt.Sprintf("p:%d", d), ob.cfg.PerUserPerMin)
+	}
+	for _, t := range to.Tags {
+		add(fmt.Sprintf("t:%d", t), ob.cfg.PerUserPerMin)
+	}
+	add("corp", ob.cfg.CorpPerMin)
+	return keys, limits
+}
+
+func paceMember(e *entry, token string) string {
+	return fmt.Sprintf("%s:%d:%s", e.ID, e.Next, token)
+}
+
+// pace counts one part against its windows, or returns how long to wait.
+func (ob *Outbox) pace(ctx context.Context, e *entry, token string) (time.Duration, error) {
+	keys, limits := ob.subjects(e.To)
+	member := paceMember(e, token)
+	args := append([]any{ob.o.Now().UnixMilli(), time.Minute.Milliseconds(), member}, limits...)
+	ms, err := paceScript.Run(ctx, ob.rdb, keys, args...).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("outbox: pacing: %w", err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// unpace takes back a part's count after a failed attempt: WeCom did not
+// deliver it, so it does not use up the member's allowance.
+func (ob *Outbox) unpace(ctx context.Context, e *entry, token string) {
+	keys, _ := ob.subjects(e.To)
+	member := paceMember(e, token)
+	pipe := ob.rdb.Pipeline()
+	for _, k := range keys {
+		pipe.ZRem(ctx, k, member)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		ob.log.Warn("outbox: un-counting a failed attempt failed", "id", e.ID, "err", err)
+	}
+}

@@ -1,0 +1,298 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Run starts the configured number of workers and returns when ctx is
+// cancelled and every in-flight delivery has finished (a message being
+// delivered completes its current part; the rest stays queued for the
+// next start). Pending messages are never lost by stopping.
+func (ob *Outbox) Run(ctx context.Context) error {
+	if ob.o.Deliverer == nil {
+		return errors.New("outbox: Run needs Options.Deliverer")
+	}
+	var wg sync.WaitGroup
+	for i := range ob.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ob.worker(ctx, i)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ob.housekeeping(ctx)
+	}()
+	ob.log.Info("outbox: started", "workers", ob.cfg.Workers)
+	wg.Wait()
+	ob.log.Info("outbox: stopped")
+	return nil
+}
+
+// housekeeping returns expired leases to the queue and updates the depth
+// gauge, at start and every ReapInterval.
+func (ob *Outbox) housekeeping(ctx context.Context) {
+	t := time.NewTicker(ob.o.ReapInterval)
+	defer t.Stop()
+	for {
+		if n, err := ob.Reap(ctx); err != nil {
+			if ctx.Err() == nil {
+				ob.log.Warn("outbox: reaping leases failed", "err", err)
+			}
+		} else if n > 0 {
+			ob.log.Warn("outbox: re-queued messages whose worker stopped", "count", n)
+			ob.signal(n)
+		}
+		if s, err := ob.Stats(ctx); err == nil {
+			ob.m.setDepth(s)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Reap returns messages whose lease expired to the ready queue.
+func (ob *Outbox) Reap(ctx context.Context) (int, error) {
+	return reapScript.Run(ctx, ob.rdb, []string{ob.k.lease, ob.k.owner, ob.k.ready},
+		ob.o.Now().UnixMilli(), 1000).Int()
+}
+
+func (ob *Outbox) signal(n int) {
+	for range min(n, cap(ob.wake)) {
+		select {
+		case ob.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (ob *Outbox) worker(ctx context.Context, n int) {
+	errDelay := ob.o.PollInterval
+	for ctx.Err() == nil {
+		token := randomHex(8)
+		// Not cancellable: a claim whose answer were lost to a cancel would
+		// leave the message leased until LeaseTTL runs out.
+		id, body, wait, err := ob.claim(context.WithoutCancel(ctx), token)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			ob.log.Warn("outbox: claim failed", "worker", n, "err", err)
+			ob.sleep(ctx, errDelay)
+			errDelay = min(errDelay*2, 5*time.Second)
+			continue
+		}
+		errDelay = ob.o.PollInterval
+		if id == "" {
+			d := ob.o.PollInterval
+			if wait >= 0 && wait < d {
+				d = max(wait, time.Millisecond)
+			}
+			ob.sleep(ctx, d)
+			continue
+		}
+		ob.process(ctx, id, token, body)
+	}
+}
+
+// sleep waits d, or until Send wakes the workers, or ctx ends.
+func (ob *Outbox) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-ob.wake:
+	case <-t.C:
+	}
+}
+
+// claim leases the next due message. wait is the time until one may be
+// due (negative: the queue is empty).
+func (ob *Outbox) claim(ctx context.Context, token string) (id, body string, wait time.Duration, err error) {
+	now := ob.o.Now()
+	res, err := claimScript.Run(ctx, ob.rdb,
+		[]string{ob.k.ready, ob.k.lease, ob.k.owner, ob.k.hold},
+		now.UnixMilli(), now.Add(ob.o.LeaseTTL).UnixMilli(), token, ob.k.msg).Slice()
+	if err != nil {
+		return "", "", 0, err
+	}
+	if len(res) != 3 {
+		return "", "", 0, fmt.Errorf("outbox: claim answered %d values", len(res))
+	}
+	id, _ = res[0].(string)
+	ms, _ := res[1].(int64)
+	body, _ = res[2].(string)
+	return id, body, time.Duration(ms) * time.Millisecond, nil
+}
+
+// process delivers a leased message part by part.
+func (ob *Outbox) process(runCtx context.Context, id, token, body string) {
+	// Finish the in-flight part even when Run is being stopped.
+	ctx := context.WithoutCancel(runCtx)
+	var e entry
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		e = entry{ID: id, LastError: "unreadable queue entry: " + err.Error(), Created: ob.o.Now()}
+		ob.toDead(ctx, &e, token, body)
+		return
+	}
+	for e.Next < len(e.Parts) {
+		wait, err := ob.pace(ctx, &e, token)
+		if err != nil {
+			ob.log.Warn("outbox: pacing failed", "id", e.ID, "err", err)
+			ob.reschedule(ctx, &e, token, ob.o.Now().Add(ob.o.PollInterval))
+			return
+		}
+		if wait > 0 {
+			ob.m.paced.Inc()
+			ob.reschedule(ctx, &e, token, ob.o.Now().Add(wait))
+			return
+		}
+		dctx, cancel := context.WithTimeout(ctx, ob.o.DeliverTimeout)
+		err = ob.o.Deliverer.Deliver(dctx, e.To, e.Format, e.Parts[e.Next])
+		cancel()
+		if err != nil {
+			ob.unpace(ctx, &e, token)
+			ob.failed(ctx, &e, token, err)
+			return
+		}
+		e.Next++
+		ob.m.sent.Inc()
+		if ob.o.Observer != nil {
+			ob.o.Observer.Sent()
+		}
+		if e.Next == len(e.Parts) {
+			break
+		}
+		if runCtx.Err() != nil { // stopping: the rest waits for the next start
+			ob.reschedule(ctx, &e, token, ob.o.Now())
+			return
+		}
+		if !ob.save(ctx, &e, token) {
+			return
+		}
+	}
+	if err := ob.finish(ctx, &e, token, "done", nil); err != nil {
+		ob.log.Error("outbox: delivered but could not mark done (it may be delivered again)", "id", e.ID, "err", err)
+		return
+	}
+	ob.m.latency.Observe(ob.o.Now().Sub(e.Created).Seconds())
+}
+
+// failed handles a delivery error: dead letter, or retry with backoff.
+func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error) {
+	code := errCode(err)
+	ob.m.sendErrors.WithLabelValues(fmt.Sprint(code)).Inc()
+	if ob.o.Observer != nil {
+		ob.o.Observer.SendError(code)
+	}
+	e.LastError = err.Error()
+	e.LastCode = code
+	now := ob.o.Now()
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) && !r.Retryable() {
+		ob.log.Warn("outbox: permanent delivery error, moved to dead letters", "id", e.ID, "errcode", code, "err", err)
+		ob.toDead(ctx, e, token, "")
+		return
+	}
+	var rl interface{ RateLimited() bool }
+	if errors.As(err, &rl) && rl.RateLimited() {
+		e.Throttled++
+		if e.Throttled > ob.o.MaxThrottled {
+			ob.log.Warn("outbox: rate limited too often, moved to dead letters", "id", e.ID, "errcode", code)
+			ob.toDead(ctx, e, token, "")
+			return
+		}
+		// Everyone slows down: no worker on any replica claims for a moment.
+		if herr := ob.rdb.Set(ctx, ob.k.hold, "1", ob.cfg.InitialBackoff).Err(); herr != nil {
+			ob.log.Warn("outbox: setting the rate-limit pause failed", "err", herr)
+		}
+		ob.reschedule(ctx, e, token, now.Add(ob.backoff(min(e.Throttled, 30))))
+		return
+	}
+	e.Attempts++
+	if e.Attempts >= ob.cfg.MaxAttempts {
+		ob.log.Warn("outbox: delivery failed too often, moved to dead letters", "id", e.ID, "attempts", e.Attempts, "errcode", code, "err", err)
+		ob.toDead(ctx, e, token, "")
+		return
+	}
+	ob.log.Info("outbox: delivery failed, will retry", "id", e.ID, "attempt", e.Attempts, "errcode", code, "err", err)
+	ob.reschedule(ctx, e, token, now.Add(ob.backoff(e.Attempts)))
+}
+
+func errCode(err error) int {
+	var c interface{ ErrCode() int }
+	if errors.As(err, &c) {
+		return c.ErrCode()
+	}
+	return -2
+}
+
+// save stores progress and renews the lease; false if the lease was lost.
+func (ob *Outbox) save(ctx context.Context, e *entry, token string) bool {
+	body, _ := json.Marshal(e)
+	ok, err := progressScript.Run(ctx, ob.rdb, []string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID},
+		e.ID, token, body, ob.o.Now().Add(ob.o.LeaseTTL).UnixMilli()).Int()
+	if err != nil || ok == 0 {
+		ob.log.Error("outbox: lost the lease while delivering parts", "id", e.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+var errLeaseLost = errors.New("lease lost: another worker has the message")
+
+// finish ends a message: "done" (delivered) or "dead".
+func (ob *Outbox) finish(ctx context.Context, e *entry, token, mode string, body []byte) error {
+	ok, err := finishScript.Run(ctx, ob.rdb,
+		[]string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.lane + e.Lane, ob.k.ready, ob.k.queued, ob.k.dead},
+		e.ID, token, ob.o.Now().UnixMilli(), mode, body).Int()
+	if err != nil {
+		return err
+	}
+	if ok == 0 {
+		return errLeaseLost
+	}
+	return nil
+}
+
+func (ob *Outbox) toDead(ctx context.Context, e *entry, token, raw string) {
+	e.DeadAt = ob.o.Now()
+	body := []byte(raw)
+	if raw == "" {
+		body, _ = json.Marshal(e)
+	}
+	if err := ob.finish(ctx, e, token, "dead", body); err != nil {
+		ob.log.Error("outbox: could not move a message to the dead letters (its lease will expire and it is retried)", "id", e.ID, "err", err)
+		return
+	}
+	ob.m.dead.Inc()
+	if err := ob.rdb.Expire(ctx, ob.k.msg+e.ID, ob.o.DeadTTL).Err(); err != nil {
+		ob.log.Warn("outbox: setting the dead letter's TTL failed", "id", e.ID, "err", err)
+	}
+}
+
+// reschedule puts the message back in the ready set, due at due.
+func (ob *Outbox) reschedule(ctx context.Context, e *entry, token string, due time.Time) {
+	body, _ := json.Marshal(e)
+	ok, err := releaseScript.Run(ctx, ob.rdb, []string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.ready},
+		e.ID, token, body, due.UnixMilli()).Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		ob.log.Error("outbox: could not release a message (its lease will expire and it is retried)", "id", e.ID, "err", err)
+		return
+	}
+	if ok == 0 {
+		ob.log.Warn("outbox: lease lost before release", "id", e.ID)
+	}
+}

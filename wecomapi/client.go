@@ -1,0 +1,521 @@
+// Package wecomapi is the client for WeCom's (企业微信) server API used by the
+// bot: the access token (shared by all replicas through Redis), app messages
+// (message/send, text and markdown), group robots (webhook/send) and the
+// address book (user/get, department/list), plus media/get.
+//
+// It builds on github.com/silenceper/wechat/v2: the SDK's cache.Cache
+// interface (RedisCache is a go-redis v9 adapter), its token cache key and
+// credential.AccessTokenContextHandle, its message and address-book types and
+// *util.CommonError for API errors. The HTTP calls are made here, against a
+// configurable API base (WECOM_API_BASE: the public host, a private
+// deployment 私有化部署, or a local fake), with a context and a timeout on
+// every call; the SDK's own calls have neither and use a hard-coded host.
+// Errors never contain the access token, the corp secret or a webhook key.
+package wecomapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/silenceper/wechat/v2/credential"
+	"github.com/silenceper/wechat/v2/util"
+	"github.com/silenceper/wechat/v2/work/addresslist"
+	"github.com/silenceper/wechat/v2/work/message"
+
+	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/handlers"
+)
+
+// DefaultAPIBase is WeCom's public API host.
+const DefaultAPIBase = "https://qyapi.weixin.qq.com"
+
+// Config configures a Client.
+type Config struct {
+	CorpID  string // WECOM_CORP_ID
+	AgentID int    // WECOM_AGENT_ID
+	Secret  string // WECOM_SECRET (the app's secret)
+	// APIBase is WECOM_API_BASE; default DefaultAPIBase.
+	APIBase string
+	// Redis holds the access token, shared by every replica.
+	Redis redis.UniversalClient
+	// Prefix goes in front of every Redis key, e.g. "choucha:".
+	Prefix string
+	// HTTPClient makes the calls; default a client with sane transport
+	// timeouts. Timeout bounds each call (default 10s).
+	HTTPClient *http.Client
+	Timeout    time.Duration
+	Logger     *slog.Logger
+	// TokenMemo: how long a token read from Redis is reused from memory
+	// before reading Redis again (saves a round trip per call; a rejected
+	// token is forgotten at once). Default 30s; negative disables.
+	TokenMemo time.Duration
+	Now       func() time.Time // default time.Now
+}
+
+// Client calls the WeCom API. It is safe for concurrent use.
+type Client struct {
+	corpID  string
+	agentID int
+	secret  string
+	base    string
+	http    *http.Client
+	timeout time.Duration
+	log     *slog.Logger
+	cache   *RedisCache
+	// tokenMu makes one goroutine per process fetch a missing token.
+	tokenMu sync.Mutex
+
+	memoTTL   time.Duration
+	now       func() time.Time
+	memoMu    sync.Mutex
+	memo      string
+	memoUntil time.Time
+}
+
+// New validates cfg and returns a Client. It makes no network call.
+func New(cfg Config) (*Client, error) {
+	var missing []string
+	if cfg.CorpID == "" {
+		missing = append(missing, "WECOM_CORP_ID")
+	}
+	if cfg.Secret == "" {
+		missing = append(missing, "WECOM_SECRET")
+	}
+	if cfg.AgentID <= 0 {
+		missing = append(missing, "WECOM_AGENT_ID (a positive integer)")
+	}
+	if cfg.Redis == nil {
+		missing = append(missing, "Redis client")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("wecomapi: missing %s", strings.Join(missing, ", "))
+	}
+	base := strings.TrimRight(cfg.APIBase, "/")
+	if base == "" {
+		base = DefaultAPIBase
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wecomapi: WECOM_API_BASE %q is not an http(s) URL", cfg.APIBase)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+		}}
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.TokenMemo == 0 {
+		cfg.TokenMemo = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Client{
+		memoTTL: cfg.TokenMemo,
+		now:     cfg.Now,
+		corpID:  cfg.CorpID,
+		agentID: cfg.AgentID,
+		secret:  cfg.Secret,
+		base:    base,
+		http:    cfg.HTTPClient,
+		timeout: cfg.Timeout,
+		log:     cfg.Logger,
+		cache:   NewRedisCache(cfg.Redis, cfg.Prefix),
+	}, nil
+}
+
+// Cache is the Redis cache the token lives in (a cache.Cache for the SDK).
+func (c *Client) Cache() *RedisCache { return c.cache }
+
+// TokenCacheKey is the token's cache key, the same as the SDK's
+// credential.NewWorkAccessToken uses, so SDK clients built on the same
+// cache share the token.
+func (c *Client) TokenCacheKey() string {
+	return fmt.Sprintf("%s_access_token_%s_%d", credential.CacheKeyWorkPrefix, c.corpID, c.agentID)
+}
+
+var _ credential.AccessTokenContextHandle = (*Client)(nil)
+
+// GetAccessToken implements the SDK's credential.AccessTokenHandle.
+func (c *Client) GetAccessToken() (string, error) {
+	return c.GetAccessTokenContext(context.Background())
+}
+
+// GetAccessTokenContext returns the cached token, fetching (gettoken) and
+// caching it when missing.
+func (c *Client) GetAccessTokenContext(ctx context.Context) (string, error) {
+	if tok := c.memoized(); tok != "" {
+		return tok, nil
+	}
+	key := c.TokenCacheKey()
+	if v, ok := c.cache.GetContext(ctx, key).(string); ok && v != "" {
+		c.remember(v)
+		return v, nil
+	}
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	if v, ok := c.cache.GetContext(ctx, key).(string); ok && v != "" {
+		c.remember(v)
+		return v, nil
+	}
+	q := url.Values{"corpid": {c.corpID}, "corpsecret": {c.secret}}
+	var res credential.ResAccessToken
+	if err := c.call(ctx, "gettoken", http.MethodGet, q, nil, &res); err != nil {
+		return "", err
+	}
+	if res.AccessToken == "" {
+		return "", &Error{Op: "gettoken", Code: CodeHTTP, Class: Retryable, Err: errors.New("answer without access_token")}
+	}
+	// Like the SDK: keep it a while less than WeCom does.
+	ttl := time.Duration(res.ExpiresIn-1500) * time.Second
+	if err := c.cache.SetContext(ctx, key, res.AccessToken, ttl); err != nil {
+		c.log.Warn("wecomapi: caching the access token failed", "err", err)
+	}
+	c.remember(res.AccessToken)
+	return res.AccessToken, nil
+}
+
+func (c *Client) memoized() string {
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	if c.memo != "" && c.now().Before(c.memoUntil) {
+		return c.memo
+	}
+	return ""
+}
+
+func (c *Client) remember(tok string) {
+	if c.memoTTL <= 0 {
+		return
+	}
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	c.memo, c.memoUntil = tok, c.now().Add(c.memoTTL)
+}
+
+// dropToken forgets the cached token if it is still tok.
+func (c *Client) dropToken(ctx context.Context, tok string) {
+	c.memoMu.Lock()
+	if c.memo == tok {
+		c.memo = ""
+	}
+	c.memoMu.Unlock()
+	if err := c.cache.DeleteIfEqual(ctx, c.TokenCacheKey(), tok); err != nil {
+		c.log.Warn("wecomapi: dropping the access token failed", "err", err)
+	}
+}
+
+// envelope is the errcode/errmsg part of every answer.
+type envelope struct {
+	ErrCode int64  `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+// withToken runs a token-authenticated call; on 40014/42001 it drops the
+// cached token and tries once more with a fresh one.
+func (c *Client) withToken(ctx context.Context, op, method string, q url.Values, body, out any) error {
+	for try := 0; ; try++ {
+		tok, err := c.GetAccessTokenContext(ctx)
+		if err != nil {
+			return err
+		}
+		qq := url.Values{}
+		for k, v := range q {
+			qq[k] = v
+		}
+		qq.Set("access_token", tok)
+		err = c.call(ctx, op, method, qq, body, out)
+		var e *Error
+		if try == 0 && errors.As(err, &e) && e.Class == TokenInvalid {
+			c.log.Info("wecomapi: access token rejected, fetching a new one", "op", op, "errcode", e.Code)
+			c.dropToken(ctx, tok)
+			continue
+		}
+		return err
+	}
+}
+
+// call makes one HTTP request to base+/cgi-bin/+op and decodes the JSON
+// answer into out (which must embed the errcode fields or be nil). An
+// errcode other than 0 becomes an *Error.
+func (c *Client) call(ctx context.Context, op, method string, q url.Values, body, out any) error {
+	raw, _, err := c.do(ctx, op, method, q, body)
+	if err != nil {
+		return err
+	}
+	return decode(op, raw, out)
+}
+
+func decode(op string, raw []byte, out any) error {
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return &Error{Op: op, Code: CodeHTTP, Class: Retryable, Err: fmt.Errorf("unreadable answer: %w", err)}
+	}
+	if env.ErrCode != 0 {
+		return apiError(op, env.ErrCode, env.ErrMsg)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return &Error{Op: op, Code: CodeHTTP, Class: Retryable, Err: fmt.Errorf("unreadable answer: %w", err)}
+		}
+	}
+	return nil
+}
+
+// do performs the request and returns the body and its content type.
+func (c *Client) do(ctx context.Context, op, method string, q url.Values, body any) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
+			return nil, "", &Error{Op: op, Code: CodeHTTP, Class: Permanent, Err: fmt.Errorf("encode request: %w", err)}
+		}
+		rd = &buf
+	}
+	u := c.base + "/cgi-bin/" + op
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, "", &Error{Op: op, Code: CodeHTTP, Class: Permanent, Err: errors.New("cannot build request")}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, "", transportError(op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, "", transportError(op, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", httpStatusError(op, resp.StatusCode)
+	}
+	return data, resp.Header.Get("Content-Type"), nil
+}
+
+// SendResult is WeCom's answer to an accepted message/send.
+type SendResult = message.SendResponse
+
+// markdownRequest is message/send with msgtype markdown (the SDK has no
+// typed struct for it).
+type markdownRequest struct {
+	*message.SendRequestCommon
+	Markdown message.TextField `json:"markdown"`
+}
+
+// recipients builds the common message/send fields (agentid as a string,
+// like the SDK sends it; WeCom accepts both).
+func (c *Client) recipients(to bot.Recipient, msgType string) (*message.SendRequestCommon, error) {
+	if len(to.Users) == 0 && len(to.Departments) == 0 && len(to.Tags) == 0 {
+		return nil, apiError("message/send", CodeNoValidRecipient, "no recipient: Users, Departments and Tags are all empty (checked locally)")
+	}
+	return &message.SendRequestCommon{
+		ToUser:  strings.Join(to.Users, "|"),
+		ToParty: joinInts(to.Departments),
+		ToTag:   joinInts(to.Tags),
+		MsgType: msgType,
+		AgentID: strconv.Itoa(c.agentID),
+	}, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, "|")
+}
+
+// SendText sends one text message through message/send. content must be
+// at most MaxContentBytes (use Split, or Deliver, for longer answers).
+func (c *Client) SendText(ctx context.Context, to bot.Recipient, content string) (*SendResult, error) {
+	common, err := c.recipients(to, "text")
+	if err != nil {
+		return nil, err
+	}
+	return c.send(ctx, message.SendTextRequest{SendRequestCommon: common, Text: message.TextField{Content: content}})
+}
+
+// SendMarkdown sends one app markdown message through message/send.
+func (c *Client) SendMarkdown(ctx context.Context, to bot.Recipient, content string) (*SendResult, error) {
+	common, err := c.recipients(to, "markdown")
+	if err != nil {
+		return nil, err
+	}
+	return c.send(ctx, markdownRequest{SendRequestCommon: common, Markdown: message.TextField{Content: content}})
+}
+
+func (c *Client) send(ctx context.Context, req any) (*SendResult, error) {
+	var res SendResult
+	if err := c.withToken(ctx, "message/send", http.MethodPost, nil, req, &res); err != nil {
+		return nil, err
+	}
+	if res.InvalidUser != "" || res.InvalidParty != "" || res.InvalidTag != "" {
+		// Partly delivered: WeCom accepted it for the valid recipients.
+		c.log.Warn("wecomapi: some recipients are invalid",
+			"invaliduser", res.InvalidUser, "invalidparty", res.InvalidParty, "invalidtag", res.InvalidTag)
+	}
+	return &res, nil
+}
+
+// webhookRequest is a group robot text or markdown message.
+type webhookRequest struct {
+	MsgType  string             `json:"msgtype"`
+	Text     *message.TextField `json:"text,omitempty"`
+	Markdown *message.TextField `json:"markdown,omitempty"`
+}
+
+// SendWebhook posts a text or markdown message to a group robot
+// (webhook/send?key=). The key is a secret: it never appears in errors.
+func (c *Client) SendWebhook(ctx context.Context, key string, format handlers.Format, content string) error {
+	if key == "" {
+		return apiError("webhook/send", CodeNoValidRecipient, "empty webhook key (checked locally)")
+	}
+	req := webhookRequest{MsgType: "text", Text: &message.TextField{Content: content}}
+	if format == handlers.FormatMarkdown {
+		req = webhookRequest{MsgType: "markdown", Markdown: &message.TextField{Content: content}}
+	}
+	return c.call(ctx, "webhook/send", http.MethodPost, url.Values{"key": {key}}, req, nil)
+}
+
+// Deliver sends one message part (at most MaxContentBytes) to a recipient:
+// a group robot when to.Webhook is set, else an app message. It is the
+// outbox's delivery function.
+func (c *Client) Deliver(ctx context.Context, to bot.Recipient, format handlers.Format, content string) error {
+	if to.Webhook != "" {
+		return c.SendWebhook(ctx, to.Webhook, format, content)
+	}
+	var err error
+	if format == handlers.FormatMarkdown {
+		_, err = c.SendMarkdown(ctx, to, content)
+	} else {
+		_, err = c.SendText(ctx, to, content)
+	}
+	return err
+}
+
+// SendReply sends a whole reply now, split into parts of at most
+// MaxContentBytes on line boundaries, in order; it stops at the first
+// failure. Production code goes through the outbox instead.
+func (c *Client) SendReply(ctx context.Context, to bot.Recipient, r handlers.Reply) error {
+	for _, part := range Split(r.Text, MaxContentBytes) {
+		if err := c.Deliver(ctx, to, r.Format, part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var _ bot.UserGetter = (*Client)(nil)
+
+// GetUser reads a member from the address book (user/get). An unknown
+// userid (60111) is an error wrapping bot.ErrUserNotFound.
+func (c *Client) GetUser(ctx context.Context, userid string) (bot.User, error) {
+	var res addresslist.UserGetResponse
+	err := c.withToken(ctx, "user/get", http.MethodGet, url.Values{"userid": {userid}}, nil, &res)
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeUserNotFound {
+		return bot.User{}, fmt.Errorf("%w: %q: %w", bot.ErrUserNotFound, userid, err)
+	}
+	if err != nil {
+		return bot.User{}, err
+	}
+	return bot.User{
+		UserID:      res.UserID,
+		Name:        res.Name,
+		Departments: res.Department,
+		IsLeader:    res.IsLeaderInDept,
+	}, nil
+}
+
+// Department is an address-book department.
+type Department = addresslist.Department
+
+// DepartmentList lists department id and its sub-departments (department/list);
+// id 0 lists every department the app can see.
+func (c *Client) DepartmentList(ctx context.Context, id int) ([]*Department, error) {
+	q := url.Values{}
+	if id != 0 {
+		q.Set("id", strconv.Itoa(id))
+	}
+	var res addresslist.DepartmentListResponse
+	if err := c.withToken(ctx, "department/list", http.MethodGet, q, nil, &res); err != nil {
+		return nil, err
+	}
+	return res.Department, nil
+}
+
+// GetMedia downloads a temporary media file (media/get), e.g. an image a
+// user sent, and returns its bytes and content type.
+func (c *Client) GetMedia(ctx context.Context, mediaID string) ([]byte, string, error) {
+	for try := 0; ; try++ {
+		tok, err := c.GetAccessTokenContext(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		data, ctype, err := c.do(ctx, "media/get", http.MethodGet,
+			url.Values{"access_token": {tok}, "media_id": {mediaID}}, nil)
+		if err != nil {
+			return nil, "", err
+		}
+		// An errcode answer is an error; anything else is the file.
+		var env envelope
+		if json.Unmarshal(data, &env) == nil && env.ErrCode != 0 {
+			e := apiError("media/get", env.ErrCode, env.ErrMsg)
+			if try == 0 && e.Class == TokenInvalid {
+				c.dropToken(ctx, tok)
+				continue
+			}
+			return nil, "", e
+		}
+		return data, ctype, nil
+	}
+}
+
+// InstallSDKBase points calls made directly through the silenceper SDK
+// (which hard-codes https://qyapi.weixin.qq.com) at base, process-wide, via
+// util.SetURIModifier. Client does not need it; call it once at start-up
+// only if other code uses the SDK's API clients with a private deployment.
+// An empty base or DefaultAPIBase removes the rewrite.
+func InstallSDKBase(base string) {
+	base = strings.TrimRight(base, "/")
+	if base == "" || base == DefaultAPIBase {
+		util.SetURIModifier(nil)
+		return
+	}
+	util.SetURIModifier(func(uri string) string {
+		if rest, ok := strings.CutPrefix(uri, DefaultAPIBase); ok {
+			return base + rest
+		}
+		return uri
+	})
+}

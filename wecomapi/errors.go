@@ -1,0 +1,187 @@
+package wecomapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/silenceper/wechat/v2/util"
+)
+
+// Class says what a caller should do about a failed call.
+type Class int
+
+const (
+	// Retryable: try again later with backoff (-1 busy, 45009, 45033,
+	// HTTP 5xx, timeouts, network errors).
+	Retryable Class = iota + 1
+	// TokenInvalid: the access token was rejected (40014, 42001). The client
+	// drops the cached token and retries once by itself; if that fails too
+	// the error keeps this class and callers treat it as retryable.
+	TokenInvalid
+	// Permanent: retrying the same request cannot help (45002 too long,
+	// 81013 no valid recipient, bad configuration, any other errcode).
+	Permanent
+)
+
+func (c Class) String() string {
+	switch c {
+	case Retryable:
+		return "retryable"
+	case TokenInvalid:
+		return "token-invalid"
+	case Permanent:
+		return "permanent"
+	}
+	return "unknown"
+}
+
+// WeCom errcodes the client reacts to.
+const (
+	CodeBusy             = -1
+	CodeInvalidToken     = 40014
+	CodeTokenExpired     = 42001
+	CodeContentTooLong   = 45002
+	CodeFreqLimit        = 45009
+	CodeConcurrencyLimit = 45033
+	CodeUserNotFound     = 60111
+	CodeNoValidRecipient = 81013
+)
+
+// CodeHTTP is the ErrCode of failures below the WeCom API: HTTP 5xx,
+// timeouts, network errors, unreadable answers (metrics label "http").
+const CodeHTTP = -2
+
+// Error is a failed WeCom API call. Its text never contains the access
+// token, the corp secret or a webhook key.
+type Error struct {
+	Op         string // API path, e.g. "message/send"
+	Code       int    // WeCom errcode; CodeHTTP for transport failures
+	HTTPStatus int    // non-200 HTTP status, if that was the failure
+	Class      Class
+	Err        error // cause: *util.CommonError for API errors
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("wecom %s: %s (%s)", e.Op, redact(e.Err.Error()), e.Class)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable reports whether the same request may succeed later. The outbox
+// reads this through an interface.
+func (e *Error) Retryable() bool { return e.Class != Permanent }
+
+// RateLimited reports a WeCom rate limit (45009, 45033): the outbox backs
+// off without counting it as a failed attempt.
+func (e *Error) RateLimited() bool {
+	return e.Code == CodeFreqLimit || e.Code == CodeConcurrencyLimit
+}
+
+// ErrCode is the WeCom errcode, or CodeHTTP, for metrics.
+func (e *Error) ErrCode() int { return e.Code }
+
+// ClassifyCode maps a WeCom errcode to a Class.
+func ClassifyCode(code int) Class {
+	switch code {
+	case CodeBusy, CodeFreqLimit, CodeConcurrencyLimit, CodeHTTP:
+		return Retryable
+	case CodeInvalidToken, CodeTokenExpired:
+		return TokenInvalid
+	}
+	return Permanent
+}
+
+// Classify returns the Class of any error: an *Error's own class, a
+// *util.CommonError's errcode class, Retryable for anything else (network
+// failures, cancelled contexts).
+func Classify(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	var ce *util.CommonError
+	if errors.As(err, &ce) {
+		return ClassifyCode(int(ce.ErrCode))
+	}
+	return Retryable
+}
+
+func apiError(op string, code int64, msg string) *Error {
+	return &Error{Op: op, Code: int(code), Class: ClassifyCode(int(code)), Err: util.NewCommonError(op, code, msg)}
+}
+
+func httpStatusError(op string, status int) *Error {
+	class := Permanent
+	if status >= 500 || status == 429 {
+		class = Retryable
+	}
+	return &Error{Op: op, Code: CodeHTTP, HTTPStatus: status, Class: class,
+		Err: fmt.Errorf("HTTP status %d", status)}
+}
+
+func transportError(op string, err error) *Error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactURL(ue.URL)
+	}
+	return &Error{Op: op, Code: CodeHTTP, Class: Retryable, Err: err}
+}
+
+// IsTimeout reports whether err is a deadline or timeout.
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+var secretParams = []string{"access_token", "corpsecret", "key"}
+
+// redactURL drops the values of secret query parameters.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	q := u.Query()
+	changed := false
+	for _, p := range secretParams {
+		if q.Has(p) {
+			q.Set(p, "REDACTED")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// redact removes secret query values from free text (an error message
+// that quotes a URL).
+func redact(s string) string {
+	for _, p := range secretParams {
+		for _, sep := range []string{"?", "&"} {
+			needle := sep + p + "="
+			from := 0
+			for {
+				i := strings.Index(s[from:], needle)
+				if i < 0 {
+					break
+				}
+				start := from + i + len(needle)
+				end := start
+				for end < len(s) && !strings.ContainsRune("& \"'\n", rune(s[end])) {
+					end++
+				}
+				s = s[:start] + "REDACTED" + s[end:]
+				from = start + len("REDACTED")
+			}
+		}
+	}
+	return s
+}
