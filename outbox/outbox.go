@@ -108,7 +108,7 @@ type Outbox struct {
 }
 
 type keys struct {
-	prefix, ready, queued, lease, owner, dead, hold, msg, id, rate, lane string
+	prefix, ready, queued, lease, owner, dead, hold, msg, id, rate, lane, lanes string
 }
 
 func newKeys(prefix string) keys {
@@ -118,6 +118,7 @@ func newKeys(prefix string) keys {
 		ready:  p + "ready",
 		queued: p + "queued",
 		lane:   p + "lane:",
+		lanes:  p + "lanes",
 		lease:  p + "lease",
 		owner:  p + "owner",
 		dead:   p + "dead",
@@ -265,7 +266,7 @@ func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
 		return fmt.Errorf("outbox: encode message %q: %w", id, err)
 	}
 	n, err := enqueueScript.Run(ctx, ob.rdb,
-		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.queued},
+		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.queued, ob.k.lanes},
 		id, body, now.UnixMilli(), ob.o.IDTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue %q: %w", id, err)
