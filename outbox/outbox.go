@@ -7,7 +7,15 @@
 // per member and corp-wide (shared Redis counters, so all replicas keep
 // under WeCom's limits; a paced message is rescheduled, never dropped), a
 // lease so a crashed worker's message is re-delivered, and a dead-letter
-// set that admins list and re-queue.
+// set that admins list and re-queue. Messages to one recipient travel in a
+// lane: one at a time, in the order they were sent.
+//
+// Delivery is at least once between the outbox and WeCom (a worker killed
+// after WeCom accepted a part but before recording it sends that part
+// again when its lease runs out); everything else is exactly once. Keys
+// live under Prefix+"outbox:" in one Redis (no cluster). For no loss on a
+// Redis crash, run Redis with appendonly yes and appendfsync always; with
+// everysec the last second of enqueues and ID claims may be lost.
 package outbox
 
 import (
