@@ -73,7 +73,8 @@ func (ob *Outbox) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			out = append(out, DeadLetter{ID: id, LastError: err.Error()})
+			continue
 		}
 		out = append(out, DeadLetter{
 			ID: e.ID, To: e.To, Format: e.Format, Parts: e.Parts, Delivered: e.Next,
@@ -131,7 +132,7 @@ func (ob *Outbox) Retry(ctx context.Context, id string) error {
 	if e.Lane == "" {
 		e.Lane = laneOf(e.To)
 	}
-	ok, err := requeueScript.Run(ctx, ob.rdb, []string{ob.k.dead, ob.k.msg + id, ob.k.ready, ob.k.lane + e.Lane, ob.k.queued},
+	ok, err := requeueScript.Run(ctx, ob.rdb, []string{ob.k.dead, ob.k.msg + id, ob.k.ready, ob.k.lane + e.Lane, ob.k.queued, ob.k.lanes},
 		id, body, ob.o.Now().UnixMilli()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: retry %q: %w", id, err)

@@ -7,7 +7,15 @@
 // per member and corp-wide (shared Redis counters, so all replicas keep
 // under WeCom's limits; a paced message is rescheduled, never dropped), a
 // lease so a crashed worker's message is re-delivered, and a dead-letter
-// set that admins list and re-queue.
+// set that admins list and re-queue. Messages to one recipient travel in a
+// lane: one at a time, in the order they were sent.
+//
+// Delivery is at least once between the outbox and WeCom (a worker killed
+// after WeCom accepted a part but before recording it sends that part
+// again when its lease runs out); everything else is exactly once. Keys
+// live under Prefix+"outbox:" in one Redis (no cluster). For no loss on a
+// Redis crash, run Redis with appendonly yes and appendfsync always; with
+// everysec the last second of enqueues and ID claims may be lost.
 package outbox
 
 import (
@@ -108,7 +116,7 @@ type Outbox struct {
 }
 
 type keys struct {
-	prefix, ready, queued, lease, owner, dead, hold, msg, id, rate, lane string
+	prefix, ready, queued, lease, owner, dead, hold, msg, id, rate, lane, lanes string
 }
 
 func newKeys(prefix string) keys {
@@ -118,6 +126,7 @@ func newKeys(prefix string) keys {
 		ready:  p + "ready",
 		queued: p + "queued",
 		lane:   p + "lane:",
+		lanes:  p + "lanes",
 		lease:  p + "lease",
 		owner:  p + "owner",
 		dead:   p + "dead",
@@ -265,7 +274,7 @@ func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
 		return fmt.Errorf("outbox: encode message %q: %w", id, err)
 	}
 	n, err := enqueueScript.Run(ctx, ob.rdb,
-		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.queued},
+		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.queued, ob.k.lanes},
 		id, body, now.UnixMilli(), ob.o.IDTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue %q: %w", id, err)

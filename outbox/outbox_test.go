@@ -631,3 +631,29 @@ func TestWebhookAndGroupRecipients(t *testing.T) {
 		t.Errorf("keys naming the webhook key: %v %v", keys, err)
 	}
 }
+
+func TestBrokenEntriesDoNotBlockTheirRecipient(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	ob := e.outbox(nil)
+	ctx := context.Background()
+	for i := range 3 {
+		send(t, ob, fmt.Sprintf("c%d", i), "u1", fmt.Sprintf("第%d条", i))
+	}
+	rdb := e.redis.Client(t)
+	if err := rdb.Set(ctx, "t:outbox:msg:c0", "{not json", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, "t:outbox:msg:c1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ob)
+	expectOnce(t, e.fake, []string{"第2条"})
+	waitFor(t, "settled queue", func() bool { s := stats(t, ob); return s.Pending() == 0 && s.Dead == 1 })
+	dead, err := ob.DeadLetters(ctx)
+	if err != nil || len(dead) != 1 || dead[0].ID != "c0" || !strings.Contains(dead[0].LastError, "unreadable") {
+		t.Errorf("dead letters %+v %v", dead, err)
+	}
+	if n := rdb.HLen(ctx, "t:outbox:lanes").Val(); n != 0 {
+		t.Errorf("%d lane records left", n)
+	}
+}

@@ -10,13 +10,16 @@ import "github.com/redis/go-redis/v9"
 // claim is new, stores the entry and appends it to its recipient's lane.
 // Only a lane's head is in the ready set, so messages to one recipient go
 // out one at a time, in the order they were sent.
-// KEYS: idKey, msgKey, ready, laneKey, queued. ARGV: id, body, due(ms), idTTL(ms).
+// The lanes hash remembers each pending message's lane key, so a lane
+// never stays blocked even behind an unreadable or vanished entry.
+// KEYS: idKey, msgKey, ready, laneKey, queued, lanes. ARGV: id, body, due(ms), idTTL(ms).
 var enqueueScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[4]) then
   return 0
 end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[6], ARGV[1], KEYS[4])
 if redis.call('RPUSH', KEYS[4], ARGV[1]) == 1 then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 end
@@ -25,7 +28,8 @@ return 1`)
 // claimScript leases the earliest due entry. Returns {id, wait, body}:
 // id "" when nothing is due, with wait the ms until the next due entry
 // (or the rate-limit hold), -1 when the queue is empty.
-// KEYS: ready, lease, owner, hold. ARGV: now, leaseUntil, token, msgPrefix.
+// An entry whose body vanished is dropped and its lane moves on.
+// KEYS: ready, lease, owner, hold, queued, lanes. ARGV: now, leaseUntil, token, msgPrefix.
 var claimScript = redis.NewScript(`
 local hold = redis.call('PTTL', KEYS[4])
 if hold > 0 then return {'', hold, ''} end
@@ -38,7 +42,17 @@ end
 local id = ids[1]
 redis.call('ZREM', KEYS[1], id)
 local body = redis.call('GET', ARGV[4] .. id)
-if not body then return {'', 0, ''} end
+if not body then
+  redis.call('ZREM', KEYS[5], id)
+  local lane = redis.call('HGET', KEYS[6], id)
+  redis.call('HDEL', KEYS[6], id)
+  if lane then
+    redis.call('LREM', lane, 1, id)
+    local head = redis.call('LINDEX', lane, 0)
+    if head then redis.call('ZADD', KEYS[1], ARGV[1], head) end
+  end
+  return {'', 0, ''}
+end
 redis.call('ZADD', KEYS[2], ARGV[2], id)
 redis.call('HSET', KEYS[3], id, ARGV[3])
 return {id, 0, body}`)
@@ -47,15 +61,17 @@ return {id, 0, body}`)
 // lease: delivered (mode "done": the body is deleted) or dead (mode
 // "dead": the body is saved and the id added to the dead set). Either way
 // the lane's next message becomes ready.
-// KEYS: lease, owner, msgKey, laneKey, ready, queued, dead.
+// KEYS: lease, owner, msgKey, laneKey (fallback), ready, queued, dead, lanes.
 // ARGV: id, token, now, mode, body.
 var finishScript = redis.NewScript(`
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[6], ARGV[1])
-redis.call('LREM', KEYS[4], 1, ARGV[1])
-local head = redis.call('LINDEX', KEYS[4], 0)
+local lane = redis.call('HGET', KEYS[8], ARGV[1]) or KEYS[4]
+redis.call('HDEL', KEYS[8], ARGV[1])
+redis.call('LREM', lane, 1, ARGV[1])
+local head = redis.call('LINDEX', lane, 0)
 if head then redis.call('ZADD', KEYS[5], ARGV[3], head) end
 if ARGV[4] == 'done' then
   redis.call('DEL', KEYS[3])
@@ -96,11 +112,12 @@ end
 return #ids`)
 
 // requeueScript moves a dead letter back to the end of its lane.
-// KEYS: dead, msgKey, ready, laneKey, queued. ARGV: id, body, now.
+// KEYS: dead, msgKey, ready, laneKey, queued, lanes. ARGV: id, body, now.
 var requeueScript = redis.NewScript(`
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[6], ARGV[1], KEYS[4])
 if redis.call('RPUSH', KEYS[4], ARGV[1]) == 1 then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 end

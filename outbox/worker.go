@@ -123,7 +123,7 @@ func (ob *Outbox) sleep(ctx context.Context, d time.Duration) {
 func (ob *Outbox) claim(ctx context.Context, token string) (id, body string, wait time.Duration, err error) {
 	now := ob.o.Now()
 	res, err := claimScript.Run(ctx, ob.rdb,
-		[]string{ob.k.ready, ob.k.lease, ob.k.owner, ob.k.hold},
+		[]string{ob.k.ready, ob.k.lease, ob.k.owner, ob.k.hold, ob.k.queued, ob.k.lanes},
 		now.UnixMilli(), now.Add(ob.o.LeaseTTL).UnixMilli(), token, ob.k.msg).Slice()
 	if err != nil {
 		return "", "", 0, err
@@ -143,8 +143,9 @@ func (ob *Outbox) process(runCtx context.Context, id, token, body string) {
 	ctx := context.WithoutCancel(runCtx)
 	var e entry
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
-		e = entry{ID: id, LastError: "unreadable queue entry: " + err.Error(), Created: ob.o.Now()}
-		ob.toDead(ctx, &e, token, body)
+		ob.log.Error("outbox: unreadable queue entry moved to dead letters", "id", id, "err", err)
+		e = entry{ID: id, LastError: "unreadable queue entry: " + err.Error(), LastCode: -3, Created: ob.o.Now()}
+		ob.toDead(ctx, &e, token)
 		return
 	}
 	for e.Next < len(e.Parts) {
@@ -203,7 +204,7 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	var r interface{ Retryable() bool }
 	if errors.As(err, &r) && !r.Retryable() {
 		ob.log.Warn("outbox: permanent delivery error, moved to dead letters", "id", e.ID, "errcode", code, "err", err)
-		ob.toDead(ctx, e, token, "")
+		ob.toDead(ctx, e, token)
 		return
 	}
 	var rl interface{ RateLimited() bool }
@@ -211,7 +212,7 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 		e.Throttled++
 		if e.Throttled > ob.o.MaxThrottled {
 			ob.log.Warn("outbox: rate limited too often, moved to dead letters", "id", e.ID, "errcode", code)
-			ob.toDead(ctx, e, token, "")
+			ob.toDead(ctx, e, token)
 			return
 		}
 		// Everyone slows down: no worker on any replica claims for a moment.
@@ -224,7 +225,7 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	e.Attempts++
 	if e.Attempts >= ob.cfg.MaxAttempts {
 		ob.log.Warn("outbox: delivery failed too often, moved to dead letters", "id", e.ID, "attempts", e.Attempts, "errcode", code, "err", err)
-		ob.toDead(ctx, e, token, "")
+		ob.toDead(ctx, e, token)
 		return
 	}
 	ob.log.Info("outbox: delivery failed, will retry", "id", e.ID, "attempt", e.Attempts, "errcode", code, "err", err)
@@ -256,7 +257,7 @@ var errLeaseLost = errors.New("lease lost: another worker has the message")
 // finish ends a message: "done" (delivered) or "dead".
 func (ob *Outbox) finish(ctx context.Context, e *entry, token, mode string, body []byte) error {
 	ok, err := finishScript.Run(ctx, ob.rdb,
-		[]string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.lane + e.Lane, ob.k.ready, ob.k.queued, ob.k.dead},
+		[]string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.lane + e.Lane, ob.k.ready, ob.k.queued, ob.k.dead, ob.k.lanes},
 		e.ID, token, ob.o.Now().UnixMilli(), mode, body).Int()
 	if err != nil {
 		return err
@@ -267,12 +268,9 @@ func (ob *Outbox) finish(ctx context.Context, e *entry, token, mode string, body
 	return nil
 }
 
-func (ob *Outbox) toDead(ctx context.Context, e *entry, token, raw string) {
+func (ob *Outbox) toDead(ctx context.Context, e *entry, token string) {
 	e.DeadAt = ob.o.Now()
-	body := []byte(raw)
-	if raw == "" {
-		body, _ = json.Marshal(e)
-	}
+	body, _ := json.Marshal(e)
 	if err := ob.finish(ctx, e, token, "dead", body); err != nil {
 		ob.log.Error("outbox: could not move a message to the dead letters (its lease will expire and it is retried)", "id", e.ID, "err", err)
 		return

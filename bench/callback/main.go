@@ -93,13 +93,26 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 		floor.Seconds()*1e6, 1/floor.Seconds())
 
 	// 2. Bare verify+decrypt handler, closed loop.
-	bare, _, err := closedLoop(bareHandler(crypto), crypto, maxRun, conc, users, 1_000_000_000)
+	bare, _, err := closedLoop(bareHandler(crypto), crypto, maxRun, conc, false, 1_000_000_000)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("bare verify+decrypt net/http handler: %.0f req/s (closed loop, %d clients, %s)\n", bare, conc, maxRun)
 
-	// 3. The real stack.
+	// 3a. The callback path without the send path (answers discarded), to
+	// separate the channel's own cost from the outbox's.
+	bare2, err := newStack(rs.Addr, fake, crypto, "none")
+	if err != nil {
+		return err
+	}
+	noSend, _, err := closedLoop(bare2.handler, crypto, maxRun, conc, true, 1_500_000_000)
+	bare2.close()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("bot callback endpoint, answers discarded (no outbox): %.0f accepted/s = %.0f%% of bare\n", noSend, 100*noSend/bare)
+
+	// 3b. The real stack.
 	st, err := newStack(rs.Addr, fake, crypto, sender)
 	if err != nil {
 		return err
@@ -115,7 +128,7 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 			return err
 		}
 	}
-	full, accepted, err := closedLoop(st.handler, crypto, maxRun, conc, users, 2_000_000_000)
+	full, accepted, err := closedLoop(st.handler, crypto, maxRun, conc, true, 2_000_000_000)
 	if err != nil {
 		return err
 	}
@@ -246,13 +259,18 @@ func serve(h http.Handler) (base string, stop func(), err error) {
 }
 
 // closedLoop posts as fast as conc clients can for d and returns 200s per second.
-func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc, users int, firstID int64) (float64, int64, error) {
+func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc int, unique bool, firstID int64) (float64, int64, error) {
 	base, stop, err := serve(h)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer stop()
-	const pool = 4096
+	// Requests are prepared before the clock starts, with fresh ids (and
+	// senders) so dedupe never short-circuits; the bare handler cycles a pool.
+	pool := int64(4096)
+	if unique {
+		pool = int64(d.Seconds() * 15000)
+	}
 	reqs := prepare(c, firstID, pool, 0, func(int64) string { return "本月有哪些抽查任务" })
 	cl := client()
 	var ok, bad atomic.Int64
@@ -266,13 +284,10 @@ func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc, users int,
 			defer wg.Done()
 			for time.Now().Before(deadline) {
 				i := next.Add(1) - 1
-				var r callback
-				if i < pool {
-					r = reqs[i]
-				} else {
-					// Fresh ids beyond the pool so dedupe does not short-circuit.
-					r = prepare(c, firstID+i, 1, 0, func(int64) string { return "本月有哪些抽查任务" })[0]
+				if unique && i >= pool {
+					return
 				}
+				r := reqs[i%pool]
 				resp, err := cl.Post(base+"/wecom/callback?"+r.query, "text/xml", bytes.NewReader(r.body))
 				if err != nil {
 					bad.Add(1)
