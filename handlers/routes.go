@@ -20,6 +20,8 @@ type Deps struct {
 	// Middleware wraps every route outside recovery, error translation and
 	// logging (first outermost): dedupe, role checks, ...
 	Middleware []Middleware
+	// Reminders answers 提醒计划 / 提醒记录; nil: those say reminders are off.
+	Reminders Reminders
 }
 
 // DefaultClosingSoonDays is used when Deps.ClosingSoonDays is 0.
@@ -43,9 +45,12 @@ func Routes(d Deps) []Route {
 	intent := func(i question.Intent) func(*Request, *question.Query) bool {
 		return func(req *Request, q *question.Query) bool { return isText(req) && q.Intent == i }
 	}
-	return []Route{
+	routes := []Route{
 		{Name: "help", Match: Match{Exact: question.HelpWords}, Handler: a.handleQuestion},
 		{Name: "thanks", Match: Match{Exact: question.ThanksWords}, Handler: handleThanks},
+	}
+	routes = append(routes, reminderRoutes(d.Reminders)...)
+	return append(routes, []Route{
 		{Name: "enter", Match: Match{Func: func(req *Request, _ *question.Query) bool {
 			return req.Kind == KindEvent && req.Event == "enter_agent"
 		}}, Handler: handleEnter},
@@ -59,7 +64,7 @@ func Routes(d Deps) []Route {
 		// Unknown questions: a word found in the plan still answers ("个体工商户");
 		// anything else gets suggestions.
 		{Name: "fallback", Match: Match{Any: true}, Handler: a.handleQuestion},
-	}
+	}...)
 }
 
 func isText(req *Request) bool { return req.Kind == KindText || req.Kind == "" }

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/reminder"
+	"github.com/changzhi-amr/choucha/scheduler"
+	"github.com/changzhi-amr/choucha/wecomapi"
+)
+
+// cmdServe runs the bot: the WeCom channel when WECOM_* credentials are set,
+// else the console channel on the terminal with the same handlers.
+func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var f consoleFlags
+	var addr string
+	fs := newFlagSet("serve", stderr)
+	f.register(fs)
+	fs.StringVar(&addr, "addr", "", "listen address HOST:PORT (overrides http.addr)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	env, err := config.WeComFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if !env.Configured() {
+		level = slog.LevelWarn // the console is for people: keep the terminal readable
+	}
+	a, err := loadApp(f.commonFlags, level, stderr)
+	if err != nil {
+		return err
+	}
+	if addr != "" {
+		a.cfg.HTTP.Addr = addr
+	}
+	if !env.Configured() {
+		fmt.Fprintln(stderr, "未设置企业微信凭据（WECOM_CORP_ID 等环境变量），以控制台模式运行。")
+		return a.runConsole(ctx, f, stdin, stdout)
+	}
+	return a.serveWeCom(ctx, env)
+}
+
+// serveWeCom runs the WeCom channel, the outbox workers and the scheduler
+// until ctx ends, then shuts down gracefully: the listener stops, in-flight
+// messages are answered, pending outbox entries stay for the next start.
+func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
+	log := a.log
+	log.Info("starting", "wecom", env, "addr", a.cfg.HTTP.Addr, "callback", a.cfg.HTTP.CallbackPath)
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, log)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(reg)
+
+	api, err := wecomapi.New(wecomapi.Config{
+		CorpID: env.CorpID, AgentID: env.AgentID, Secret: env.Secret.Reveal(), APIBase: env.APIBase,
+		Redis: st.Client, Prefix: st.Prefix, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ob, err := outbox.New(outbox.Options{
+		Redis: st.Client, Prefix: st.Prefix, Deliverer: api, Config: a.cfg.Outbox,
+		Registerer: reg, Observer: metrics, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	rules, cal, err := a.reminderRules()
+	if err != nil {
+		return err
+	}
+	rem, err := scheduler.NewReminders(scheduler.RemindersOptions{
+		Redis: st.Client, Prefix: st.Prefix, Sender: ob, Plans: a.plans.Plans(),
+		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	var unmapped []string
+	for _, p := range a.plans.Plans() {
+		unmapped = append(unmapped, reminder.Unmapped(p, a.cfg.Reminders)...)
+	}
+	if len(unmapped) > 0 {
+		log.Warn("reminders: departments without recipients in reminders.recipients; their reminders are recorded, not sent", "departments", strings.Join(unmapped, ","))
+	}
+
+	router, err := a.router(rem)
+	if err != nil {
+		return err
+	}
+	w, err := bot.NewWeCom(bot.WeComOptions{
+		Token: env.Token.Reveal(), CorpID: env.CorpID, AESKey: env.AESKey.Reveal(),
+		Config: a.cfg, Redis: st.Client, Handler: router.Handle, Sender: ob, Users: api,
+		Registry: reg, Metrics: metrics, Logger: log,
+		ReadyChecks: []bot.ReadyCheck{{
+			Name: "reminder recipients", Warn: true,
+			Check: func(context.Context) error {
+				if len(unmapped) == 0 {
+					return nil
+				}
+				return fmt.Errorf("未配置接收人的部门: %s", strings.Join(unmapped, "、"))
+			},
+		}},
+	})
+	if err != nil {
+		return err
+	}
+
+	var jobs []scheduler.Job
+	if a.cfg.Reminders.Enabled {
+		jobs = append(jobs, rem.Job(time.Now))
+	}
+	sched, err := scheduler.New(a.cfg.Location, log, jobs)
+	if err != nil {
+		return err
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := ob.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			errs <- fmt.Errorf("outbox: %w", err)
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := w.Server.ListenAndServe(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			errs <- fmt.Errorf("http: %w", err)
+			cancel()
+		}
+	}()
+	sched.Start()
+	log.Info("ready", "addr", a.cfg.HTTP.Addr)
+	<-runCtx.Done()
+	log.Info("shutting down")
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stopCancel()
+	if err := sched.Stop(stopCtx); err != nil {
+		log.Warn("scheduler stop", "err", err)
+	}
+	cancel()
+	wg.Wait()
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+func collect(ch <-chan error) []error {
+	var out []error
+	for err := range ch {
+		out = append(out, err)
+	}
+	return out
+}
