@@ -1,0 +1,393 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/internal/fakewecom"
+	"github.com/changzhi-amr/choucha/internal/redistest"
+)
+
+// seedPlan is the absolute path of the seed plan.
+func seedPlan(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("seeds/changzhi-2023-plan.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// writeConfig writes a config.yaml in a temp dir using the private Redis at
+// redisURL and the seed plan, plus extra YAML.
+func writeConfig(t *testing.T, redisURL, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	body := fmt.Sprintf("plans: [%q]\nredis:\n  url: %q\n  prefix: \"t:\"\n%s", seedPlan(t), redisURL, extra)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runCmd(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb syncBuffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// listed returns the task/item ids an answer lists as "**id** ".
+func listed(answer string) []string {
+	var ids []string
+	for _, line := range strings.Split(answer, "\n") {
+		if strings.HasPrefix(line, "**") {
+			rest := line[2:]
+			if i := strings.Index(rest, "** "); i > 0 {
+				if _, err := strconv.Atoi(strings.Split(rest[:i], "-")[0]); err == nil {
+					ids = append(ids, rest[:i])
+				}
+			}
+		}
+	}
+	return ids
+}
+
+func TestAskCommand(t *testing.T) {
+	cfg := writeConfig(t, redistest.Start(t).URL(), "")
+	tests := []struct {
+		args []string
+		ids  string // ids listed, in order
+		has  []string
+	}{
+		{[]string{"--now", "2023-03-15", "本月哪些抽查任务"}, "1 4 5 6 7 8 9 10 17 2 3 13", []string{"2023年3月", "未注明起止时间"}},
+		// flags after the question, full-width digits, and a plan of another year
+		{[]string{"任务１５－２", "--now", "2024-05-01T10:00"}, "", []string{"## 任务15-2 ", "工业产品生产许可资格检查", "依据2023年度计划"}},
+		{[]string{"--now", "2023-03-15", "任务12"}, "", []string{"没有任务12"}},
+		{[]string{"--now", "2023-07-01T09:00", "--dept", "计量科", "我科室的任务"}, "1 2 3", nil},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", append([]string{"ask", "--config", cfg}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %s", code, errOut)
+			}
+			if got := strings.Join(listed(out), " "); got != tt.ids {
+				t.Errorf("listed %q, want %q\n%s", got, tt.ids, out)
+			}
+			for _, s := range tt.has {
+				if !strings.Contains(out, s) {
+					t.Errorf("answer lacks %q:\n%s", s, out)
+				}
+			}
+		})
+	}
+}
+
+func TestAskErrors(t *testing.T) {
+	srv := redistest.Start(t)
+	badPlan := filepath.Join(t.TempDir(), "bad-plan.txt")
+	seed, err := os.ReadFile(seedPlan(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(badPlan, bytes.Replace(seed, []byte("3月-11月"), []byte("13月-2月"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badPlanCfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(badPlanCfg, []byte(fmt.Sprintf("plans: [%q]\nredis: {url: %q}\n", badPlan, srv.URL())), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stderr
+	}{
+		{"no question", []string{"ask", "--config", writeConfig(t, srv.URL(), "")}, 2, []string{"ask needs a question"}},
+		{"unknown key", []string{"ask", "--config", writeConfig(t, srv.URL(), "answers: {closing_soon: 3}\n"), "帮助"}, 1, []string{"config.yaml", "closing_soon"}},
+		{"bad value", []string{"ask", "--config", writeConfig(t, srv.URL(), "answers: {closing_soon_days: -1}\n"), "帮助"}, 1, []string{"answers.closing_soon_days"}},
+		{"bad plan", []string{"ask", "--config", badPlanCfg, "帮助"}, 1, []string{"bad-plan.txt:", "抽查检查起止时间", "13月-2月"}},
+		{"bad now", []string{"ask", "--config", writeConfig(t, srv.URL(), ""), "--now", "昨天", "帮助"}, 1, []string{"--now"}},
+		{"unknown command", []string{"fly"}, 2, []string{"unknown command"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := runCmd(t, "", tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tt.code, errOut)
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestChatFromPipe(t *testing.T) {
+	cfg := writeConfig(t, redistest.Start(t).URL(), "")
+	out, errOut, code := runCmd(t, "任务7\n\n拍卖抽多少\n退出\n任务8\n", "chat", "--config", cfg, "--now", "2023-03-15")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "对强制性产品认证活动的双随机抽查") || !strings.Contains(out, "30%/一年一次") {
+		t.Fatalf("answers missing:\n%s", out)
+	}
+	if strings.Contains(out, "**8** 拍卖活动检查｜") && strings.Count(out, "拍卖") > 3 {
+		t.Fatalf("a message after 退出 was answered:\n%s", out)
+	}
+}
+
+// Serve without credentials is the console on the same handlers.
+func TestServeWithoutCredentialsIsConsole(t *testing.T) {
+	for _, k := range []string{"WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY", "WECOM_API_BASE"} {
+		t.Setenv(k, "")
+	}
+	cfg := writeConfig(t, redistest.Start(t).URL(), "")
+	out, errOut, code := runCmd(t, "本月哪些抽查任务\n", "serve", "--config", cfg, "--now", "2023-03-15")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := strings.Join(listed(out), " "); got != "1 4 5 6 7 8 9 10 17 2 3 13" {
+		t.Fatalf("listed %q:\n%s", got, out)
+	}
+	if !strings.Contains(errOut, "控制台模式") {
+		t.Fatalf("stderr should say console mode: %s", errOut)
+	}
+}
+
+func TestRemindersCommand(t *testing.T) {
+	cfg := writeConfig(t, "", "reminders:\n  recipients:\n    计量科: {users: [jlk-head]}\n")
+	out, errOut, code := runCmd(t, "", "reminders", "--config", cfg, "--from", "2023-01-01", "--to", "2023-12-31", "--dept", "计量科")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// Task 1 (2月-12月, 计量科指导) opens on Wed 2023-02-01; the 7-days-before
+	// notice falls in the Spring Festival holiday and moves to Fri 01-20.
+	for _, s := range []string{"2023-02-01 周三  1 已开始", "2023-01-20 周五", "jlk-head", "2023-12-01 周五  1 即将截止（提前30天）"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("calendar lacks %q", s)
+		}
+	}
+	if strings.Contains(out, "消保科") {
+		t.Errorf("--dept 计量科 shows another department")
+	}
+	if !strings.Contains(errOut, "潞州区") {
+		t.Errorf("unmapped departments should be warned about: %s", errOut)
+	}
+}
+
+const (
+	testToken  = "serveToken"
+	testAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+)
+
+// serveProc is one `serve` process (run in-process, as main would).
+type serveProc struct {
+	addr   string
+	cancel context.CancelFunc
+	done   chan int
+	stderr *syncBuffer
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startServe(t *testing.T, cfg string) *serveProc {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &serveProc{addr: freeAddr(t), cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{}}
+	go func() {
+		p.done <- run(ctx, []string{"serve", "--config", cfg, "--addr", p.addr}, strings.NewReader(""), &syncBuffer{}, p.stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + p.addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not become ready: %v\n%s", err, p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() { p.stop(t) })
+	return p
+}
+
+func (p *serveProc) stop(t *testing.T) {
+	if p.cancel == nil {
+		return
+	}
+	p.cancel()
+	p.cancel = nil
+	select {
+	case code := <-p.done:
+		if code != 0 {
+			t.Errorf("serve exited %d:\n%s", code, p.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("serve did not stop")
+	}
+}
+
+func post(t *testing.T, p *serveProc, c *bot.Crypto, plain string) {
+	t.Helper()
+	ts := time.Now().Unix()
+	body, sig, err := c.SealCallback([]byte(plain), "1000002", ts, "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"msg_signature": {sig}, "timestamp": {strconv.FormatInt(ts, 10)}, "nonce": {"n1"}}
+	resp, err := http.Post("http://"+p.addr+"/wecom/callback?"+q.Encode(), "text/xml", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("callback answered %d", resp.StatusCode)
+	}
+}
+
+func textMsg(corp, user, content string, id int) string {
+	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
+		"<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content>"+
+		"<MsgId>%d</MsgId><AgentID>1000002</AgentID></xml>", corp, user, time.Now().Unix(), content, id)
+}
+
+// TestServeWeCom runs the real serve command against the local fake WeCom:
+// an encrypted callback gets exactly one answer from the real handlers;
+// WeCom's retries and a second replica on the same Redis add none; a
+// message pending in the outbox when serve stops is delivered once after a
+// restart; secrets never reach the log.
+func TestServeWeCom(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{
+		{UserID: "zhangsan", Name: "张三", Departments: []int{12}},
+	}})
+	t.Setenv("WECOM_CORP_ID", fake.CorpID())
+	t.Setenv("WECOM_AGENT_ID", strconv.Itoa(fake.AgentID()))
+	t.Setenv("WECOM_SECRET", fake.CorpSecret())
+	t.Setenv("WECOM_TOKEN", testToken)
+	t.Setenv("WECOM_AES_KEY", testAESKey)
+	t.Setenv("WECOM_API_BASE", fake.URL)
+	cfg := writeConfig(t, redistest.Start(t).URL(), `wecom:
+  departments: {12: 计量科}
+outbox:
+  initial_backoff: 20ms
+  max_backoff: 100ms
+  max_attempts: 100
+reminders:
+  enabled: false
+`)
+	c, err := bot.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startServe(t, cfg)
+	b := startServe(t, cfg)
+
+	msg := textMsg(fake.CorpID(), "zhangsan", "我科室的任务", 9001)
+	post(t, a, c, msg)
+	got, err := fake.WaitMessages(1, 10*time.Second)
+	if err != nil {
+		t.Fatalf("no answer: %v\n%s", err, a.stderr.String())
+	}
+	m := got[0]
+	if m.ToUser != "zhangsan" || m.MsgType != "markdown" || !strings.Contains(m.Content, "计量科") {
+		t.Fatalf("answer %+v", m)
+	}
+	if ids := strings.Join(listed(m.Content), " "); !strings.HasPrefix(ids, "1 ") || !strings.Contains(ids, "2") || !strings.Contains(ids, "3") {
+		t.Fatalf("计量科 tasks listed %q:\n%s", ids, m.Content)
+	}
+	// WeCom retries the same callback, to either replica.
+	post(t, a, c, msg)
+	post(t, b, c, msg)
+	// A different message to the second replica is answered by it.
+	post(t, b, c, textMsg(fake.CorpID(), "zhangsan", "任务7", 9002))
+	if _, err := fake.WaitMessages(2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // room for a wrong extra answer to arrive
+	if n := len(fake.Messages()); n != 2 {
+		t.Fatalf("fake received %d messages, want 2: %+v", n, fake.Messages())
+	}
+
+	// WeCom is down (HTTP 500): the answer waits in the outbox; stop both.
+	fake.SetRule(fakewecom.EndpointSend, func(int) (fakewecom.Fault, bool) {
+		return fakewecom.Fault{HTTPStatus: 500}, true
+	})
+	post(t, a, c, textMsg(fake.CorpID(), "zhangsan", "拍卖抽多少", 9003))
+	deadline := time.Now().Add(10 * time.Second)
+	for fake.FaultsServed(fakewecom.EndpointSend) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the answer was never attempted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	a.stop(t)
+	b.stop(t)
+	if n := len(fake.Messages()); n != 2 {
+		t.Fatalf("fake received %d messages while failing", n)
+	}
+	fake.ClearFaults()
+	startServe(t, cfg)
+	got, err = fake.WaitMessages(3, 10*time.Second)
+	if err != nil {
+		t.Fatalf("pending answer not delivered after restart: %v", err)
+	}
+	if !strings.Contains(got[2].Content, "30%") {
+		t.Fatalf("delivered %q", got[2].Content)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fake.Messages()); n != 3 {
+		t.Fatalf("fake received %d messages, want 3", n)
+	}
+	for _, secret := range []string{fake.CorpSecret(), testAESKey, testToken} {
+		for _, p := range []*serveProc{a, b} {
+			if strings.Contains(p.stderr.String(), secret) {
+				t.Fatalf("a secret reached the log:\n%s", p.stderr.String())
+			}
+		}
+	}
+}
