@@ -206,6 +206,11 @@ func (s *Server) startOn(ctx context.Context, bin string, port int) error {
 		"--port", strconv.Itoa(port),
 		"--dir", s.dir,
 		"--appendonly", "yes",
+		// Every write is on disk before Redis answers: an accepted message,
+		// a dedupe mark or a reminder claim survives a crash of the machine.
+		// Redis groups the fsyncs of one event-loop pass, and the bot's
+		// write rate is low, so the cost is small.
+		"--appendfsync", "always",
 		"--save", "",
 		"--daemonize", "no",
 		"--logfile", filepath.Join(s.dir, logFile),

@@ -66,8 +66,9 @@ func TestEnsureStartsAndCloseStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg["appendonly"] != "yes" || cfg["save"] != "" || cfg["dir"] != dir || cfg["bind"] != "127.0.0.1" {
-		t.Errorf("server config: appendonly=%q save=%q dir=%q bind=%q", cfg["appendonly"], cfg["save"], cfg["dir"], cfg["bind"])
+	if cfg["appendonly"] != "yes" || cfg["appendfsync"] != "always" || cfg["save"] != "" || cfg["dir"] != dir || cfg["bind"] != "127.0.0.1" {
+		t.Errorf("server config: appendonly=%q appendfsync=%q save=%q dir=%q bind=%q",
+			cfg["appendonly"], cfg["appendfsync"], cfg["save"], cfg["dir"], cfg["bind"])
 	}
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if err != nil {
