@@ -68,7 +68,7 @@ type memoUser struct {
 }
 
 // maxMemo bounds the in-process memo; when full it starts over.
-const maxMemo = 20000
+const maxMemo = 50000
 
 // cachedUser is the Redis value: the user and when it was fetched. The key
 // lives for staleFactor×TTL so a stale copy survives an API outage.

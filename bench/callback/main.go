@@ -43,7 +43,7 @@ import (
 )
 
 // closedLoopUsers is the number of senders in the closed-loop runs.
-const closedLoopUsers = 30000
+const closedLoopUsers = 15000
 
 const (
 	token  = "benchToken"
