@@ -64,6 +64,7 @@ type CallbackOptions struct {
 type Callback struct {
 	o      CallbackOptions
 	events map[string]bool
+	seen   *dedupe
 }
 
 // NewCallback builds the handler.
@@ -94,7 +95,7 @@ func NewCallback(o CallbackOptions) (*Callback, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Callback{o: o, events: map[string]bool{}}
+	c := &Callback{o: o, events: map[string]bool{}, seen: &dedupe{rdb: o.Redis, ttl: o.DedupeTTL}}
 	for _, e := range o.Events {
 		c.events[e] = true
 	}
@@ -241,7 +242,7 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 	// set that we believe unset.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	fresh, err := c.o.Redis.SetNX(rctx, key, "1", c.o.DedupeTTL).Result()
+	fresh, err := c.seen.SetNX(rctx, key)
 	if err != nil {
 		// The SET may have landed (a timeout); release it so the retry counts.
 		c.release(ctx, key, m)

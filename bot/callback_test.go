@@ -540,3 +540,27 @@ func TestCallbackRedisDown(t *testing.T) {
 		t.Fatalf("/readyz %d %q", resp.StatusCode, b)
 	}
 }
+
+type panickySections struct{}
+
+func (panickySections) Sections(_ context.Context, userid string) []string {
+	if userid == "boom" {
+		panic("address book exploded")
+	}
+	return []string{"计量科"}
+}
+
+func TestDispatcherSurvivesPanics(t *testing.T) {
+	s := newStack(t, stackOpts{disp: func(o *DispatcherOptions) { o.Shards = 1; o.Directory = panickySections{} }})
+	now := s.now.Unix()
+	post(t, s.srv.URL, s.crypto, textXML("boom", "1", "1", now), now)
+	post(t, s.srv.URL, s.crypto, textXML("ok", "2", "2", now), now)
+	s.drain(t)
+	reqs := s.rec.all()
+	if len(reqs) != 1 || reqs[0].UserID != "ok" || reqs[0].Sections[0] != "计量科" {
+		t.Fatalf("after a panic the worker handled %+v", reqs)
+	}
+	if got := metricValue(s.metrics.QueueDepth); got != 0 {
+		t.Fatalf("queue depth %v", got)
+	}
+}

@@ -24,7 +24,11 @@ func TestRunConsoleFromPipe(t *testing.T) {
 		}
 		return handlers.Markdown("答：" + req.Text + "\n"), nil
 	}
-	in := strings.NewReader("本月任务\n\n   \n坏\n空\n  计量科的任务  \n退出\n不应处理\n")
+	in, w := pipe(t) // a real pipe, as in `echo 本月任务 | choucha serve`
+	go func() {
+		fmt.Fprint(w, "本月任务\n\n   \n坏\n空\n  计量科的任务  \n退出\n不应处理\n")
+		w.Close()
+	}()
 	var out bytes.Buffer
 	now := time.Date(2026, 5, 6, 10, 0, 0, 0, time.UTC)
 	err := RunConsole(context.Background(), in, &out, h, ConsoleOptions{

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,8 +42,13 @@ type DirectoryOptions struct {
 	// Departments maps WeCom department ids to plan section names
 	// (config.WeCom.Departments).
 	Departments map[int]string
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// MemoTTL: answers are also kept in process this long, saving the Redis
+	// round trip on every message (a change_contact event seen by another
+	// replica reaches this one after at most MemoTTL). Default 1m; negative
+	// disables.
+	MemoTTL time.Duration
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Directory resolves a userid to the plan sections the user belongs to,
@@ -50,7 +56,19 @@ type DirectoryOptions struct {
 // fails an answer: a stale cached entry is used, or no sections.
 type Directory struct {
 	o DirectoryOptions
+
+	mu   sync.Mutex
+	memo map[string]memoUser
 }
+
+type memoUser struct {
+	user User
+	ok   bool
+	at   time.Time
+}
+
+// maxMemo bounds the in-process memo; when full it starts over.
+const maxMemo = 50000
 
 // cachedUser is the Redis value: the user and when it was fetched. The key
 // lives for staleFactor×TTL so a stale copy survives an API outage.
@@ -78,7 +96,10 @@ func NewDirectory(o DirectoryOptions) (*Directory, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Directory{o: o}, nil
+	if o.MemoTTL == 0 {
+		o.MemoTTL = time.Minute
+	}
+	return &Directory{o: o, memo: map[string]memoUser{}}, nil
 }
 
 func (d *Directory) key(userid string) string { return d.o.Prefix + "wecom:user:" + userid }
@@ -86,7 +107,30 @@ func (d *Directory) key(userid string) string { return d.o.Prefix + "wecom:user:
 // User returns the member, from the cache when fresh, else from the address
 // book; on an address-book failure the stale cached copy if any. ok is false
 // when nothing is known.
-func (d *Directory) User(ctx context.Context, userid string) (u User, ok bool) {
+func (d *Directory) User(ctx context.Context, userid string) (User, bool) {
+	now := d.o.Now()
+	if d.o.MemoTTL > 0 {
+		d.mu.Lock()
+		e, hit := d.memo[userid]
+		d.mu.Unlock()
+		if hit && now.Sub(e.at) < d.o.MemoTTL && now.Sub(e.at) >= 0 {
+			return e.user, e.ok
+		}
+	}
+	u, ok := d.lookup(ctx, userid)
+	if d.o.MemoTTL > 0 {
+		d.mu.Lock()
+		if len(d.memo) >= maxMemo {
+			d.memo = map[string]memoUser{}
+		}
+		d.memo[userid] = memoUser{user: u, ok: ok, at: now}
+		d.mu.Unlock()
+	}
+	return u, ok
+}
+
+// lookup reads the Redis cache, then the address book.
+func (d *Directory) lookup(ctx context.Context, userid string) (u User, ok bool) {
 	var cached *cachedUser
 	raw, err := d.o.Redis.Get(ctx, d.key(userid)).Bytes()
 	switch {
@@ -166,5 +210,8 @@ func UnmappedDepartments(depts []int, mapping map[int]string) []int {
 
 // Forget drops the cached user (on a change_contact event).
 func (d *Directory) Forget(ctx context.Context, userid string) error {
+	d.mu.Lock()
+	delete(d.memo, userid)
+	d.mu.Unlock()
 	return d.o.Redis.Del(ctx, d.key(userid)).Err()
 }

@@ -56,6 +56,13 @@ func TestDirectory(t *testing.T) {
 	if book.calls != 1 {
 		t.Fatalf("user/get called %d times, want 1 (cached)", book.calls)
 	}
+	// Another replica (its own memo) reads the shared Redis cache.
+	d2, _ := NewDirectory(DirectoryOptions{Users: book, Redis: rdb, Prefix: "t:", TTL: time.Hour,
+		Departments: map[int]string{12: "计量科", 13: "计量科", 3: "市场规范管理科"},
+		Logger:      quietLogger(), Now: func() time.Time { return now }})
+	if got := d2.Sections(ctx, "zhangsan"); !slices.Equal(got, want) || book.calls != 1 {
+		t.Fatalf("replica: sections %v, user/get calls %d (want cached)", got, book.calls)
+	}
 	if ttl := rdb.TTL(ctx, "t:wecom:user:zhangsan").Val(); ttl <= 0 {
 		t.Fatalf("cache key without TTL: %v", ttl)
 	}
@@ -73,8 +80,14 @@ func TestDirectory(t *testing.T) {
 	if got := d.Sections(ctx, "wangwu"); got != nil {
 		t.Fatalf("sections %v for unknown user with API down", got)
 	}
-	// API back: a stale entry is refreshed with the new departments.
+	// API back: a stale entry is refreshed with the new departments (once
+	// the in-process memo of the stale answer has expired).
 	book.fail = nil
+	book.users["zhangsan"] = User{UserID: "zhangsan", Departments: []int{3}}
+	if got := d.Sections(ctx, "zhangsan"); !slices.Equal(got, want) {
+		t.Fatalf("memoised sections %v", got)
+	}
+	now = now.Add(2 * time.Minute)
 	book.users["zhangsan"] = User{UserID: "zhangsan", Departments: []int{3}}
 	if got := d.Sections(ctx, "zhangsan"); !slices.Equal(got, []string{"市场规范管理科"}) {
 		t.Fatalf("refreshed sections %v", got)

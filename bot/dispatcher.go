@@ -171,9 +171,20 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 func (d *Dispatcher) work(ch chan *Incoming) {
 	defer d.wg.Done()
 	for m := range ch {
-		d.handle(m)
+		d.handleSafely(m)
 		d.o.Metrics.QueueDepth.Dec()
 	}
+}
+
+// handleSafely keeps a worker alive through a panic outside the handler
+// (the handler's own panics are already turned into errors).
+func (d *Dispatcher) handleSafely(m *Incoming) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.o.Logger.Error("dispatcher: panic while handling a message", "userid", m.FromUserName, "panic", r)
+		}
+	}()
+	d.handle(m)
 }
 
 // handle runs one message: sections, handler, answer. It never panics.
@@ -182,7 +193,9 @@ func (d *Dispatcher) handle(m *Incoming) {
 	defer func() { d.o.Metrics.HandlerSeconds.Observe(time.Since(start).Seconds()) }()
 	ctx, cancel := context.WithTimeout(d.ctx, d.o.HandlerTimeout)
 	defer cancel()
-	log := d.o.Logger.With("userid", m.FromUserName, "type", m.TypeLabel(), "id", m.DedupeID())
+	log := func() *slog.Logger {
+		return d.o.Logger.With("userid", m.FromUserName, "type", m.TypeLabel(), "id", m.DedupeID())
+	}
 
 	var sections []string
 	if d.o.Directory != nil {
@@ -196,9 +209,9 @@ func (d *Dispatcher) handle(m *Incoming) {
 	if err != nil {
 		var appErr *handlers.Error
 		if errors.As(err, &appErr) {
-			log.Info("handler answered with an error", "code", appErr.Code)
+			log().Info("handler answered with an error", "code", appErr.Code)
 		} else {
-			log.Error("handler failed", "err", err)
+			log().Error("handler failed", "err", err)
 		}
 		d.o.Metrics.Answers.WithLabelValues("handler_error").Inc()
 		reply = handlers.Text(handlers.UserMessage(err))
@@ -231,5 +244,5 @@ func (d *Dispatcher) handle(m *Incoming) {
 		}
 	}
 	d.o.Metrics.Answers.WithLabelValues("send_error").Inc()
-	log.Error("answer not queued", "err", sendErr)
+	log().Error("answer not queued", "err", sendErr)
 }

@@ -36,6 +36,7 @@ const (
 // replica is one `serve` process: WeCom channel + outbox, sharing Redis.
 type replica struct {
 	w       *bot.WeCom
+	metrics *bot.Metrics
 	srv     *httptest.Server
 	handled atomic.Int64
 	stop    func()
@@ -52,11 +53,12 @@ func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *repl
 	reg := prometheus.NewRegistry()
 	metrics := bot.NewMetrics(reg)
 	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "e2e:", Deliverer: client, Observer: metrics,
-		Registerer: reg, Logger: logger, PollInterval: 10 * time.Millisecond})
+		Registerer: reg, Logger: logger, PollInterval: 10 * time.Millisecond,
+		Config: config.Outbox{InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{}
+	r := &replica{metrics: metrics}
 	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
 		r.handled.Add(1)
 		if req.Kind == handlers.KindEvent && req.Event == bot.EventEnterAgent {
@@ -210,5 +212,30 @@ func TestEndToEndTwoReplicasAnswerOnce(t *testing.T) {
 			t.Fatalf("answered twice: %q", m.Content)
 		}
 		seen[m.Content] = true
+	}
+}
+
+// Faults on the way out: the answer still arrives exactly once; a failing
+// address book costs the sections, never the answer.
+func TestEndToEndFaults(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan", Departments: []int{2}}}})
+	r := startReplica(t, rdb, fake)
+	fake.InjectFaults(fakewecom.EndpointUser, fakewecom.Fault{HTTPStatus: 500})
+	fake.InjectFaults(fakewecom.EndpointSend,
+		fakewecom.Fault{ErrCode: 42001}, fakewecom.Fault{HTTPStatus: 500}, fakewecom.Fault{ErrCode: -1})
+	if code := callback(t, r.srv.URL, r.w.Crypto, text(fake.CorpID(), "zhangsan", "本月任务", 9001)); code != 200 {
+		t.Fatalf("callback: %d", code)
+	}
+	msgs, err := fake.WaitMessages(1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+	if len(fake.Messages()) != 1 || msgs[0].Content != "：本月任务" {
+		t.Fatalf("fake received %+v (want one answer without sections: user/get failed)", fake.Messages())
+	}
+	if fake.FaultsServed(fakewecom.EndpointSend) != 3 {
+		t.Fatalf("send faults served %d, want 3", fake.FaultsServed(fakewecom.EndpointSend))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The official WXBizMsgCrypt sample vector (docs/WECOM.md).
@@ -188,5 +189,20 @@ func FuzzParseEnvelope(f *testing.F) {
 		if err == nil && enc == "" {
 			t.Fatal("empty Encrypt accepted")
 		}
+	})
+}
+
+func FuzzParseIncoming(f *testing.F) {
+	f.Add("<xml><FromUserName>u</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content><MsgId>1</MsgId></xml>")
+	f.Add("<xml><FromUserName>u</FromUserName><MsgType>event</MsgType><Event>template_card_event</Event><SelectedItems><SelectedItem><OptionIds><OptionId>a</OptionId></OptionIds></SelectedItem></SelectedItems></xml>")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseIncoming([]byte(s))
+		if err != nil {
+			return
+		}
+		if m.FromUserName == "" || m.DedupeID() == "" {
+			t.Fatalf("accepted %+v", m)
+		}
+		_ = m.Request(time.Time{}, nil, false)
 	})
 }

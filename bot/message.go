@@ -79,9 +79,12 @@ type SelectedItem struct {
 // ParseIncoming parses a decrypted message. It rejects messages without a
 // sender or a type, and non-event messages without a MsgId.
 func ParseIncoming(plain []byte) (*Incoming, error) {
-	var m Incoming
-	if err := xml.Unmarshal(plain, &m); err != nil {
-		return nil, fmt.Errorf("wecom message: %w", err)
+	m, ok := scanIncoming(plain)
+	if !ok {
+		m = Incoming{}
+		if err := xml.Unmarshal(plain, &m); err != nil {
+			return nil, fmt.Errorf("wecom message: %w", err)
+		}
 	}
 	switch {
 	case m.FromUserName == "":

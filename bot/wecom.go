@@ -31,6 +31,9 @@ type WeComOptions struct {
 	// ConfigCheck and ReadyChecks add lines to /readyz.
 	ConfigCheck func() error
 	ReadyChecks []ReadyCheck
+	// Events handed to the handler (default enter_agent,
+	// template_card_event, click); other events are acknowledged only.
+	Events []string
 	// Dispatcher tuning; zero values get DispatcherOptions' defaults.
 	Shards, QueueSize int
 	Logger            *slog.Logger
@@ -89,7 +92,7 @@ func NewWeCom(o WeComOptions) (*WeCom, error) {
 	}
 	w.Callback, err = NewCallback(CallbackOptions{Crypto: crypto, Redis: o.Redis, Prefix: prefix,
 		Dispatcher: w.Dispatcher, MaxSkew: cfg.WeCom.MaxTimestampSkew, DedupeTTL: cfg.WeCom.DedupeTTL,
-		Directory: w.Directory, Metrics: o.Metrics, Logger: o.Logger, Now: o.Now})
+		Events: o.Events, Directory: w.Directory, Metrics: o.Metrics, Logger: o.Logger, Now: o.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -35,10 +35,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/wecomapi"
 )
+
+// closedLoopUsers is the number of senders in the closed-loop runs.
+const closedLoopUsers = 15000
 
 const (
 	token  = "benchToken"
@@ -68,7 +73,7 @@ func main() {
 var profile string
 
 func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc int, sender string) error {
-	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s; load average %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), loadavg())
 	dir, err := os.MkdirTemp("", "bench-callback-")
 	if err != nil {
 		return err
@@ -80,7 +85,7 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 	}
 	defer rs.Stop()
 
-	fake := fakewecom.New(fakewecom.Options{PerUserPerMinute: -1})
+	fake := fakewecom.New(fakewecom.Options{PerUserPerMinute: -1, Users: benchUsers(users)})
 	defer fake.Close()
 	crypto, err := bot.NewCrypto(token, fake.CorpID(), aesKey)
 	if err != nil {
@@ -88,21 +93,30 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 	}
 
 	// 1. Crypto floor.
-	floor := cryptoFloor(crypto)
-	fmt.Printf("crypto floor (1 goroutine): verify+decrypt+parse+encrypt reply %.1f µs/msg = %.0f msg/s\n",
-		floor.Seconds()*1e6, 1/floor.Seconds())
+	for _, std := range []bool{true, false} {
+		floor := cryptoFloor(crypto, std)
+		how := "encoding/xml"
+		if !std {
+			how = "bot's parsers"
+		}
+		fmt.Printf("crypto floor (1 goroutine, %s): verify+decrypt+parse+encrypt reply %.1f µs/msg = %.0f msg/s\n",
+			how, floor.Seconds()*1e6, 1/floor.Seconds())
+	}
 
 	// 2. Bare verify+decrypt handler, closed loop.
 	bare, _, err := closedLoop(bareHandler(crypto), crypto, maxRun, conc, false, 1_000_000_000)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("bare verify+decrypt net/http handler: %.0f req/s (closed loop, %d clients, %s)\n", bare, conc, maxRun)
+	fmt.Printf("bare verify+decrypt net/http handler (no Redis, no work): %.0f req/s (closed loop, %d clients, %s)\n", bare, conc, maxRun)
 
 	// 3a. The callback path without the send path (answers discarded), to
 	// separate the channel's own cost from the outbox's.
 	bare2, err := newStack(rs.Addr, fake, crypto, "none")
 	if err != nil {
+		return err
+	}
+	if err := bare2.warm(names("c", closedLoopUsers)); err != nil {
 		return err
 	}
 	noSend, _, err := closedLoop(bare2.handler, crypto, maxRun, conc, true, 1_500_000_000)
@@ -118,6 +132,9 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 		return err
 	}
 	defer st.close()
+	if err := st.warm(append(names("c", closedLoopUsers), names("user", users)...)); err != nil {
+		return err
+	}
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -128,29 +145,43 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 			return err
 		}
 	}
+	// 4. Open loop at the target rate, with end-to-end latency (first, on
+	// a fresh Redis, so the throughput run's backlog cannot skew it).
+	if err := rated(st, fake, crypto, rate, duration, users); err != nil {
+		return err
+	}
+
+	// 5. The whole path at full speed.
+	fake.Reset()
 	full, accepted, err := closedLoop(st.handler, crypto, maxRun, conc, true, 2_000_000_000)
 	if err != nil {
 		return err
 	}
-	// Let the answers of the closed-loop run drain before the rated run.
 	if _, err := fake.WaitMessages(int(accepted), 120*time.Second); err != nil {
 		return fmt.Errorf("closed-loop answers: %w", err)
 	}
-	fmt.Printf("bot callback endpoint: %.0f accepted/s (closed loop, %d clients, %s) = %.0f%% of bare\n",
+	fmt.Printf("bot callback endpoint, answers through outbox → message/send: %.0f accepted/s (closed loop, %d clients, %s) = %.0f%% of bare\n",
 		full, conc, maxRun, 100*full/bare)
-
-	// 4. Open loop at the target rate, with end-to-end latency.
-	fake.Reset()
-	err = rated(st, fake, crypto, rate, duration, users)
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
-	return err
+	fmt.Printf("load average at the end: %s", loadavg())
+	return nil
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown\n"
+	}
+	return string(b)
 }
 
 // cryptoFloor times verify + decrypt + outer and inner parse + sealing a
-// passive reply, on one goroutine.
-func cryptoFloor(c *bot.Crypto) time.Duration {
+// passive reply, on one goroutine; with encoding/xml for both parses
+// (WECOM.md's reference) or with the bot's parsers (ParseEnvelope,
+// ParseIncoming: scanners with an encoding/xml fallback).
+func cryptoFloor(c *bot.Crypto, stdXML bool) time.Duration {
 	const n = 20000
 	type in struct {
 		sig, ts, nonce string
@@ -166,15 +197,30 @@ func cryptoFloor(c *bot.Crypto) time.Duration {
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		x := ins[i%len(ins)]
-		var env bot.Envelope
-		if err := xml.Unmarshal(x.body, &env); err != nil {
-			panic(err)
+		var enc string
+		if stdXML {
+			var env bot.Envelope
+			if err := xml.Unmarshal(x.body, &env); err != nil {
+				panic(err)
+			}
+			enc = env.Encrypt
+		} else {
+			var err error
+			if enc, err = bot.ParseEnvelope(x.body); err != nil {
+				panic(err)
+			}
 		}
-		plain, err := c.Open(x.sig, x.ts, x.nonce, env.Encrypt)
+		plain, err := c.Open(x.sig, x.ts, x.nonce, enc)
 		if err != nil {
 			panic(err)
 		}
-		if _, err := bot.ParseIncoming(plain); err != nil {
+		if stdXML {
+			var m bot.Incoming
+			err = xml.Unmarshal(plain, &m)
+		} else {
+			_, err = bot.ParseIncoming(plain)
+		}
+		if err != nil {
 			panic(err)
 		}
 		if _, err := c.SealReply(reply, now, "n"); err != nil {
@@ -192,13 +238,13 @@ func bareHandler(c *bot.Crypto) http.Handler {
 			w.WriteHeader(400)
 			return
 		}
-		var env bot.Envelope
-		if err := xml.Unmarshal(body, &env); err != nil {
+		enc, err := bot.ParseEnvelope(body) // the bot's envelope scan: the strictest baseline
+		if err != nil {
 			w.WriteHeader(400)
 			return
 		}
 		q := r.URL.Query()
-		if _, err := c.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), env.Encrypt); err != nil {
+		if _, err := c.Open(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), enc); err != nil {
 			w.WriteHeader(403)
 			return
 		}
@@ -223,9 +269,9 @@ func prepare(c *bot.Crypto, first, n int64, users int, content func(id int64) st
 	nonce := "bench"
 	for i := range out {
 		id := first + int64(i)
-		// users 0 (closed loop): a fresh sender per message keeps the
-		// per-member pacing (≤30/min) from holding answers back.
-		user := "c" + strconv.FormatInt(id, 10)
+		// users 0 (closed loop): closedLoopUsers senders, so that the
+		// per-member pacing (≤25/min) does not hold answers back.
+		user := "c" + strconv.FormatInt(id%closedLoopUsers, 10)
 		if users > 0 {
 			user = "user" + strconv.Itoa(int(id)%users)
 		}
@@ -396,45 +442,98 @@ func pct(d []time.Duration, p int) time.Duration {
 	return s[min(i, len(s)-1)].Round(10 * time.Microsecond)
 }
 
-// stack is the bot's callback path as `serve` wires it, with the fake WeCom
-// as the send target.
+// stack is the bot's channel as `serve` wires it (bot.NewWeCom with the
+// address book on), with the fake WeCom as the send target.
 type stack struct {
 	handler http.Handler
 	rdb     *redis.Client
-	disp    *bot.Dispatcher
+	w       *bot.WeCom
 	stop    func()
 }
+
+// benchUsers are the senders the fake's address book knows.
+func benchUsers(users int) []fakewecom.User {
+	var out []fakewecom.User
+	for i := 0; i < users; i++ {
+		out = append(out, fakewecom.User{UserID: "user" + strconv.Itoa(i), Departments: []int{2 + i%5}})
+	}
+	for i := 0; i < closedLoopUsers; i++ {
+		out = append(out, fakewecom.User{UserID: "c" + strconv.Itoa(i), Departments: []int{2 + i%5}})
+	}
+	return out
+}
+
+var sections = map[int]string{2: "计量科", 3: "市场规范管理科", 4: "食品生产科", 5: "特种设备科", 6: "价格监督检查科"}
 
 func newStack(redisAddr string, fake *fakewecom.Server, c *bot.Crypto, kind string) (*stack, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, PoolSize: 64})
 	reg := prometheus.NewRegistry()
 	metrics := bot.NewMetrics(reg)
-	sender, stopSender, err := newSender(kind, rdb, fake, metrics, reg, logger)
+	api, err := wecomapi.New(wecomapi.Config{CorpID: fake.CorpID(), AgentID: fake.AgentID(), Secret: fake.CorpSecret(),
+		APIBase: fake.URL, Redis: rdb, Prefix: "bench:", Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	sender, stopSender, err := newSender(kind, api, rdb, fake, metrics, reg, logger)
 	if err != nil {
 		return nil, err
 	}
 	echo := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+		if len(req.Sections) == 0 {
+			return handlers.Reply{}, fmt.Errorf("no sections for %s", req.UserID)
+		}
 		return handlers.Text("答：" + req.Text), nil
 	}
-	disp, err := bot.NewDispatcher(bot.DispatcherOptions{Handler: echo, Sender: sender, Metrics: metrics, Logger: logger,
+	cfg := &config.Config{Redis: config.Redis{Prefix: "bench:"}, WeCom: config.WeCom{Departments: sections}}
+	w, err := bot.NewWeCom(bot.WeComOptions{Token: token, CorpID: c.CorpID(), AESKey: aesKey, Config: cfg,
+		Redis: rdb, Handler: echo, Sender: sender, Users: api, Registry: reg, Metrics: metrics, Logger: logger,
 		Shards: 16, QueueSize: 1024})
 	if err != nil {
 		return nil, err
 	}
-	cb, err := bot.NewCallback(bot.CallbackOptions{Crypto: c, Redis: rdb, Prefix: "bench:", Dispatcher: disp,
-		Metrics: metrics, Logger: logger})
-	if err != nil {
-		return nil, err
+	return &stack{handler: w.Server.Handler(), rdb: rdb, w: w, stop: stopSender}, nil
+}
+
+// warm resolves the users once, as a running bot has them cached.
+func (s *stack) warm(users []string) error {
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	ch := make(chan string)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range ch {
+				if len(s.w.Directory.Sections(context.Background(), u)) == 0 {
+					failed.Add(1)
+				}
+			}
+		}()
 	}
-	srv := bot.NewServer(bot.ServerOptions{Callback: cb, Dispatcher: disp, Redis: rdb, Registry: reg, Logger: logger})
-	return &stack{handler: srv.Handler(), rdb: rdb, disp: disp, stop: stopSender}, nil
+	for _, u := range users {
+		ch <- u
+	}
+	close(ch)
+	wg.Wait()
+	if failed.Load() > 0 {
+		return fmt.Errorf("warm-up: %d users without sections", failed.Load())
+	}
+	return nil
 }
 
 func (s *stack) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = s.disp.Shutdown(ctx)
+	_ = s.w.Dispatcher.Shutdown(ctx)
 	s.stop()
 	s.rdb.Close()
+}
+
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i)
+	}
+	return out
 }

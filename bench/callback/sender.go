@@ -33,17 +33,12 @@ type directSender struct {
 
 // newSender builds the send path: the durable outbox delivering through
 // wecomapi to the fake (default), or direct message/send calls.
-func newSender(kind string, rdb *redis.Client, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (bot.Sender, func(), error) {
+func newSender(kind string, api *wecomapi.Client, rdb *redis.Client, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (bot.Sender, func(), error) {
 	if kind == "none" {
 		return discard{}, func() {}, nil
 	}
 	if kind == "direct" {
 		return &directSender{base: fake.URL, corp: fake.CorpID(), secret: fake.CorpSecret(), agent: fake.AgentID(), cl: client()}, func() {}, nil
-	}
-	api, err := wecomapi.New(wecomapi.Config{CorpID: fake.CorpID(), AgentID: fake.AgentID(), Secret: fake.CorpSecret(),
-		APIBase: fake.URL, Redis: rdb, Prefix: "bench:", Logger: logger})
-	if err != nil {
-		return nil, nil, err
 	}
 	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "bench:", Deliverer: api, Observer: m, Registerer: reg, Logger: logger,
 		// The fake has no corp-wide limit; the load is far above WeCom's real
