@@ -12,6 +12,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/store"
@@ -147,4 +148,20 @@ func (a *app) isAdmin(userid string) bool {
 		}
 	}
 	return false
+}
+
+// undelivered lists the outbox's dead letters (Message.ID → last error), so
+// 提醒记录 shows reminders WeCom never received as failed.
+func undelivered(ob *outbox.Outbox) func(context.Context) (map[string]string, error) {
+	return func(ctx context.Context) (map[string]string, error) {
+		dead, err := ob.DeadLetters(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]string, len(dead))
+		for _, d := range dead {
+			m[d.ID] = d.LastError
+		}
+		return m, nil
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/scheduler"
 	"github.com/changzhi-amr/choucha/store"
 )
@@ -108,9 +109,15 @@ func (a *app) consoleHandler(ctx context.Context) (handlers.Handler, *store.Stor
 		closeStore(st, a.log)
 		return nil, nil, err
 	}
+	// An outbox only for reading dead letters (nothing is delivered here).
+	ob, err := outbox.New(outbox.Options{Redis: st.Client, Prefix: st.Prefix, Config: a.cfg.Outbox, Logger: a.log})
+	if err != nil {
+		closeStore(st, a.log)
+		return nil, nil, err
+	}
 	rem, err := scheduler.NewReminders(scheduler.RemindersOptions{
 		Redis: st.Client, Prefix: st.Prefix, Sender: consoleNoSend{}, Plans: a.plans.Plans(),
-		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: a.log,
+		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: a.log, Undelivered: undelivered(ob),
 	})
 	if err != nil {
 		closeStore(st, a.log)

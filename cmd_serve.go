@@ -92,7 +92,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	}
 	rem, err := scheduler.NewReminders(scheduler.RemindersOptions{
 		Redis: st.Client, Prefix: st.Prefix, Sender: ob, Plans: a.plans.Plans(),
-		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: log,
+		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: log, Undelivered: undelivered(ob),
 	})
 	if err != nil {
 		return err

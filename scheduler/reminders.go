@@ -45,6 +45,10 @@ type RemindersOptions struct {
 	// Config gives send_from, send_to, catch_up_days and schedule.
 	Config config.Reminders
 	Log    *slog.Logger
+	// Undelivered, if set, lists messages the sender accepted but finally
+	// could not deliver (the outbox's dead letters: Message.ID → last
+	// error), so 提醒记录 shows such reminders as failed, not sent.
+	Undelivered func(ctx context.Context) (map[string]string, error)
 
 	LeaseTTL   time.Duration // default DefaultLeaseTTL
 	ClaimTTL   time.Duration // default DefaultClaimTTL
