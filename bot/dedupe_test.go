@@ -45,3 +45,65 @@ func TestDedupeGroupsConcurrentCallers(t *testing.T) {
 		t.Fatalf("batcher left busy: flushing=%v pending=%d", d.flushing, len(d.pending))
 	}
 }
+
+// With an inbox, the grouped SET NX also records each fresh message, and
+// nothing for a duplicate; a fresh Redis without the script cached
+// (NOSCRIPT) is handled.
+func TestDedupeAcceptRecordsInbox(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	in, err := NewInbox(InboxOptions{Redis: rdb, Prefix: "t:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dedupe{rdb: rdb, ttl: time.Hour, inbox: in}
+	ctx := context.Background()
+	for round := 0; round < 2; round++ {
+		if round == 1 {
+			rdb.ScriptFlush(ctx) // as after a Redis restart
+		}
+		const keys, copies = 200, 3
+		var fresh [keys]atomic.Int32
+		var wg sync.WaitGroup
+		for c := 0; c < copies; c++ {
+			for k := 0; k < keys; k++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					id := "msg:" + strconv.Itoa(round*1000+k)
+					ok, err := d.Accept(ctx, "t:wecom:seen:"+id, id, []byte("<xml>"+id+"</xml>"))
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						fresh[k].Add(1)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		for k := range fresh {
+			if n := fresh[k].Load(); n != 1 {
+				t.Fatalf("round %d key %d fresh %d times", round, k, n)
+			}
+		}
+		if n := rdb.ZCard(ctx, "t:wecom:inbox").Val(); n != int64((round+1)*keys) {
+			t.Fatalf("round %d: inbox has %d entries", round, n)
+		}
+	}
+	// A whole batch meeting an empty script cache.
+	rdb.ScriptFlush(ctx)
+	var batch []*dedupeReq
+	for _, id := range []string{"msg:a", "msg:b", "msg:a"} {
+		batch = append(batch, &dedupeReq{key: "t:wecom:seen:" + id, id: id, plain: []byte("<xml/>"), done: make(chan dedupeRes, 1)})
+	}
+	d.flush(ctx, batch)
+	for i, want := range []bool{true, true, false} {
+		if r := <-batch[i].done; r.err != nil || r.fresh != want {
+			t.Fatalf("batch %d: %+v, want fresh=%v", i, r, want)
+		}
+	}
+	p := rdb.HGet(ctx, "t:wecom:inbox:msg", "msg:1007").Val()
+	if _, body, err := parseInboxPayload(p); err != nil || string(body) != "<xml>msg:1007</xml>" {
+		t.Fatalf("payload %q: %v", p, err)
+	}
+}
