@@ -261,7 +261,8 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming, p
 	// set that we believe unset.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	fresh, err := c.seen.Accept(rctx, key, id, plain)
+	res := c.seen.accept(rctx, key, id, plain)
+	fresh, err := res.fresh, res.err
 	if err != nil {
 		// The SET may have landed (a timeout); release it so the retry counts.
 		c.release(ctx, key, m)
@@ -270,6 +271,12 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming, p
 	}
 	if !fresh {
 		c.o.Metrics.DedupeHits.Inc()
+		if res.readded {
+			// A retry of an answered message put its inbox entry back.
+			if err := c.o.Inbox.unindex(rctx, id); err != nil {
+				c.o.Logger.Debug("inbox: stale entry left for recovery to drop", "id", id, "err", err)
+			}
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	}

@@ -9,8 +9,8 @@ import (
 )
 
 // dedupe remembers accepted message ids in Redis with SET NX + TTL, shared
-// by every replica; with an inbox, the same script records the message in
-// it when the key was free (see Inbox). Concurrent callers are grouped: while one pipeline is in
+// by every replica; with an inbox, the key's value is the message and the
+// same pipeline indexes it (see Inbox). Concurrent callers are grouped: while one pipeline is in
 // flight, the next callers queue up and the first of them sends all their
 // SETs in one pipeline (group commit). Alone, a caller pays one round trip
 // as before; under load the syscalls per message fall with the batch size.
@@ -35,6 +35,9 @@ type dedupeRes struct {
 	fresh bool
 	err   error
 	lead  bool // no result yet: the receiver flushes the next batch
+	// readded: a duplicate (fresh false) whose inbox index entry was absent
+	// and has been added again: its message was answered already.
+	readded bool
 }
 
 // maxDedupeBatch bounds one pipeline.
@@ -44,12 +47,18 @@ const maxDedupeBatch = 128
 // ctx bounds the round trip; it should not be a request's context (see
 // Callback.accept).
 func (d *dedupe) SetNX(ctx context.Context, key string) (bool, error) {
-	return d.Accept(ctx, key, "", nil)
+	res := d.accept(ctx, key, "", nil)
+	return res.fresh, res.err
 }
 
 // Accept is SetNX that, with an inbox, also records the message (id, plain)
-// in the inbox when key was free, atomically.
+// in the inbox, in the same round trip.
 func (d *dedupe) Accept(ctx context.Context, key, id string, plain []byte) (bool, error) {
+	res := d.accept(ctx, key, id, plain)
+	return res.fresh, res.err
+}
+
+func (d *dedupe) accept(ctx context.Context, key, id string, plain []byte) dedupeRes {
 	r := &dedupeReq{key: key, id: id, plain: plain, done: make(chan dedupeRes, 1)}
 	d.mu.Lock()
 	d.pending = append(d.pending, r)
@@ -57,7 +66,7 @@ func (d *dedupe) Accept(ctx context.Context, key, id string, plain []byte) (bool
 		d.mu.Unlock()
 		res := <-r.done
 		if !res.lead {
-			return res.fresh, res.err
+			return res
 		}
 		d.mu.Lock()
 	}
@@ -79,8 +88,7 @@ func (d *dedupe) Accept(ctx context.Context, key, id string, plain []byte) (bool
 		d.pending = nil
 	}
 	d.mu.Unlock()
-	res := <-r.done
-	return res.fresh, res.err
+	return <-r.done
 }
 
 func (d *dedupe) flush(ctx context.Context, batch []*dedupeReq) {
@@ -89,40 +97,21 @@ func (d *dedupe) flush(ctx context.Context, batch []*dedupeReq) {
 		return
 	}
 	in := d.inbox
-	if len(batch) == 1 {
-		keys, args := in.acceptArgs(batch[0].key, d.ttl, batch[0].id, batch[0].plain)
-		n, err := in.accept.Run(ctx, d.rdb, keys, args...).Int()
-		batch[0].done <- dedupeRes{fresh: n == 1, err: err}
-		return
-	}
-	cmds := make([]*redis.Cmd, len(batch))
+	sets := make([]*redis.BoolCmd, len(batch))
+	adds := make([]*redis.IntCmd, len(batch))
 	_, _ = d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range batch {
-			keys, args := in.acceptArgs(r.key, d.ttl, r.id, r.plain)
-			cmds[i] = in.accept.EvalSha(ctx, p, keys, args...)
+			sets[i], adds[i] = in.queueAccept(ctx, p, r.key, d.ttl, r.id, r.plain)
 		}
 		return nil
 	}) // errors are per command
-	var again []int
-	for i, c := range cmds {
-		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-			again = append(again, i)
-		}
-	}
-	if len(again) > 0 {
-		// The script cache is empty (a fresh or restarted Redis): send the
-		// source, which also caches it. NOSCRIPT means nothing ran.
-		_, _ = d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, i := range again {
-				keys, args := in.acceptArgs(batch[i].key, d.ttl, batch[i].id, batch[i].plain)
-				cmds[i] = in.accept.Eval(ctx, p, keys, args...)
-			}
-			return nil
-		})
-	}
 	for i, r := range batch {
-		n, err := cmds[i].Int()
-		r.done <- dedupeRes{fresh: n == 1, err: err}
+		fresh, err := sets[i].Result()
+		if err == nil {
+			// The message is only durable with its index entry.
+			err = adds[i].Err()
+		}
+		r.done <- dedupeRes{fresh: fresh, err: err, readded: !fresh && adds[i].Val() == 1}
 	}
 }
 

@@ -231,26 +231,36 @@ func (d *Dispatcher) finish(id string, answered bool) {
 	}
 }
 
-// remover deletes answered messages from the inbox in batches, off the
+// removalLinger is how long the remover collects answered ids before one
+// pipeline marks them all: a removal is never urgent (it only spares a
+// recovery), and one round trip per batch instead of per message keeps
+// the Redis syscalls off the hot path.
+const removalLinger = 20 * time.Millisecond
+
+// remover marks answered messages in the inbox in batches, off the
 // workers' path. A failed removal only means a later recovery dispatches a
 // message again, which the outbox's idempotency turns into no send.
 func (d *Dispatcher) remover() {
 	defer close(d.removerDone)
-	batch := make([]string, 0, 256)
+	batch := make([]string, 0, 512)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for id := range d.removals {
 		batch = append(batch[:0], id)
+		linger.Reset(removalLinger)
 	more:
 		for len(batch) < cap(batch) {
 			select {
 			case id, ok := <-d.removals:
 				if !ok {
-					break more
+					break more // shutting down: flush now
 				}
 				batch = append(batch, id)
-			default:
+			case <-linger.C:
 				break more
 			}
 		}
+		linger.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if err := d.o.Inbox.remove(ctx, batch...); err != nil {
 			d.o.Logger.Warn("inbox: answered messages not removed; recovery will find their answers already queued", "count", len(batch), "err", err)

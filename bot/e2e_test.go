@@ -327,7 +327,7 @@ func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
 	a := startReplicaWith(t, rdb, fake, replicaOpts{before: func(context.Context, *handlers.Request) (handlers.Reply, bool, error) {
 		// Remember the inbox entry as it is before the answer.
 		entry = rdb.ZRangeWithScores(ctx, "e2e:wecom:inbox", 0, 0).Val()[0]
-		payload = rdb.HGet(ctx, "e2e:wecom:inbox:msg", entry.Member.(string)).Val()
+		payload = rdb.Get(ctx, "e2e:wecom:seen:"+entry.Member.(string)).Val()
 		return handlers.Reply{}, false, nil
 	}})
 	if code := callback(t, a.srv.URL, a.w.Crypto, text(fake.CorpID(), "zhangsan", "本月有哪些任务", 9601)); code != 200 {
@@ -342,7 +342,7 @@ func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
 	}
 	// The removal never happened.
 	rdb.ZAdd(ctx, "e2e:wecom:inbox", entry)
-	rdb.HSet(ctx, "e2e:wecom:inbox:msg", entry.Member, payload)
+	rdb.SetArgs(ctx, "e2e:wecom:seen:"+entry.Member.(string), payload, redis.SetArgs{KeepTTL: true})
 
 	b := startReplicaWith(t, rdb, fake, replicaOpts{now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
 	if n, err := b.w.Inbox.Recover(ctx, b.w.Dispatcher); err != nil || n != 1 {

@@ -14,10 +14,11 @@ import (
 )
 
 // The inbox makes an accepted message durable until it is answered. The
-// callback writes the decrypted message into it in the same script as the
-// dedupe SET NX (one round trip, group-committed with the other callbacks
-// in flight); the dispatcher removes it once the answer is in the outbox or
-// the message needs none. An entry left behind by a replica that died (or
+// callback's dedupe SET NX stores the decrypted message as the dedupe key's
+// value, and the same pipeline adds its id to the inbox index (one round
+// trip, group-committed with the other callbacks in flight, no script on
+// the hot path); the dispatcher marks it answered once the answer is in the
+// outbox or the message needs none. An entry left behind by a replica that died (or
 // by this process before a crash) is found by Recover once it is older than
 // the grace period, claimed atomically and dispatched again. The outbox is
 // idempotent by Message.ID ("answer:"+DedupeID), so dispatching a message
@@ -25,14 +26,19 @@ import (
 //
 // Redis layout (all under the prefix):
 //
+//	wecom:seen:<id>     the dedupe key (TTL DedupeTTL): "<accepted unix
+//	                    ms>\n<plaintext XML>" while unanswered, "1" after
 //	wecom:inbox         sorted set: dedupe id → lease time (unix ms); the
 //	                    accept time at first, moved forward by each claim
 //	                    and by the holder's lease renewals
-//	wecom:inbox:msg     hash: dedupe id → "<accepted unix ms>\n<plaintext XML>"
 //	wecom:inbox:claims  hash: dedupe id → times recovered
 //
-// The scripts touch several keys, so the inbox needs one Redis server (or a
-// primary with replicas), not Redis Cluster — like the outbox.
+// The index entry is added with ZADD NX whether or not the SET NX won, so a
+// WeCom retry arriving after the answer re-adds it: the callback sees
+// that (SET NX lost, ZADD added) and removes it again; should that fail,
+// recovery finds the dedupe key saying "1" and drops it. The claim script touches several
+// keys, so the inbox needs one Redis server (or a primary with replicas),
+// not Redis Cluster — like the outbox.
 
 // InboxOptions configures an Inbox.
 type InboxOptions struct {
@@ -46,7 +52,9 @@ type InboxOptions struct {
 	// Interval between recovery passes. Default 30s; at most Grace/2.
 	Interval time.Duration
 	// MaxAge: an entry accepted longer ago than this is dropped with a
-	// warning instead of answered. Default 24h (the dedupe key's lifetime).
+	// warning instead of answered. Default 23h; keep it below the dedupe
+	// TTL (24h), after which the message itself is gone (also dropped with
+	// a warning, without the user's name).
 	MaxAge time.Duration
 	// LateAfter: a recovered answer to a message accepted longer ago than
 	// this starts with a note that it is late (and a recovered enter_agent
@@ -62,38 +70,35 @@ type InboxOptions struct {
 
 // Inbox is the durable record of accepted, unanswered messages.
 type Inbox struct {
-	o                   InboxOptions
-	zkey, hkey, ckey    string
-	mu                  sync.Mutex
-	live                map[string]time.Time // held by this process → last lease time
-	recoverMu           sync.Mutex           // one Recover pass at a time
-	recoverBatch        int
-	claimScript, accept *redis.Script
+	o            InboxOptions
+	seenPrefix   string // dedupe keys: seenPrefix + id
+	zkey, ckey   string
+	mu           sync.Mutex
+	live         map[string]time.Time // held by this process → last lease time
+	recoverMu    sync.Mutex           // one Recover pass at a time
+	recoverBatch int
+	claimScript  *redis.Script
 }
 
-// acceptScript: SET NX the dedupe key; only when it was free, record the
-// message. KEYS: seen, inbox zset, inbox hash. ARGV: dedupe TTL ms, id,
-// now ms, payload. Returns 1 (fresh) or 0 (duplicate).
-const acceptScript = `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
-return 1`
+// answeredMark replaces the payload in the dedupe key once answered.
+const answeredMark = "1"
 
 // claimScript: take an entry whose lease is at or before the cutoff by
-// moving its lease to now. KEYS: zset, hash, claims. ARGV: id, cutoff ms,
-// now ms. Returns {payload, claims} or nil (gone or taken by another).
+// moving its lease to now. KEYS: zset, claims, the dedupe key. ARGV: id,
+// cutoff ms, now ms. Returns nil (not due, or taken by another replica),
+// "answered", "gone" (the dedupe key expired), or {payload, claims}.
 const claimScript = `
 local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not s or tonumber(s) > tonumber(ARGV[2]) then return nil end
-local p = redis.call('HGET', KEYS[2], ARGV[1])
-if not p then
+local p = redis.call('GET', KEYS[3])
+if not p or p == '1' then
   redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[3], ARGV[1])
-  return nil
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  if p then return 'answered' end
+  return 'gone'
 end
 redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
-local n = redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 return {p, n}`
 
 // NewInbox builds an inbox. Run (or Server.Serve) runs its recovery loop.
@@ -109,7 +114,7 @@ func NewInbox(o InboxOptions) (*Inbox, error) {
 	}
 	o.Interval = min(o.Interval, o.Grace/2)
 	if o.MaxAge <= 0 {
-		o.MaxAge = 24 * time.Hour
+		o.MaxAge = 23 * time.Hour
 	}
 	if o.MaxAge <= o.Grace {
 		return nil, fmt.Errorf("bot: inbox MaxAge (%s) must exceed Grace (%s)", o.MaxAge, o.Grace)
@@ -130,9 +135,8 @@ func NewInbox(o InboxOptions) (*Inbox, error) {
 		o.Now = time.Now
 	}
 	base := o.Prefix + "wecom:inbox"
-	return &Inbox{o: o, zkey: base, hkey: base + ":msg", ckey: base + ":claims",
-		live: map[string]time.Time{}, recoverBatch: 100,
-		accept: redis.NewScript(acceptScript), claimScript: redis.NewScript(claimScript)}, nil
+	return &Inbox{o: o, seenPrefix: o.Prefix + "wecom:seen:", zkey: base, ckey: base + ":claims",
+		live: map[string]time.Time{}, recoverBatch: 100, claimScript: redis.NewScript(claimScript)}, nil
 }
 
 // Grace is the configured grace period.
@@ -167,11 +171,19 @@ func parseInboxPayload(p string) (time.Time, []byte, error) {
 	return time.UnixMilli(ms), []byte(p[i+1:]), nil
 }
 
-// acceptArgs are the keys and args of acceptScript for one message.
-func (in *Inbox) acceptArgs(seenKey string, ttl time.Duration, id string, plain []byte) ([]string, []any) {
+// queueAccept adds one message's accept to a pipeline: the dedupe SET NX
+// carrying the message, and its index entry.
+func (in *Inbox) queueAccept(ctx context.Context, p redis.Pipeliner, seenKey string, ttl time.Duration, id string, plain []byte) (*redis.BoolCmd, *redis.IntCmd) {
 	now := in.o.Now()
-	return []string{seenKey, in.zkey, in.hkey},
-		[]any{ttl.Milliseconds(), id, now.UnixMilli(), inboxPayload(now, plain)}
+	set := p.SetNX(ctx, seenKey, inboxPayload(now, plain), ttl)
+	add := p.ZAddNX(ctx, in.zkey, redis.Z{Score: float64(now.UnixMilli()), Member: id})
+	return set, add
+}
+
+// unindex removes the index entry a duplicate of an answered message
+// re-added (see queueAccept).
+func (in *Inbox) unindex(ctx context.Context, id string) error {
+	return in.o.Redis.ZRem(ctx, in.zkey, id).Err()
 }
 
 // track marks id as held by this process (queued or being handled): its
@@ -196,7 +208,9 @@ func (in *Inbox) holds(id string) bool {
 	return ok
 }
 
-// remove deletes answered messages, in one transaction.
+// remove marks messages answered: the dedupe keys keep only "1" (and their
+// TTL), then the index entries go. In that order, a crash half-way leaves
+// at worst an index entry that recovery drops.
 func (in *Inbox) remove(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
@@ -205,9 +219,11 @@ func (in *Inbox) remove(ctx context.Context, ids ...string) error {
 	for i, id := range ids {
 		members[i] = id
 	}
-	_, err := in.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := in.o.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, id := range ids {
+			p.SetArgs(ctx, in.seenPrefix+id, answeredMark, redis.SetArgs{Mode: "XX", KeepTTL: true})
+		}
 		p.ZRem(ctx, in.zkey, members...)
-		p.HDel(ctx, in.hkey, ids...)
 		p.HDel(ctx, in.ckey, ids...)
 		return nil
 	})
@@ -223,7 +239,6 @@ func (in *Inbox) release(ctx context.Context, seenKey, id string) error {
 	_, err := in.o.Redis.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, seenKey)
 		p.ZRem(ctx, in.zkey, id)
-		p.HDel(ctx, in.hkey, id)
 		p.HDel(ctx, in.ckey, id)
 		return nil
 	})
@@ -329,16 +344,24 @@ const (
 
 // recoverOne claims id and dispatches it.
 func (in *Inbox) recoverOne(ctx context.Context, e Enqueuer, id string, cutoff int64, now time.Time) (recovery, error) {
-	res, err := in.claimScript.Run(ctx, in.o.Redis, []string{in.zkey, in.hkey, in.ckey}, id, cutoff, now.UnixMilli()).Slice()
+	v, err := in.claimScript.Run(ctx, in.o.Redis, []string{in.zkey, in.ckey, in.seenPrefix + id}, id, cutoff, now.UnixMilli()).Result()
 	if errors.Is(err, redis.Nil) {
-		return recoverySkip, nil // taken by another replica, or answered meanwhile
+		return recoverySkip, nil // taken by another replica meanwhile
 	}
 	if err != nil {
 		return recoveryStop, fmt.Errorf("inbox claim %s: %w", id, err)
 	}
+	log := in.o.Logger.With("id", id)
+	res, ok := v.([]any)
+	if !ok || len(res) != 2 {
+		if v == "gone" {
+			in.o.Metrics.Inbox.WithLabelValues("expired").Inc()
+			log.Warn("inbox: unanswered message expired before it could be recovered")
+		}
+		return recoverySkip, nil // "answered": a WeCom retry after the answer
+	}
 	payload, _ := res[0].(string)
 	claims, _ := res[1].(int64)
-	log := in.o.Logger.With("id", id)
 	drop := func(result, msg string, level slog.Level, attrs ...any) (recovery, error) {
 		in.o.Metrics.Inbox.WithLabelValues(result).Inc()
 		log.Log(ctx, level, msg, attrs...)

@@ -24,11 +24,17 @@ func shanghai(t testing.TB) *time.Location {
 	return loc
 }
 
-// inboxState is what Redis holds for the inbox under the "t:" prefix.
+// inboxState is what Redis holds for the inbox under the "t:" prefix:
+// index entries, dedupe keys still holding a message, claim counts.
 func inboxState(t *testing.T, rdb *redis.Client) (zset, payloads, claims int64) {
 	t.Helper()
 	ctx := context.Background()
-	return rdb.ZCard(ctx, "t:wecom:inbox").Val(), rdb.HLen(ctx, "t:wecom:inbox:msg").Val(), rdb.HLen(ctx, "t:wecom:inbox:claims").Val()
+	for _, k := range rdb.Keys(ctx, "t:wecom:seen:*").Val() {
+		if v := rdb.Get(ctx, k).Val(); v != answeredMark {
+			payloads++
+		}
+	}
+	return rdb.ZCard(ctx, "t:wecom:inbox").Val(), payloads, rdb.HLen(ctx, "t:wecom:inbox:claims").Val()
 }
 
 func assertInboxEmpty(t *testing.T, rdb *redis.Client) {
@@ -99,7 +105,7 @@ func TestInboxHoldsMessageUntilAnswered(t *testing.T) {
 	post(t, s.srv.URL, s.crypto, plain, now)
 	<-started
 	ctx := context.Background()
-	got, err := s.rdb.HGet(ctx, "t:wecom:inbox:msg", "msg:301").Result()
+	got, err := s.rdb.Get(ctx, "t:wecom:seen:msg:301").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,5 +414,52 @@ func TestNewInboxValidates(t *testing.T) {
 	in, err := NewInbox(InboxOptions{Redis: rdb, Grace: 10 * time.Second, Interval: time.Minute})
 	if err != nil || in.o.Interval != 5*time.Second {
 		t.Fatalf("interval not capped at Grace/2: %v %v", in.o.Interval, err)
+	}
+}
+
+// Index entries whose message is answered (a retry re-added it and the
+// callback could not remove it) or gone (the dedupe key expired) are
+// dropped by recovery, the second with a log line and the expired metric.
+func TestInboxRecoveryDropsStaleIndexEntries(t *testing.T) {
+	s := newStack(t, stackOpts{})
+	ctx := context.Background()
+	old := float64(s.now.Add(-time.Hour).UnixMilli())
+	s.rdb.Set(ctx, "t:wecom:seen:msg:answered", answeredMark, time.Hour)
+	s.rdb.ZAdd(ctx, "t:wecom:inbox", redis.Z{Score: old, Member: "msg:answered"}, redis.Z{Score: old, Member: "msg:gone"})
+	if n := recoverNow(t, s); n != 0 {
+		t.Fatalf("dispatched %d", n)
+	}
+	s.drain(t)
+	if len(s.sent.all()) != 0 {
+		t.Fatalf("answered %+v", s.sent.all())
+	}
+	if got := metricValue(s.metrics.Inbox.WithLabelValues("expired")); got != 1 {
+		t.Fatalf("expired %v, want 1 (the gone one)", got)
+	}
+	assertInboxEmpty(t, s.rdb)
+}
+
+// A WeCom retry arriving after the answer does not leave an inbox entry.
+func TestInboxRetryAfterAnswer(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	a := newStack(t, stackOpts{rdb: rdb})
+	now := a.now.Unix()
+	msg := textXML("u", "本月任务", "1201", now)
+	post(t, a.srv.URL, a.crypto, msg, now)
+	a.drain(t) // answered and marked
+	if v := rdb.Get(context.Background(), "t:wecom:seen:msg:1201").Val(); v != answeredMark {
+		t.Fatalf("dedupe key after the answer holds %q, want the answered mark", v)
+	}
+	b := newStack(t, stackOpts{rdb: rdb})
+	if code := post(t, b.srv.URL, b.crypto, msg, now); code != 200 {
+		t.Fatalf("retry: %d", code)
+	}
+	b.drain(t)
+	if len(b.sent.all()) != 0 || metricValue(b.metrics.DedupeHits) != 1 {
+		t.Fatalf("retry answered %d, dedupe hits %v", len(b.sent.all()), metricValue(b.metrics.DedupeHits))
+	}
+	assertInboxEmpty(t, rdb)
+	if ttl := rdb.TTL(context.Background(), "t:wecom:seen:msg:1201").Val(); ttl <= 23*time.Hour {
+		t.Fatalf("answered mark lost the dedupe TTL: %v", ttl)
 	}
 }
