@@ -71,16 +71,27 @@ type nopSender struct{}
 func (nopSender) Send(context.Context, Message) error { return nil }
 
 // BenchmarkCallbackServeHTTP: the whole accepted-callback path in process
-// (parse, verify, decrypt, dedupe SET NX in a real Redis, enqueue), with a
-// no-op handler and sender.
+// (parse, verify, decrypt, dedupe SET NX in a real Redis — with the inbox:
+// carrying the message, plus its index entry — enqueue), with a no-op
+// handler and sender. One caller at a time: this is latency, not the
+// group-committed throughput of bench/callback.
 func BenchmarkCallbackServeHTTP(b *testing.B) {
+	b.Run("setnx", func(b *testing.B) { benchCallback(b, false) })
+	b.Run("inbox", func(b *testing.B) { benchCallback(b, true) })
+}
+
+func benchCallback(b *testing.B, withInbox bool) {
 	rdb := redistest.Start(b).Client(b)
 	c := vecCrypto(b)
 	m := NewMetrics(nil)
-	h := func(context.Context, *handlers.Request) (handlers.Reply, error) { return handlers.Reply{}, nil }
-	disp, _ := NewDispatcher(DispatcherOptions{Handler: h, Sender: nopSender{}, Metrics: m, Logger: quietLogger(), QueueSize: 4096})
 	now := time.Now()
-	cb, _ := NewCallback(CallbackOptions{Crypto: c, Redis: rdb, Dispatcher: disp, Metrics: m, Logger: quietLogger(),
+	var in *Inbox
+	if withInbox {
+		in, _ = NewInbox(InboxOptions{Redis: rdb, Metrics: m, Logger: quietLogger(), Now: func() time.Time { return now }})
+	}
+	h := func(context.Context, *handlers.Request) (handlers.Reply, error) { return handlers.Reply{}, nil }
+	disp, _ := NewDispatcher(DispatcherOptions{Handler: h, Sender: nopSender{}, Metrics: m, Logger: quietLogger(), QueueSize: 4096, Inbox: in})
+	cb, _ := NewCallback(CallbackOptions{Crypto: c, Redis: rdb, Dispatcher: disp, Inbox: in, Metrics: m, Logger: quietLogger(),
 		Now: func() time.Time { return now }})
 	type req struct {
 		target string

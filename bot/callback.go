@@ -54,9 +54,16 @@ type CallbackOptions struct {
 	Events []string
 	// Directory, when set, forgets a cached user on change_contact events.
 	Directory *Directory
-	Metrics   *Metrics
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Inbox, when set, records each accepted message durably in the same
+	// Redis script as its dedupe key (see Inbox). The Dispatcher must be
+	// given the same Inbox.
+	Inbox *Inbox
+	// LogEvery limits rejection log lines to one per reason per period, with
+	// a count of the lines held back (metrics stay exact). Default 10s.
+	LogEvery time.Duration
+	Metrics  *Metrics
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Callback is the WeCom callback endpoint: GET URL verification and POST
@@ -65,6 +72,7 @@ type Callback struct {
 	o      CallbackOptions
 	events map[string]bool
 	seen   *dedupe
+	logs   *logLimiter
 }
 
 // NewCallback builds the handler.
@@ -95,7 +103,11 @@ func NewCallback(o CallbackOptions) (*Callback, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Callback{o: o, events: map[string]bool{}, seen: &dedupe{rdb: o.Redis, ttl: o.DedupeTTL}}
+	if o.LogEvery <= 0 {
+		o.LogEvery = 10 * time.Second
+	}
+	c := &Callback{o: o, events: map[string]bool{}, seen: &dedupe{rdb: o.Redis, ttl: o.DedupeTTL, inbox: o.Inbox},
+		logs: newLogLimiter(o.LogEvery, o.Now)}
 	for _, e := range o.Events {
 		c.events[e] = true
 	}
@@ -128,12 +140,18 @@ func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (c *Callback) reject(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
 	c.o.Metrics.Rejected.WithLabelValues(reason).Inc()
 	// Never log the query (signature) or body; the remote address and the
-	// reason are enough to diagnose a misconfigured token or key.
-	attrs := []any{"reason", reason, "status", status, "remote", r.RemoteAddr}
-	if err != nil {
-		attrs = append(attrs, "err", err)
+	// reason are enough to diagnose a misconfigured token or key. One line
+	// per reason per LogEvery: a flood is visible without flooding.
+	if ok, suppressed := c.logs.allow(reason); ok {
+		attrs := []any{"reason", reason, "status", status, "remote", r.RemoteAddr}
+		if err != nil {
+			attrs = append(attrs, "err", err)
+		}
+		if suppressed > 0 {
+			attrs = append(attrs, "suppressed", suppressed)
+		}
+		c.o.Logger.Warn("wecom callback rejected", attrs...)
 	}
-	c.o.Logger.Warn("wecom callback rejected", attrs...)
 	if status == http.StatusOK {
 		w.WriteHeader(status)
 		return
@@ -221,11 +239,11 @@ func (c *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, r, http.StatusOK, ReasonMessage, err)
 		return
 	}
-	c.accept(w, r, m)
+	c.accept(w, r, m, plain)
 }
 
-// accept dedupes and dispatches an authentic message.
-func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
+// accept dedupes, records and dispatches an authentic message.
+func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming, plain []byte) {
 	ctx := r.Context()
 	if m.IsEvent() && !c.events[m.Event] {
 		c.o.Metrics.MessagesIn.WithLabelValues(m.TypeLabel()).Inc()
@@ -237,12 +255,14 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	key := c.o.Prefix + "wecom:seen:" + m.DedupeID()
+	id := m.DedupeID()
+	key := c.o.Prefix + "wecom:seen:" + id
 	// Not the request's context: a client hanging up must not leave a key
 	// set that we believe unset.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	fresh, err := c.seen.SetNX(rctx, key)
+	res := c.seen.accept(rctx, key, id, plain)
+	fresh, err := res.fresh, res.err
 	if err != nil {
 		// The SET may have landed (a timeout); release it so the retry counts.
 		c.release(ctx, key, m)
@@ -251,6 +271,12 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 	}
 	if !fresh {
 		c.o.Metrics.DedupeHits.Inc()
+		if res.readded {
+			// A retry of an answered message put its inbox entry back.
+			if err := c.o.Inbox.unindex(rctx, id); err != nil {
+				c.o.Logger.Debug("inbox: stale entry left for recovery to drop", "id", id, "err", err)
+			}
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -268,11 +294,17 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// release deletes a dedupe key, best effort.
+// release deletes a dedupe key and the inbox entry, best effort.
 func (c *Callback) release(ctx context.Context, key string, m *Incoming) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	if err := c.o.Redis.Del(dctx, key).Err(); err != nil {
+	var err error
+	if c.o.Inbox != nil {
+		err = c.o.Inbox.release(dctx, key, m.DedupeID())
+	} else {
+		err = c.o.Redis.Del(dctx, key).Err()
+	}
+	if err != nil {
 		c.o.Logger.Error("dedupe key not released; a WeCom retry of this message will be ignored", "id", m.DedupeID(), "err", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,8 +68,22 @@ func (r *recorder) all() []handlers.Request {
 	return append([]handlers.Request(nil), r.reqs...)
 }
 
+// testClock is a movable clock shared by a stack's parts.
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock(t time.Time) *testClock {
+	c := &testClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *testClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
 type stack struct {
 	crypto  *Crypto
+	clock   *testClock
+	inbox   *Inbox
 	rdb     *redis.Client
 	reg     *prometheus.Registry
 	metrics *Metrics
@@ -81,11 +96,16 @@ type stack struct {
 }
 
 type stackOpts struct {
-	crypto *Crypto
-	rdb    *redis.Client
-	now    time.Time
-	disp   func(*DispatcherOptions)
-	h      handlers.Handler
+	crypto  *Crypto
+	rdb     *redis.Client
+	now     time.Time
+	disp    func(*DispatcherOptions)
+	cb      func(*CallbackOptions)
+	h       handlers.Handler
+	sender  Sender // default: a recordingSender
+	logger  *slog.Logger
+	welcome bool // enter_agent once per user per day
+	noInbox bool
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -106,19 +126,42 @@ func newStack(t *testing.T, so stackOpts) *stack {
 	if h == nil {
 		h = s.rec.handle
 	}
+	var sender Sender = s.sent
+	if so.sender != nil {
+		sender = so.sender
+	}
+	logger := so.logger
+	if logger == nil {
+		logger = quietLogger()
+	}
+	s.clock = newTestClock(s.now)
 	s.reg = prometheus.NewRegistry()
 	s.metrics = NewMetrics(s.reg)
-	do := DispatcherOptions{Handler: h, Sender: s.sent, Metrics: s.metrics, Logger: quietLogger(),
-		Now: func() time.Time { return s.now }, Shards: 4, QueueSize: 64}
+	var err error
+	if !so.noInbox {
+		s.inbox, err = NewInbox(InboxOptions{Redis: s.rdb, Prefix: "t:", Metrics: s.metrics, Logger: logger, Now: s.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	do := DispatcherOptions{Handler: h, Sender: sender, Metrics: s.metrics, Logger: logger, Inbox: s.inbox,
+		Now: s.clock.Now, Shards: 4, QueueSize: 64}
+	if so.welcome {
+		do.Welcome = NewWelcomeGate(s.rdb, "t:", shanghai(t), s.clock.Now)
+		do.Location = shanghai(t)
+	}
 	if so.disp != nil {
 		so.disp(&do)
 	}
-	var err error
 	if s.disp, err = NewDispatcher(do); err != nil {
 		t.Fatal(err)
 	}
-	s.cb, err = NewCallback(CallbackOptions{Crypto: s.crypto, Redis: s.rdb, Prefix: "t:", Dispatcher: s.disp,
-		Metrics: s.metrics, Logger: quietLogger(), Now: func() time.Time { return s.now }})
+	co := CallbackOptions{Crypto: s.crypto, Redis: s.rdb, Prefix: "t:", Dispatcher: s.disp, Inbox: s.inbox,
+		Metrics: s.metrics, Logger: logger, Now: s.clock.Now}
+	if so.cb != nil {
+		so.cb(&co)
+	}
+	s.cb, err = NewCallback(co)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,6 +353,23 @@ func TestCallbackRejections(t *testing.T) {
 	}
 }
 
+// The inbox must not change what WeCom sees: with or without it, the same
+// messages are answered once.
+func TestCallbackWithoutInbox(t *testing.T) {
+	s := newStack(t, stackOpts{noInbox: true})
+	now := s.now.Unix()
+	for i := 0; i < 2; i++ {
+		post(t, s.srv.URL, s.crypto, textXML("u", "本月任务", "77", now), now)
+	}
+	s.drain(t)
+	if n := len(s.sent.all()); n != 1 {
+		t.Fatalf("sent %d", n)
+	}
+	if keys := s.rdb.Keys(context.Background(), "*").Val(); len(keys) != 1 || keys[0] != "t:wecom:seen:msg:77" {
+		t.Fatalf("keys %v, want only the dedupe key", keys)
+	}
+}
+
 func TestCallbackDedupe(t *testing.T) {
 	s := newStack(t, stackOpts{})
 	now := s.now.Unix()
@@ -336,6 +396,7 @@ func TestCallbackDedupe(t *testing.T) {
 	if ttl <= 23*time.Hour || ttl > 24*time.Hour {
 		t.Fatalf("dedupe key TTL %v", ttl)
 	}
+	assertInboxEmpty(t, s.rdb)
 }
 
 func TestCallbackDedupeAcrossReplicas(t *testing.T) {
@@ -442,6 +503,7 @@ func TestCallbackMessageKinds(t *testing.T) {
 	if sent[5].Reply.Text != "事件：template_card_event/btn_done" {
 		t.Errorf("card answer %q", sent[5].Reply.Text)
 	}
+	assertInboxEmpty(t, s.rdb)
 	if got := metricValue(s.metrics.MessagesIn.WithLabelValues("event:LOCATION")); got != 1 {
 		t.Errorf("LOCATION counted %v", got)
 	}
@@ -508,6 +570,9 @@ func TestCallbackQueueFullReleasesDedupe(t *testing.T) {
 	}
 	if n := s.rdb.Exists(context.Background(), "t:wecom:seen:msg:3").Val(); n != 0 {
 		t.Fatal("dedupe key of the refused message kept; WeCom's retry would be dropped")
+	}
+	if s.rdb.ZScore(context.Background(), "t:wecom:inbox", "msg:3").Err() == nil {
+		t.Fatal("inbox entry of the refused message kept; it would be answered besides WeCom's retry")
 	}
 	close(release)
 	s.drain(t)

@@ -9,13 +9,15 @@ import (
 )
 
 // dedupe remembers accepted message ids in Redis with SET NX + TTL, shared
-// by every replica. Concurrent callers are grouped: while one pipeline is in
+// by every replica; with an inbox, the key's value is the message and the
+// same pipeline indexes it (see Inbox). Concurrent callers are grouped: while one pipeline is in
 // flight, the next callers queue up and the first of them sends all their
 // SETs in one pipeline (group commit). Alone, a caller pays one round trip
 // as before; under load the syscalls per message fall with the batch size.
 type dedupe struct {
-	rdb redis.UniversalClient
-	ttl time.Duration
+	rdb   redis.UniversalClient
+	ttl   time.Duration
+	inbox *Inbox // nil: SET NX only
 
 	mu       sync.Mutex
 	pending  []*dedupeReq
@@ -23,14 +25,19 @@ type dedupe struct {
 }
 
 type dedupeReq struct {
-	key  string
-	done chan dedupeRes // buffered 1
+	key   string
+	id    string         // dedupe id (inbox field)
+	plain []byte         // decrypted message (inbox payload)
+	done  chan dedupeRes // buffered 1
 }
 
 type dedupeRes struct {
 	fresh bool
 	err   error
 	lead  bool // no result yet: the receiver flushes the next batch
+	// readded: a duplicate (fresh false) whose inbox index entry was absent
+	// and has been added again: its message was answered already.
+	readded bool
 }
 
 // maxDedupeBatch bounds one pipeline.
@@ -40,14 +47,26 @@ const maxDedupeBatch = 128
 // ctx bounds the round trip; it should not be a request's context (see
 // Callback.accept).
 func (d *dedupe) SetNX(ctx context.Context, key string) (bool, error) {
-	r := &dedupeReq{key: key, done: make(chan dedupeRes, 1)}
+	res := d.accept(ctx, key, "", nil)
+	return res.fresh, res.err
+}
+
+// Accept is SetNX that, with an inbox, also records the message (id, plain)
+// in the inbox, in the same round trip.
+func (d *dedupe) Accept(ctx context.Context, key, id string, plain []byte) (bool, error) {
+	res := d.accept(ctx, key, id, plain)
+	return res.fresh, res.err
+}
+
+func (d *dedupe) accept(ctx context.Context, key, id string, plain []byte) dedupeRes {
+	r := &dedupeReq{key: key, id: id, plain: plain, done: make(chan dedupeRes, 1)}
 	d.mu.Lock()
 	d.pending = append(d.pending, r)
 	if d.flushing {
 		d.mu.Unlock()
 		res := <-r.done
 		if !res.lead {
-			return res.fresh, res.err
+			return res
 		}
 		d.mu.Lock()
 	}
@@ -69,11 +88,34 @@ func (d *dedupe) SetNX(ctx context.Context, key string) (bool, error) {
 		d.pending = nil
 	}
 	d.mu.Unlock()
-	res := <-r.done
-	return res.fresh, res.err
+	return <-r.done
 }
 
 func (d *dedupe) flush(ctx context.Context, batch []*dedupeReq) {
+	if d.inbox == nil {
+		d.flushSetNX(ctx, batch)
+		return
+	}
+	in := d.inbox
+	sets := make([]*redis.BoolCmd, len(batch))
+	adds := make([]*redis.IntCmd, len(batch))
+	_, _ = d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range batch {
+			sets[i], adds[i] = in.queueAccept(ctx, p, r.key, d.ttl, r.id, r.plain)
+		}
+		return nil
+	}) // errors are per command
+	for i, r := range batch {
+		fresh, err := sets[i].Result()
+		if err == nil {
+			// The message is only durable with its index entry.
+			err = adds[i].Err()
+		}
+		r.done <- dedupeRes{fresh: fresh, err: err, readded: !fresh && adds[i].Val() == 1}
+	}
+}
+
+func (d *dedupe) flushSetNX(ctx context.Context, batch []*dedupeReq) {
 	if len(batch) == 1 {
 		fresh, err := d.rdb.SetNX(ctx, batch[0].key, "1", d.ttl).Result()
 		batch[0].done <- dedupeRes{fresh: fresh, err: err}

@@ -45,3 +45,60 @@ func TestDedupeGroupsConcurrentCallers(t *testing.T) {
 		t.Fatalf("batcher left busy: flushing=%v pending=%d", d.flushing, len(d.pending))
 	}
 }
+
+// With an inbox, the grouped SET NX also records each fresh message, and
+// nothing for a duplicate.
+func TestDedupeAcceptRecordsInbox(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	in, err := NewInbox(InboxOptions{Redis: rdb, Prefix: "t:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dedupe{rdb: rdb, ttl: time.Hour, inbox: in}
+	ctx := context.Background()
+	for round := 0; round < 2; round++ {
+		const keys, copies = 200, 3
+		var fresh [keys]atomic.Int32
+		var wg sync.WaitGroup
+		for c := 0; c < copies; c++ {
+			for k := 0; k < keys; k++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					id := "msg:" + strconv.Itoa(round*1000+k)
+					ok, err := d.Accept(ctx, "t:wecom:seen:"+id, id, []byte("<xml>"+id+"</xml>"))
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						fresh[k].Add(1)
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		for k := range fresh {
+			if n := fresh[k].Load(); n != 1 {
+				t.Fatalf("round %d key %d fresh %d times", round, k, n)
+			}
+		}
+		if n := rdb.ZCard(ctx, "t:wecom:inbox").Val(); n != int64((round+1)*keys) {
+			t.Fatalf("round %d: inbox has %d entries", round, n)
+		}
+	}
+	// Duplicates within one batch.
+	var batch []*dedupeReq
+	for _, id := range []string{"msg:a", "msg:b", "msg:a"} {
+		batch = append(batch, &dedupeReq{key: "t:wecom:seen:" + id, id: id, plain: []byte("<xml/>"), done: make(chan dedupeRes, 1)})
+	}
+	d.flush(ctx, batch)
+	for i, want := range []bool{true, true, false} {
+		if r := <-batch[i].done; r.err != nil || r.fresh != want {
+			t.Fatalf("batch %d: %+v, want fresh=%v", i, r, want)
+		}
+	}
+	p := rdb.Get(ctx, "t:wecom:seen:msg:1007").Val()
+	if _, body, err := parseInboxPayload(p); err != nil || string(body) != "<xml>msg:1007</xml>" {
+		t.Fatalf("payload %q: %v", p, err)
+	}
+}

@@ -41,10 +41,17 @@ type DispatcherOptions struct {
 	EnqueueWait time.Duration
 	// HandlerTimeout bounds one message's handling. Default 30s.
 	HandlerTimeout time.Duration
-	Metrics        *Metrics // default: a private registry
-	Logger         *slog.Logger
-	Now            func() time.Time // default time.Now
-	Location       *time.Location   // Request.Now's zone; default Asia/Shanghai, else Local
+	// Inbox, when set, holds accepted messages durably until answered: the
+	// dispatcher removes a message from it once its answer is in the outbox
+	// (or it needs none), and leaves it there for recovery when it cannot
+	// answer (sending failed, or a drain timed out).
+	Inbox *Inbox
+	// Welcome, when set, answers enter_agent at most once per user per day.
+	Welcome  *WelcomeGate
+	Metrics  *Metrics // default: a private registry
+	Logger   *slog.Logger
+	Now      func() time.Time // default time.Now
+	Location *time.Location   // Request.Now's zone; default Asia/Shanghai, else Local
 }
 
 // Dispatcher handles accepted messages asynchronously: N shards keyed by a
@@ -61,6 +68,10 @@ type Dispatcher struct {
 
 	ctx    context.Context // handling context; cancelled when a drain times out
 	cancel context.CancelFunc
+
+	removals    chan string   // answered ids for the inbox remover
+	removerDone chan struct{} // closed when the remover has flushed
+	drained     chan struct{} // closed when Shutdown's drain is complete
 }
 
 // NewDispatcher starts the workers.
@@ -104,6 +115,12 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		d.admins[a] = true
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.drained = make(chan struct{})
+	if o.Inbox != nil {
+		d.removals = make(chan string, 4096)
+		d.removerDone = make(chan struct{})
+		go d.remover()
+	}
 	d.shards = make([]chan *Incoming, o.Shards)
 	for i := range d.shards {
 		ch := make(chan *Incoming, o.QueueSize)
@@ -127,6 +144,10 @@ func (d *Dispatcher) Enqueue(m *Incoming) error {
 		return ErrClosed
 	}
 	ch := d.shard(m.FromUserName)
+	if d.o.Inbox != nil {
+		// Before the send: the worker may untrack it at once.
+		d.o.Inbox.track(m.DedupeID())
+	}
 	select {
 	case ch <- m:
 		d.o.Metrics.QueueDepth.Inc()
@@ -140,6 +161,9 @@ func (d *Dispatcher) Enqueue(m *Incoming) error {
 		d.o.Metrics.QueueDepth.Inc()
 		return nil
 	case <-t.C:
+		if d.o.Inbox != nil {
+			d.o.Inbox.untrack(m.DedupeID())
+		}
 		return ErrQueueFull
 	}
 }
@@ -154,12 +178,18 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 		for _, ch := range d.shards {
 			close(ch)
 		}
+		go func() {
+			d.wg.Wait()
+			if d.removals != nil {
+				close(d.removals) // every worker is done: no more sends
+				<-d.removerDone
+			}
+			close(d.drained)
+		}()
 	}
 	d.mu.Unlock()
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-d.drained:
 		d.cancel()
 		return nil
 	case <-ctx.Done():
@@ -171,30 +201,118 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 func (d *Dispatcher) work(ch chan *Incoming) {
 	defer d.wg.Done()
 	for m := range ch {
-		d.handleSafely(m)
+		if d.o.Inbox != nil && d.ctx.Err() != nil {
+			// The drain timed out: what is still queued stays in the inbox
+			// for the next replica, answered properly instead of hurried.
+			d.o.Inbox.untrack(m.DedupeID())
+			d.o.Metrics.Answers.WithLabelValues("left_for_recovery").Inc()
+		} else {
+			answered := d.handleSafely(m)
+			if d.o.Inbox != nil {
+				d.finish(m.DedupeID(), answered)
+			}
+		}
 		d.o.Metrics.QueueDepth.Dec()
 	}
 }
 
+// finish ends this process's hold on a message; an answered message (or one
+// needing no answer) leaves the inbox, others stay for recovery.
+func (d *Dispatcher) finish(id string, answered bool) {
+	d.o.Inbox.untrack(id)
+	if !answered {
+		return
+	}
+	select {
+	case d.removals <- id:
+	case <-d.ctx.Done():
+		// Drain timed out: the remover may be gone. The entry stays; its
+		// recovery re-sends an answer the outbox already has (a no-op).
+	}
+}
+
+// removalLinger is how long the remover collects answered ids before one
+// pipeline marks them all: a removal is never urgent (it only spares a
+// recovery), and one round trip per batch instead of per message keeps
+// the Redis syscalls off the hot path.
+const removalLinger = 20 * time.Millisecond
+
+// remover marks answered messages in the inbox in batches, off the
+// workers' path. A failed removal only means a later recovery dispatches a
+// message again, which the outbox's idempotency turns into no send.
+func (d *Dispatcher) remover() {
+	defer close(d.removerDone)
+	batch := make([]string, 0, 512)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	for id := range d.removals {
+		batch = append(batch[:0], id)
+		linger.Reset(removalLinger)
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case id, ok := <-d.removals:
+				if !ok {
+					break more // shutting down: flush now
+				}
+				batch = append(batch, id)
+			case <-linger.C:
+				break more
+			}
+		}
+		linger.Stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := d.o.Inbox.remove(ctx, batch...); err != nil {
+			d.o.Logger.Warn("inbox: answered messages not removed; recovery will find their answers already queued", "count", len(batch), "err", err)
+		}
+		cancel()
+	}
+}
+
 // handleSafely keeps a worker alive through a panic outside the handler
-// (the handler's own panics are already turned into errors).
-func (d *Dispatcher) handleSafely(m *Incoming) {
+// (the handler's own panics are already turned into errors). It reports
+// whether the message is done with (see handle).
+func (d *Dispatcher) handleSafely(m *Incoming) (answered bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			d.o.Logger.Error("dispatcher: panic while handling a message", "userid", m.FromUserName, "panic", r)
+			answered = false
 		}
 	}()
-	d.handle(m)
+	return d.handle(m)
 }
 
-// handle runs one message: sections, handler, answer. It never panics.
-func (d *Dispatcher) handle(m *Incoming) {
+// handle runs one message: sections, handler, answer. It never panics. It
+// reports whether the message is done with: its answer is in the outbox or
+// it needs none. Otherwise (the outbox unreachable, or the dispatcher's
+// drain timed out mid-way) the inbox keeps it for recovery.
+func (d *Dispatcher) handle(m *Incoming) bool {
 	start := time.Now()
 	defer func() { d.o.Metrics.HandlerSeconds.Observe(time.Since(start).Seconds()) }()
 	ctx, cancel := context.WithTimeout(d.ctx, d.o.HandlerTimeout)
 	defer cancel()
 	log := func() *slog.Logger {
 		return d.o.Logger.With("userid", m.FromUserName, "type", m.TypeLabel(), "id", m.DedupeID())
+	}
+
+	if m.IsEvent() && m.Event == EventEnterAgent {
+		if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter {
+			// A welcome long after the user opened the app helps nobody.
+			d.o.Metrics.Answers.WithLabelValues("late_welcome").Inc()
+			return true
+		}
+		if d.o.Welcome != nil {
+			first, err := d.o.Welcome.First(ctx, m.FromUserName, m.DedupeID())
+			if err != nil {
+				// A second welcome is better than none.
+				log().Warn("welcome gate unavailable; welcoming", "err", err)
+				first = true
+			}
+			if !first {
+				d.o.Metrics.Answers.WithLabelValues("repeat_welcome").Inc()
+				return true
+			}
+		}
 	}
 
 	var sections []string
@@ -206,6 +324,13 @@ func (d *Dispatcher) handle(m *Incoming) {
 	}
 	req := m.Request(d.o.Now().In(d.o.Location), sections, d.admins[m.FromUserName])
 	reply, err := safeCall(ctx, d.o.Handler, req)
+	if err != nil && d.o.Inbox != nil && d.ctx.Err() != nil {
+		// Cut short by a drain timeout, not the handler's own failing: the
+		// next replica answers it properly from the inbox.
+		log().Info("handling interrupted by shutdown; left in the inbox for recovery")
+		d.o.Metrics.Answers.WithLabelValues("left_for_recovery").Inc()
+		return false
+	}
 	if err != nil {
 		var appErr *handlers.Error
 		if errors.As(err, &appErr) {
@@ -223,10 +348,13 @@ func (d *Dispatcher) handle(m *Incoming) {
 	}
 	if reply.Text == "" {
 		d.o.Metrics.Answers.WithLabelValues("none").Inc()
-		return
+		return true
 	}
 	if reply.Format == "" {
 		reply.Format = handlers.FormatText
+	}
+	if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter {
+		reply.Text = lateNote(m.acceptedAt.In(d.o.Location)) + reply.Text
 	}
 	msg := Message{ID: "answer:" + m.DedupeID(), To: Recipient{Users: []string{m.FromUserName}}, Reply: reply}
 	// The outbox is durable once Send returns; a failure here is Redis being
@@ -235,7 +363,7 @@ func (d *Dispatcher) handle(m *Incoming) {
 	for attempt := 0; attempt < 3; attempt++ {
 		if sendErr = d.o.Sender.Send(ctx, msg); sendErr == nil {
 			d.o.Metrics.Answers.WithLabelValues("queued").Inc()
-			return
+			return true
 		}
 		select {
 		case <-ctx.Done():
@@ -244,5 +372,15 @@ func (d *Dispatcher) handle(m *Incoming) {
 		}
 	}
 	d.o.Metrics.Answers.WithLabelValues("send_error").Inc()
+	if d.o.Inbox != nil {
+		log().Error("answer not queued; the message stays in the inbox and is recovered after the grace period", "err", sendErr)
+		return false
+	}
 	log().Error("answer not queued", "err", sendErr)
+	return false
+}
+
+// lateNote starts an answer recovered long after its question.
+func lateNote(asked time.Time) string {
+	return "（抱歉回复晚了，以下是对您 " + asked.Format("1月2日 15:04") + " 所发消息的回复。）\n\n"
 }

@@ -36,14 +36,33 @@ const (
 // replica is one `serve` process: WeCom channel + outbox, sharing Redis.
 type replica struct {
 	w       *bot.WeCom
+	ob      *outbox.Outbox
 	metrics *bot.Metrics
 	srv     *httptest.Server
 	handled atomic.Int64
 	stop    func()
 }
 
+// replicaOpts vary a replica: a handler in front of the standard one (it
+// answers when it returns ok) and the clock.
+type replicaOpts struct {
+	before func(ctx context.Context, req *handlers.Request) (handlers.Reply, bool, error)
+	now    func() time.Time
+	// crash: stop without draining, as a killed process (the outbox
+	// workers stop too).
+	crash bool
+}
+
 func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *replica {
 	t.Helper()
+	return startReplicaWith(t, rdb, fake, replicaOpts{})
+}
+
+func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o replicaOpts) *replica {
+	t.Helper()
+	if o.now == nil {
+		o.now = time.Now
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	client, err := wecomapi.New(wecomapi.Config{CorpID: fake.CorpID(), AgentID: fake.AgentID(), Secret: fake.CorpSecret(),
 		APIBase: fake.URL, Redis: rdb, Prefix: "e2e:", Logger: logger})
@@ -58,9 +77,14 @@ func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *repl
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{metrics: metrics}
-	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+	r := &replica{metrics: metrics, ob: ob}
+	h := func(ctx context.Context, req *handlers.Request) (handlers.Reply, error) {
 		r.handled.Add(1)
+		if o.before != nil {
+			if reply, ok, err := o.before(ctx, req); ok {
+				return reply, err
+			}
+		}
 		if req.Kind == handlers.KindEvent && req.Event == bot.EventEnterAgent {
 			return handlers.Markdown("欢迎使用抽查助手"), nil
 		}
@@ -71,7 +95,7 @@ func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *repl
 		WeCom: config.WeCom{Departments: map[int]string{2: "计量科", 3: "市场规范管理科"}},
 	}
 	r.w, err = bot.NewWeCom(bot.WeComOptions{Token: e2eToken, CorpID: fake.CorpID(), AESKey: e2eAESKey, Config: cfg,
-		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger})
+		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +109,10 @@ func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *repl
 			r.srv.Close()
 			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer scancel()
-			if err := r.w.Dispatcher.Shutdown(sctx); err != nil {
+			if o.crash {
+				scancel()
+			}
+			if err := r.w.Dispatcher.Shutdown(sctx); err != nil && !o.crash {
 				t.Error(err)
 			}
 			cancel()
@@ -237,5 +264,101 @@ func TestEndToEndFaults(t *testing.T) {
 	}
 	if fake.FaultsServed(fakewecom.EndpointSend) != 3 {
 		t.Fatalf("send faults served %d, want 3", fake.FaultsServed(fakewecom.EndpointSend))
+	}
+}
+
+// A replica is killed while handling a message; a second replica on the
+// same Redis answers it once, after the grace period.
+func TestEndToEndCrashRecovery(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan", Departments: []int{2}}}})
+	stuck, started := make(chan struct{}), make(chan struct{}, 1)
+	a := startReplicaWith(t, rdb, fake, replicaOpts{crash: true,
+		before: func(context.Context, *handlers.Request) (handlers.Reply, bool, error) {
+			started <- struct{}{}
+			<-stuck // ignores its context, like a process that is simply gone
+			return handlers.Reply{}, true, nil
+		}})
+	t.Cleanup(func() { close(stuck) })
+	msg := text(fake.CorpID(), "zhangsan", "本月有哪些任务", 9501)
+	if code := callback(t, a.srv.URL, a.w.Crypto, msg); code != 200 {
+		t.Fatalf("callback: %d", code)
+	}
+	<-started
+	a.stop() // killed: no drain, its outbox workers gone
+
+	var skew atomic.Int64 // the new replica's clock, moved past the grace period
+	b := startReplicaWith(t, rdb, fake, replicaOpts{now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	ctx := context.Background()
+	if n, err := b.w.Inbox.Recover(ctx, b.w.Dispatcher); err != nil || n != 0 {
+		t.Fatalf("recovered %d (%v) within the grace period", n, err)
+	}
+	skew.Store(int64(b.w.Inbox.Grace() + time.Second))
+	if n, err := b.w.Inbox.Recover(ctx, b.w.Dispatcher); err != nil || n != 1 {
+		t.Fatalf("recovered %d (%v), want 1", n, err)
+	}
+	// WeCom's retry reaches the new replica: a duplicate.
+	skew.Store(0)
+	if code := callback(t, b.srv.URL, b.w.Crypto, msg); code != 200 {
+		t.Fatalf("retry: %d", code)
+	}
+	msgs, err := fake.WaitMessages(1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.stop()
+	if len(fake.Messages()) != 1 || msgs[0].ToUser != "zhangsan" || msgs[0].Content != "计量科：本月有哪些任务" {
+		t.Fatalf("fake received %+v, want one answer", fake.Messages())
+	}
+	if n, err := b.w.Inbox.Len(ctx); err != nil || n != 0 {
+		t.Fatalf("inbox holds %d (%v) after the answer", n, err)
+	}
+}
+
+// A replica answers (the outbox has the answer) and dies before removing
+// the message from the inbox: the recovery runs the handler again, and the
+// outbox, idempotent by Message.ID, sends nothing twice.
+func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan", Departments: []int{2}}}})
+	ctx := context.Background()
+	var entry redis.Z
+	var payload string
+	a := startReplicaWith(t, rdb, fake, replicaOpts{before: func(context.Context, *handlers.Request) (handlers.Reply, bool, error) {
+		// Remember the inbox entry as it is before the answer.
+		entry = rdb.ZRangeWithScores(ctx, "e2e:wecom:inbox", 0, 0).Val()[0]
+		payload = rdb.Get(ctx, "e2e:wecom:seen:"+entry.Member.(string)).Val()
+		return handlers.Reply{}, false, nil
+	}})
+	if code := callback(t, a.srv.URL, a.w.Crypto, text(fake.CorpID(), "zhangsan", "本月有哪些任务", 9601)); code != 200 {
+		t.Fatalf("callback: %d", code)
+	}
+	if _, err := fake.WaitMessages(1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	a.stop()
+	if n, _ := a.w.Inbox.Len(ctx); n != 0 {
+		t.Fatalf("inbox %d after the answer", n)
+	}
+	// The removal never happened.
+	rdb.ZAdd(ctx, "e2e:wecom:inbox", entry)
+	rdb.SetArgs(ctx, "e2e:wecom:seen:"+entry.Member.(string), payload, redis.SetArgs{KeepTTL: true})
+
+	b := startReplicaWith(t, rdb, fake, replicaOpts{now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	if n, err := b.w.Inbox.Recover(ctx, b.w.Dispatcher); err != nil || n != 1 {
+		t.Fatalf("recovered %d (%v), want 1", n, err)
+	}
+	b.stop() // drained: the handler ran and its answer went to the outbox
+	if b.handled.Load() != 1 {
+		t.Fatalf("recovered message handled %d times", b.handled.Load())
+	}
+	if st, err := b.ob.Stats(ctx); err != nil || st.Pending() != 0 {
+		t.Fatalf("outbox %+v %v: the second answer was queued", st, err)
+	}
+	if n := len(fake.Messages()); n != 1 {
+		t.Fatalf("fake received %d messages, want 1", n)
+	}
+	if n, _ := b.w.Inbox.Len(ctx); n != 0 {
+		t.Fatalf("inbox %d after recovery", n)
 	}
 }

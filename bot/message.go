@@ -68,6 +68,10 @@ type Incoming struct {
 	// change_contact
 	ChangeType string `xml:"ChangeType"`
 	UserID     string `xml:"UserID"`
+
+	// Set on messages recovered from the inbox (not part of the XML).
+	recovered  bool
+	acceptedAt time.Time
 }
 
 // SelectedItem is one answered question of a template card.

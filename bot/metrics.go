@@ -18,6 +18,8 @@ type Metrics struct {
 	HandlerSeconds  prometheus.Histogram
 	CallbackSeconds prometheus.Histogram
 	Rejected        *prometheus.CounterVec // rejected callbacks by reason
+	Inbox           *prometheus.CounterVec // inbox recovery outcomes: recovered, expired, abandoned, unparsable
+	InboxSize       prometheus.Gauge       // unanswered messages in the inbox (at the last recovery pass)
 }
 
 // SendObserver receives delivery outcomes from the outbox. *Metrics
@@ -38,7 +40,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "choucha_wecom_messages_in_total", Help: "Accepted callbacks by message type.",
 		}, []string{"type"}),
 		Answers: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "choucha_wecom_answers_total", Help: "Handled messages by outcome (queued = handed to the outbox).",
+			Name: "choucha_wecom_answers_total", Help: "Handled messages by outcome (queued = handed to the outbox; repeat_welcome, late_welcome = enter_agent not answered; left_for_recovery = left in the inbox at shutdown).",
 		}, []string{"result"}),
 		SentTotal: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "choucha_wecom_sent_total", Help: "Messages WeCom accepted through message/send.",
@@ -63,9 +65,15 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "choucha_wecom_callbacks_rejected_total", Help: "Rejected callbacks by reason.",
 		}, []string{"reason"}),
+		Inbox: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "choucha_wecom_inbox_recovery_total", Help: "Unanswered messages found by inbox recovery, by outcome (recovered = dispatched again; expired, abandoned, unparsable = dropped with a log line).",
+		}, []string{"result"}),
+		InboxSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "choucha_wecom_inbox_size", Help: "Accepted messages not yet answered, at the last recovery pass.",
+		}),
 	}
 	reg.MustRegister(m.MessagesIn, m.Answers, m.SentTotal, m.SendErrors, m.DedupeHits,
-		m.QueueDepth, m.HandlerSeconds, m.CallbackSeconds, m.Rejected)
+		m.QueueDepth, m.HandlerSeconds, m.CallbackSeconds, m.Rejected, m.Inbox, m.InboxSize)
 	return m
 }
 

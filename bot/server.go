@@ -30,8 +30,11 @@ type ServerOptions struct {
 	Callback     http.Handler // the *Callback; nil: no callback route (console-only health server)
 	// Dispatcher is drained on shutdown after the listener stops.
 	Dispatcher *Dispatcher
-	Redis      redis.UniversalClient // PINGed by /readyz; nil: no Redis line
-	Registry   *prometheus.Registry  // served at /metrics; nil: no /metrics
+	// Inbox, with a Dispatcher, is recovered into it while serving: at
+	// start and every Inbox interval (see Inbox.Run).
+	Inbox    *Inbox
+	Redis    redis.UniversalClient // PINGed by /readyz; nil: no Redis line
+	Registry *prometheus.Registry  // served at /metrics; nil: no /metrics
 	// Config reports whether the loaded config is valid (nil func: valid).
 	Config      func() error
 	ReadyChecks []ReadyCheck
@@ -142,11 +145,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.o.Logger.Info("http server listening", "addr", ln.Addr().String(), "callback", s.o.CallbackPath)
+	recoverCtx, stopRecovery := context.WithCancel(ctx)
+	recovered := make(chan struct{})
+	if s.o.Inbox != nil && s.o.Dispatcher != nil {
+		go func() { defer close(recovered); s.o.Inbox.Run(recoverCtx, s.o.Dispatcher) }()
+	} else {
+		close(recovered)
+	}
+	defer func() { stopRecovery(); <-recovered }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	stopRecovery()
+	<-recovered
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.ShutdownTimeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)

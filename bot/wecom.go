@@ -36,8 +36,16 @@ type WeComOptions struct {
 	Events []string
 	// Dispatcher tuning; zero values get DispatcherOptions' defaults.
 	Shards, QueueSize int
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// Inbox tunes the durable inbox of unanswered messages (Grace,
+	// Interval, MaxAge, LateAfter, MaxClaims; zero values get
+	// InboxOptions' defaults). Redis, Prefix, Metrics, Logger and Now are
+	// filled in from the fields above.
+	Inbox InboxOptions
+	// WelcomeEveryOpen answers every enter_agent; by default a user gets
+	// the welcome at most once per day (see WelcomeGate).
+	WelcomeEveryOpen bool
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // WeCom is the assembled channel.
@@ -46,6 +54,8 @@ type WeCom struct {
 	Callback   *Callback
 	Dispatcher *Dispatcher
 	Directory  *Directory // nil without Users
+	Inbox      *Inbox     // recovered by Server.Serve
+	Welcome    *WelcomeGate
 	Crypto     *Crypto
 	Metrics    *Metrics
 }
@@ -82,8 +92,17 @@ func NewWeCom(o WeComOptions) (*WeCom, error) {
 			return nil, err
 		}
 	}
+	inOpts := o.Inbox
+	inOpts.Redis, inOpts.Prefix, inOpts.Metrics, inOpts.Logger, inOpts.Now = o.Redis, prefix, o.Metrics, o.Logger, o.Now
+	if w.Inbox, err = NewInbox(inOpts); err != nil {
+		return nil, err
+	}
+	if !o.WelcomeEveryOpen {
+		w.Welcome = NewWelcomeGate(o.Redis, prefix, cfg.Location, o.Now)
+	}
 	do := DispatcherOptions{Handler: o.Handler, Sender: o.Sender, Admins: cfg.Admins, Shards: o.Shards,
-		QueueSize: o.QueueSize, Metrics: o.Metrics, Logger: o.Logger, Now: o.Now, Location: cfg.Location}
+		QueueSize: o.QueueSize, Inbox: w.Inbox, Welcome: w.Welcome, Metrics: o.Metrics, Logger: o.Logger,
+		Now: o.Now, Location: cfg.Location}
 	if w.Directory != nil {
 		do.Directory = w.Directory
 	}
@@ -92,12 +111,12 @@ func NewWeCom(o WeComOptions) (*WeCom, error) {
 	}
 	w.Callback, err = NewCallback(CallbackOptions{Crypto: crypto, Redis: o.Redis, Prefix: prefix,
 		Dispatcher: w.Dispatcher, MaxSkew: cfg.WeCom.MaxTimestampSkew, DedupeTTL: cfg.WeCom.DedupeTTL,
-		Events: o.Events, Directory: w.Directory, Metrics: o.Metrics, Logger: o.Logger, Now: o.Now})
+		Events: o.Events, Directory: w.Directory, Inbox: w.Inbox, Metrics: o.Metrics, Logger: o.Logger, Now: o.Now})
 	if err != nil {
 		return nil, err
 	}
 	w.Server = NewServer(ServerOptions{Addr: cfg.HTTP.Addr, CallbackPath: cfg.HTTP.CallbackPath,
-		Callback: w.Callback, Dispatcher: w.Dispatcher, Redis: o.Redis, Registry: o.Registry,
+		Callback: w.Callback, Dispatcher: w.Dispatcher, Inbox: w.Inbox, Redis: o.Redis, Registry: o.Registry,
 		Config: o.ConfigCheck, ReadyChecks: o.ReadyChecks, Logger: o.Logger})
 	return w, nil
 }
