@@ -7,9 +7,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// group runs the outbox's scripts with group commit: while one pipeline
-// is in flight, concurrent callers (Send, the workers' steps) queue up,
-// and the first of them sends all their EVALSHAs in the next pipeline.
+// group runs the outbox's scripts with group commit: while maxFlights
+// pipelines are in flight, concurrent callers (Send, the workers' steps)
+// queue up, and the first of them sends all their EVALSHAs in the next
+// pipeline (more than one in flight keeps Redis busy while a batch's
+// answers are read).
 // Each script is still atomic on its own and each caller gets its own
 // answer after Redis has executed (and, with appendfsync always, synced)
 // it; alone, a caller pays one round trip as before, under load the round
@@ -17,9 +19,9 @@ import (
 type group struct {
 	rdb redis.UniversalClient
 
-	mu       sync.Mutex
-	pending  []*groupCall
-	flushing bool
+	mu      sync.Mutex
+	pending []*groupCall
+	flights int // pipelines in flight
 }
 
 type groupCall struct {
@@ -33,35 +35,43 @@ type groupCall struct {
 // maxGroupBatch bounds one pipeline.
 const maxGroupBatch = 128
 
+// maxFlights bounds the pipelines in flight at once.
+const maxFlights = 2
+
 // run runs script like script.Run, batched with concurrent callers. The
 // round trip is not cancelled with ctx (its values are kept): a caller's
 // answer must not be lost because another caller gave up.
 func (g *group) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
 	c := &groupCall{script: script, keys: keys, args: args, done: make(chan bool, 1)}
 	g.mu.Lock()
-	g.pending = append(g.pending, c)
-	if g.flushing {
+	if g.flights >= maxFlights {
+		g.pending = append(g.pending, c)
 		g.mu.Unlock()
 		if <-c.done {
 			return c.cmd
 		}
+		// Taken off pending to lead the next batch, in a flight handed over.
 		g.mu.Lock()
+	} else {
+		g.flights++ // pending is empty: waiters queue only when every flight is taken
 	}
-	g.flushing = true
-	n := min(len(g.pending), maxGroupBatch)
-	batch := g.pending[:n:n]
+	n := min(len(g.pending), maxGroupBatch-1)
+	batch := make([]*groupCall, 0, n+1)
+	batch = append(append(batch, c), g.pending[:n]...)
 	g.pending = g.pending[n:]
 	g.mu.Unlock()
 
 	g.flush(context.WithoutCancel(ctx), batch)
 
-	// Hand the next batch to its first waiter, so no caller flushes for
+	// Hand this flight to the first waiter, so no caller flushes for
 	// others more than once.
 	g.mu.Lock()
 	if len(g.pending) > 0 {
-		g.pending[0].done <- false
+		next := g.pending[0]
+		g.pending = g.pending[1:]
+		next.done <- false
 	} else {
-		g.flushing = false
+		g.flights--
 		g.pending = nil
 	}
 	g.mu.Unlock()
