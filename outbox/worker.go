@@ -323,7 +323,8 @@ func (ob *Outbox) save(ctx context.Context, e *entry, token string) bool {
 
 var errLeaseLost = errors.New("lease lost: another worker has the message")
 
-// finish ends a message: "done" (delivered) or "dead".
+// finish ends a message: "dead" (toDead); delivered messages are finished
+// by the worker's next step.
 func (ob *Outbox) finish(ctx context.Context, e *entry, token, mode string, body []byte) error {
 	ok, err := finishScript.Run(ctx, ob.rdb,
 		[]string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.lane + e.Lane, ob.k.ready, ob.k.dead, ob.k.lanes},
