@@ -36,7 +36,7 @@ func (ob *Outbox) Stats(ctx context.Context) (Stats, error) {
 	due := pipe.ZCount(ctx, ob.k.ready, "-inf", now)
 	later := pipe.ZCount(ctx, ob.k.ready, "("+now, "+inf")
 	inflight := pipe.ZCard(ctx, ob.k.lease)
-	queued := pipe.ZCard(ctx, ob.k.queued)
+	queued := pipe.HLen(ctx, ob.k.lanes)
 	dead := pipe.ZCard(ctx, ob.k.dead)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Stats{}, fmt.Errorf("outbox: stats: %w", err)
@@ -132,7 +132,7 @@ func (ob *Outbox) Retry(ctx context.Context, id string) error {
 	if e.Lane == "" {
 		e.Lane = laneOf(e.To)
 	}
-	ok, err := requeueScript.Run(ctx, ob.rdb, []string{ob.k.dead, ob.k.msg + id, ob.k.ready, ob.k.lane + e.Lane, ob.k.queued, ob.k.lanes},
+	ok, err := requeueScript.Run(ctx, ob.rdb, []string{ob.k.dead, ob.k.msg + id, ob.k.ready, ob.k.lane + e.Lane, ob.k.lanes},
 		id, body, ob.o.Now().UnixMilli()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: retry %q: %w", id, err)

@@ -113,10 +113,11 @@ type Outbox struct {
 	log  *slog.Logger
 	m    *metrics
 	wake chan struct{}
+	g    group // batches Send's and the workers' scripts
 }
 
 type keys struct {
-	prefix, ready, queued, lease, owner, dead, hold, msg, id, rate, lane, lanes string
+	prefix, ready, lease, owner, dead, hold, msg, id, rate, lane, lanes string
 }
 
 func newKeys(prefix string) keys {
@@ -124,7 +125,6 @@ func newKeys(prefix string) keys {
 	return keys{
 		prefix: p,
 		ready:  p + "ready",
-		queued: p + "queued",
 		lane:   p + "lane:",
 		lanes:  p + "lanes",
 		lease:  p + "lease",
@@ -218,6 +218,7 @@ func New(o Options) (*Outbox, error) {
 		log:  o.Logger,
 		m:    m,
 		wake: make(chan struct{}, c.Workers),
+		g:    group{rdb: o.Redis},
 	}
 	return ob, nil
 }
@@ -263,6 +264,9 @@ func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
 	if format == "" {
 		format = handlers.FormatText
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("outbox: enqueue %q: %w", msg.ID, err)
+	}
 	id := msg.ID
 	if id == "" {
 		id = "auto-" + randomHex(12)
@@ -273,8 +277,8 @@ func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
 	if err != nil {
 		return fmt.Errorf("outbox: encode message %q: %w", id, err)
 	}
-	n, err := enqueueScript.Run(ctx, ob.rdb,
-		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.queued, ob.k.lanes},
+	n, err := ob.g.run(ctx, enqueueScript,
+		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.lanes},
 		id, body, now.UnixMilli(), ob.o.IDTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue %q: %w", id, err)
@@ -353,30 +357,34 @@ func (ob *Outbox) subjects(to bot.Recipient) (keys []string, limits []any) {
 	return keys, limits
 }
 
-func paceMember(e *entry, token string) string {
-	return fmt.Sprintf("%s:%d:%s", e.ID, e.Next, token)
+// counted is a part counted against its pacing windows: the windows'
+// keys and the member that counts it (unpace takes it back).
+type counted struct {
+	member string
+	keys   []string
 }
 
 // pace counts one part against its windows, or returns how long to wait.
-func (ob *Outbox) pace(ctx context.Context, e *entry, token string) (time.Duration, error) {
+func (ob *Outbox) pace(ctx context.Context, e *entry, token string) (counted, time.Duration, error) {
 	keys, limits := ob.subjects(e.To)
-	member := paceMember(e, token)
+	member := fmt.Sprintf("%s:%d:%s", e.ID, e.Next, token)
 	args := append([]any{ob.o.Now().UnixMilli(), time.Minute.Milliseconds(), member}, limits...)
 	ms, err := paceScript.Run(ctx, ob.rdb, keys, args...).Int64()
 	if err != nil {
-		return 0, fmt.Errorf("outbox: pacing: %w", err)
+		return counted{}, 0, fmt.Errorf("outbox: pacing: %w", err)
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return counted{member: member, keys: keys}, time.Duration(ms) * time.Millisecond, nil
 }
 
 // unpace takes back a part's count after a failed attempt: WeCom did not
 // deliver it, so it does not use up the member's allowance.
-func (ob *Outbox) unpace(ctx context.Context, e *entry, token string) {
-	keys, _ := ob.subjects(e.To)
-	member := paceMember(e, token)
+func (ob *Outbox) unpace(ctx context.Context, e *entry, c counted) {
+	if len(c.keys) == 0 {
+		return
+	}
 	pipe := ob.rdb.Pipeline()
-	for _, k := range keys {
-		pipe.ZRem(ctx, k, member)
+	for _, k := range c.keys {
+		pipe.ZRem(ctx, k, c.member)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		ob.log.Warn("outbox: un-counting a failed attempt failed", "id", e.ID, "err", err)

@@ -657,3 +657,50 @@ func TestBrokenEntriesDoNotBlockTheirRecipient(t *testing.T) {
 		t.Errorf("%d lane records left", n)
 	}
 }
+
+// Concurrent Sends share pipelines (group commit): duplicates within one
+// batch are still ignored and every Send is queued when it returns.
+func TestConcurrentSendsGroupedExactlyOnce(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	ob := e.outbox(func(o *outbox.Options) { o.Config.Workers = 8 })
+	const senders, perSender = 32, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*senders*perSender)
+	for g := range 2 * senders { // two goroutines send each ID
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := g % senders
+			for i := range perSender {
+				id := fmt.Sprintf("m%d-%d", s, i)
+				if g >= senders { // the second sender of an ID goes backwards
+					id = fmt.Sprintf("m%d-%d", s, perSender-1-i)
+				}
+				errs <- ob.Send(context.Background(), bot.Message{ID: id,
+					To: bot.Recipient{Users: []string{fmt.Sprintf("u%d", s)}}, Reply: handlers.Text(id)})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := stats(t, ob); s.Pending() != senders*perSender {
+		t.Fatalf("queued %d, want %d (every Send is durable when it returns)", s.Pending(), senders*perSender)
+	}
+	run(t, ob)
+	var want []string
+	for s := range senders {
+		for i := range perSender {
+			want = append(want, fmt.Sprintf("m%d-%d", s, i))
+		}
+	}
+	msgs := expectOnce(t, e.fake, want)
+	waitFor(t, "empty queue", func() bool { s := stats(t, ob); return s.Pending() == 0 && s.InFlight == 0 })
+	if n := len(e.fake.Messages()); n != len(msgs) {
+		t.Errorf("%d messages after the queue emptied, want %d", n, len(msgs))
+	}
+}

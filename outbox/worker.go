@@ -80,30 +80,55 @@ func (ob *Outbox) signal(n int) {
 
 func (ob *Outbox) worker(ctx context.Context, n int) {
 	errDelay := ob.o.PollInterval
-	for ctx.Err() == nil {
+	var done *entry // delivered, to be finished by the next step
+	var doneToken string
+	for {
+		claimNext := ctx.Err() == nil
+		if done == nil && !claimNext {
+			return
+		}
 		token := randomHex(8)
 		// Not cancellable: a claim whose answer were lost to a cancel would
 		// leave the message leased until LeaseTTL runs out.
-		id, body, wait, err := ob.claim(context.WithoutCancel(ctx), token)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
+		r, err := ob.step(context.WithoutCancel(ctx), done, doneToken, token, claimNext)
+		if done != nil {
+			switch {
+			case err != nil:
+				ob.log.Error("outbox: delivered but could not mark done (it may be delivered again)", "id", done.ID, "err", err)
+			case !r.finished:
+				ob.log.Error("outbox: delivered but could not mark done (it may be delivered again)", "id", done.ID, "err", errLeaseLost)
+			default:
+				ob.m.latency.Observe(ob.o.Now().Sub(done.Created).Seconds())
 			}
+			done = nil
+		}
+		if !claimNext {
+			return
+		}
+		if err != nil {
 			ob.log.Warn("outbox: claim failed", "worker", n, "err", err)
 			ob.sleep(ctx, errDelay)
 			errDelay = min(errDelay*2, 5*time.Second)
 			continue
 		}
 		errDelay = ob.o.PollInterval
-		if id == "" {
+		if r.paced > 0 {
+			ob.m.paced.Add(float64(r.paced))
+		}
+		if r.id == "" {
+			if r.paced > 0 && r.wait == 0 {
+				continue // more due entries behind the paced ones
+			}
 			d := ob.o.PollInterval
-			if wait >= 0 && wait < d {
-				d = max(wait, time.Millisecond)
+			if r.wait >= 0 && r.wait < d {
+				d = max(r.wait, time.Millisecond)
 			}
 			ob.sleep(ctx, d)
 			continue
 		}
-		ob.process(ctx, id, token, body)
+		if e := ob.process(ctx, r, token); e != nil {
+			done, doneToken = e, token
+		}
 	}
 }
 
@@ -118,56 +143,103 @@ func (ob *Outbox) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// claim leases the next due message. wait is the time until one may be
-// due (negative: the queue is empty).
-func (ob *Outbox) claim(ctx context.Context, token string) (id, body string, wait time.Duration, err error) {
-	now := ob.o.Now()
-	res, err := claimScript.Run(ctx, ob.rdb,
-		[]string{ob.k.ready, ob.k.lease, ob.k.owner, ob.k.hold, ob.k.queued, ob.k.lanes},
-		now.UnixMilli(), now.Add(ob.o.LeaseTTL).UnixMilli(), token, ob.k.msg).Slice()
-	if err != nil {
-		return "", "", 0, err
-	}
-	if len(res) != 3 {
-		return "", "", 0, fmt.Errorf("outbox: claim answered %d values", len(res))
-	}
-	id, _ = res[0].(string)
-	ms, _ := res[1].(int64)
-	body, _ = res[2].(string)
-	return id, body, time.Duration(ms) * time.Millisecond, nil
+// maxPacedPerStep bounds how many paced entries one step reschedules
+// before it returns.
+const maxPacedPerStep = 16
+
+// stepResult is stepScript's answer.
+type stepResult struct {
+	finished bool          // the delivered message given to step is done
+	id, body string        // the claimed message ("": none)
+	wait     time.Duration // nothing claimed: time until one may be due (negative: the queue is empty)
+	paced    int           // entries rescheduled by pacing
+	counted  counted       // the claimed part's pacing count (no keys: not counted yet)
 }
 
-// process delivers a leased message part by part.
-func (ob *Outbox) process(runCtx context.Context, id, token, body string) {
+// step finishes done (if not nil; delivered under doneToken) and, if
+// claimNext, leases the next due message under token and counts its next
+// part against its pacing windows: one script, batched with other calls.
+func (ob *Outbox) step(ctx context.Context, done *entry, doneToken, token string, claimNext bool) (stepResult, error) {
+	now := ob.o.Now()
+	var fid, flane string
+	if done != nil {
+		fid, flane = done.ID, ob.k.lane+done.Lane
+	}
+	claim := "0"
+	if claimNext {
+		claim = "1"
+	}
+	res, err := ob.g.run(ctx, stepScript,
+		[]string{ob.k.ready, ob.k.lease, ob.k.owner, ob.k.hold, ob.k.lanes},
+		fid, doneToken, flane, now.UnixMilli(), now.Add(ob.o.LeaseTTL).UnixMilli(), token,
+		ob.k.msg, ob.k.lane, ob.k.rate, time.Minute.Milliseconds(),
+		ob.cfg.PerUserPerMin, ob.cfg.CorpPerMin, ob.o.WebhookPerMin, maxPacedPerStep, claim).Slice()
+	if err != nil {
+		return stepResult{}, err
+	}
+	if len(res) < 6 {
+		return stepResult{}, fmt.Errorf("outbox: step answered %d values", len(res))
+	}
+	var r stepResult
+	f, _ := res[0].(int64)
+	r.finished = f == 1
+	r.id, _ = res[1].(string)
+	ms, _ := res[2].(int64)
+	r.wait = time.Duration(ms) * time.Millisecond
+	r.body, _ = res[3].(string)
+	p, _ := res[4].(int64)
+	r.paced = int(p)
+	r.counted.member, _ = res[5].(string)
+	for _, k := range res[6:] {
+		if s, ok := k.(string); ok {
+			r.counted.keys = append(r.counted.keys, s)
+		}
+	}
+	return r, nil
+}
+
+// process delivers a leased message part by part. It returns the entry
+// when every part is delivered (the caller's next step finishes it), nil
+// when the message was released, moved to the dead letters, or its lease
+// was lost.
+func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *entry {
 	// Finish the in-flight part even when Run is being stopped.
 	ctx := context.WithoutCancel(runCtx)
+	id := r.id
 	var e entry
-	if err := json.Unmarshal([]byte(body), &e); err != nil {
+	if err := json.Unmarshal([]byte(r.body), &e); err != nil {
 		ob.log.Error("outbox: unreadable queue entry moved to dead letters", "id", id, "err", err)
 		e = entry{ID: id, LastError: "unreadable queue entry: " + err.Error(), LastCode: -3, Created: ob.o.Now()}
+		ob.unpace(ctx, &e, r.counted)
 		ob.toDead(ctx, &e, token)
-		return
+		return nil
 	}
+	c := r.counted
 	for e.Next < len(e.Parts) {
-		wait, err := ob.pace(ctx, &e, token)
-		if err != nil {
-			ob.log.Warn("outbox: pacing failed", "id", e.ID, "err", err)
-			ob.reschedule(ctx, &e, token, ob.o.Now().Add(ob.o.PollInterval))
-			return
-		}
-		if wait > 0 {
-			ob.m.paced.Inc()
-			ob.reschedule(ctx, &e, token, ob.o.Now().Add(wait))
-			return
+		if len(c.keys) == 0 {
+			var wait time.Duration
+			var err error
+			c, wait, err = ob.pace(ctx, &e, token)
+			if err != nil {
+				ob.log.Warn("outbox: pacing failed", "id", e.ID, "err", err)
+				ob.reschedule(ctx, &e, token, ob.o.Now().Add(ob.o.PollInterval))
+				return nil
+			}
+			if wait > 0 {
+				ob.m.paced.Inc()
+				ob.reschedule(ctx, &e, token, ob.o.Now().Add(wait))
+				return nil
+			}
 		}
 		dctx, cancel := context.WithTimeout(ctx, ob.o.DeliverTimeout)
-		err = ob.o.Deliverer.Deliver(dctx, e.To, e.Format, e.Parts[e.Next])
+		err := ob.o.Deliverer.Deliver(dctx, e.To, e.Format, e.Parts[e.Next])
 		cancel()
 		if err != nil {
-			ob.unpace(ctx, &e, token)
+			ob.unpace(ctx, &e, c)
 			ob.failed(ctx, &e, token, err)
-			return
+			return nil
 		}
+		c = counted{}
 		e.Next++
 		ob.m.sent.Inc()
 		if ob.o.Observer != nil {
@@ -178,17 +250,14 @@ func (ob *Outbox) process(runCtx context.Context, id, token, body string) {
 		}
 		if runCtx.Err() != nil { // stopping: the rest waits for the next start
 			ob.reschedule(ctx, &e, token, ob.o.Now())
-			return
+			return nil
 		}
 		if !ob.save(ctx, &e, token) {
-			return
+			return nil
 		}
 	}
-	if err := ob.finish(ctx, &e, token, "done", nil); err != nil {
-		ob.log.Error("outbox: delivered but could not mark done (it may be delivered again)", "id", e.ID, "err", err)
-		return
-	}
-	ob.m.latency.Observe(ob.o.Now().Sub(e.Created).Seconds())
+	ob.unpace(ctx, &e, c) // counted but nothing was left to deliver
+	return &e
 }
 
 // failed handles a delivery error: dead letter, or retry with backoff.
@@ -254,10 +323,11 @@ func (ob *Outbox) save(ctx context.Context, e *entry, token string) bool {
 
 var errLeaseLost = errors.New("lease lost: another worker has the message")
 
-// finish ends a message: "done" (delivered) or "dead".
+// finish ends a message: "dead" (toDead); delivered messages are finished
+// by the worker's next step.
 func (ob *Outbox) finish(ctx context.Context, e *entry, token, mode string, body []byte) error {
 	ok, err := finishScript.Run(ctx, ob.rdb,
-		[]string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.lane + e.Lane, ob.k.ready, ob.k.queued, ob.k.dead, ob.k.lanes},
+		[]string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.lane + e.Lane, ob.k.ready, ob.k.dead, ob.k.lanes},
 		e.ID, token, ob.o.Now().UnixMilli(), mode, body).Int()
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,8 +59,12 @@ func main() {
 	conc := flag.Int("c", 32, "concurrent clients in the closed-loop runs")
 	sender := flag.String("sender", "outbox", "send path: outbox (durable, as served) or direct (message/send inline)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bot's runs (closed loop and rated) to this file")
+	rstats := flag.Bool("redisstats", false, "print the private Redis's per-command CPU (INFO commandstats) for the full-path closed loop")
+	fsync := flag.String("appendfsync", "everysec", "the private Redis's appendfsync: everysec (redistest's default) or always (as the managed production server)")
 	flag.Parse()
 	profile = *cpuprofile
+	appendfsync = *fsync
+	redisStats = *rstats
 	if *rate <= 0 || *users <= 0 || *duration <= 0 || *duration > time.Minute || *maxRun > 30*time.Second || float64(*rate)*duration.Seconds() > 200_000 {
 		fmt.Fprintln(os.Stderr, "bounds: 0 < duration ≤ 60s, max ≤ 30s, rate×duration ≤ 200000 messages")
 		os.Exit(2)
@@ -70,7 +75,10 @@ func main() {
 	}
 }
 
-var profile string
+var (
+	profile, appendfsync string
+	redisStats           bool
+)
 
 func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc int, sender string) error {
 	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s; load average %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), loadavg())
@@ -84,6 +92,15 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 		return err
 	}
 	defer rs.Stop()
+	{
+		c := redis.NewClient(&redis.Options{Addr: rs.Addr})
+		err := c.ConfigSet(context.Background(), "appendfsync", appendfsync).Err()
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("redis: CONFIG SET appendfsync %s: %w", appendfsync, err)
+		}
+		fmt.Printf("redis: appendonly yes, appendfsync %s\n", appendfsync)
+	}
 
 	fake := fakewecom.New(fakewecom.Options{PerUserPerMinute: -1, Users: benchUsers(users)})
 	defer fake.Close()
@@ -104,7 +121,7 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 	}
 
 	// 2. Bare verify+decrypt handler, closed loop.
-	bare, _, err := closedLoop(bareHandler(crypto), crypto, maxRun, conc, false, 1_000_000_000)
+	bare, _, _, _, err := closedLoop(bareHandler(crypto), crypto, maxRun, conc, false, 1_000_000_000, nil)
 	if err != nil {
 		return err
 	}
@@ -119,12 +136,14 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 	if err := bare2.warm(names("c", closedLoopUsers)); err != nil {
 		return err
 	}
-	noSend, _, err := closedLoop(bare2.handler, crypto, maxRun, conc, true, 1_500_000_000)
-	bare2.close()
+	noSend, noSendN, _, cpu0, err := closedLoop(bare2.handler, crypto, maxRun, conc, true, 1_500_000_000, bare2.rdb)
 	if err != nil {
+		bare2.close()
 		return err
 	}
 	fmt.Printf("bot callback endpoint, answers discarded (no outbox): %.0f accepted/s = %.0f%% of bare\n", noSend, 100*noSend/bare)
+	fmt.Printf("  CPU per accepted callback: %s\n", cpuNow(bare2.rdb).since(cpu0, noSendN))
+	bare2.close()
 
 	// 3b. The real stack.
 	st, err := newStack(rs.Addr, fake, crypto, sender)
@@ -153,20 +172,107 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 
 	// 5. The whole path at full speed.
 	fake.Reset()
-	full, accepted, err := closedLoop(st.handler, crypto, maxRun, conc, true, 2_000_000_000)
+	if redisStats {
+		st.rdb.ConfigResetStat(context.Background())
+	}
+	full, accepted, started, cpu1, err := closedLoop(st.handler, crypto, maxRun, conc, true, 2_000_000_000, st.rdb)
 	if err != nil {
 		return err
 	}
 	if _, err := fake.WaitMessages(int(accepted), 120*time.Second); err != nil {
 		return fmt.Errorf("closed-loop answers: %w", err)
 	}
+	drained := time.Since(started)
+	cpuUse := cpuNow(st.rdb).since(cpu1, accepted)
 	fmt.Printf("bot callback endpoint, answers through outbox → message/send: %.0f accepted/s (closed loop, %d clients, %s) = %.0f%% of bare\n",
 		full, conc, maxRun, 100*full/bare)
+	fmt.Printf("  all %d answers at the fake after %s: %.0f answered/s = %.0f%% of bare\n",
+		accepted, drained.Round(time.Millisecond), float64(accepted)/drained.Seconds(), 100*float64(accepted)/drained.Seconds()/bare)
+	fmt.Printf("  CPU per answered callback: %s\n", cpuUse)
+	if redisStats {
+		printCommandStats(st.rdb, accepted)
+	}
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
 	fmt.Printf("load average at the end: %s", loadavg())
 	return nil
+}
+
+// cpuSample is the CPU time used so far by this process (clients, bot,
+// fake WeCom) and by the private redis-server, which share the 2 cores.
+type cpuSample struct{ self, redis time.Duration }
+
+func cpuNow(rdb *redis.Client) cpuSample {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	s := cpuSample{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		return s
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			s.redis += time.Duration(f * float64(time.Second))
+		}
+	}
+	return s
+}
+
+// since formats the CPU used since a, per message (n messages).
+func (b cpuSample) since(a cpuSample, n int64) string {
+	if n <= 0 {
+		return "n/a"
+	}
+	self := (b.self - a.self) / time.Duration(n)
+	rd := (b.redis - a.redis) / time.Duration(n)
+	return fmt.Sprintf("%.1f µs (bench process: clients, bot, fake WeCom %.1f µs; redis-server %.1f µs)",
+		float64(self+rd)/1e3, float64(self)/1e3, float64(rd)/1e3)
+}
+
+// printCommandStats prints Redis's CPU per command kind (scripts included
+// in EVALSHA, their commands counted again under their own names), per
+// message.
+func printCommandStats(rdb *redis.Client, n int64) {
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil || n <= 0 {
+		return
+	}
+	type stat struct {
+		name        string
+		calls, usec float64
+	}
+	var out []stat
+	for _, line := range strings.Split(info, "\r\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+			continue
+		}
+		var st stat
+		st.name = name
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			f, _ := strconv.ParseFloat(v, 64)
+			switch k {
+			case "calls":
+				st.calls = f
+			case "usec":
+				st.usec = f
+			}
+		}
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b stat) int { return int(b.usec - a.usec) })
+	fmt.Printf("  redis commands per answered callback (calls, µs):")
+	for i, st := range out {
+		if i == 12 {
+			break
+		}
+		fmt.Printf(" %s %.2f/%.1fµs", st.name, st.calls/float64(n), st.usec/float64(n))
+	}
+	fmt.Println()
 }
 
 func loadavg() string {
@@ -304,11 +410,13 @@ func serve(h http.Handler) (base string, stop func(), err error) {
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
-// closedLoop posts as fast as conc clients can for d and returns 200s per second.
-func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc int, unique bool, firstID int64) (float64, int64, error) {
+// closedLoop posts as fast as conc clients can for d and returns 200s per
+// second, their number, and when the clock started and the CPU used by
+// then (rdb: the Redis whose CPU counts too; nil for none).
+func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc int, unique bool, firstID int64, rdb *redis.Client) (float64, int64, time.Time, cpuSample, error) {
 	base, stop, err := serve(h)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, time.Time{}, cpuSample{}, err
 	}
 	defer stop()
 	// Requests are prepared before the clock starts, with fresh ids (and
@@ -321,6 +429,10 @@ func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc int, unique
 	cl := client()
 	var ok, bad atomic.Int64
 	var next atomic.Int64
+	var cpu0 cpuSample
+	if rdb != nil {
+		cpu0 = cpuNow(rdb)
+	}
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -354,7 +466,7 @@ func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc int, unique
 	if bad.Load() > 0 {
 		fmt.Printf("  (%d non-200 answers)\n", bad.Load())
 	}
-	return float64(ok.Load()) / el.Seconds(), ok.Load(), nil
+	return float64(ok.Load()) / el.Seconds(), ok.Load(), start, cpu0, nil
 }
 
 // rated runs the open-loop test at rate for d.
