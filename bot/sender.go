@@ -5,6 +5,8 @@ package bot
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/changzhi-amr/choucha/handlers"
 )
@@ -30,4 +32,32 @@ type Message struct {
 // interface; the WeCom implementation queues into the durable outbox.
 type Sender interface {
 	Send(ctx context.Context, msg Message) error
+}
+
+// String describes the recipient for people (CLI output, admin lists), e.g.
+// "成员 zhangsan、lisi；标签 7". A group robot's key is secret-like and never
+// printed.
+func (r Recipient) String() string {
+	var parts []string
+	if len(r.Users) > 0 {
+		parts = append(parts, "成员 "+strings.Join(r.Users, "、"))
+	}
+	if len(r.Departments) > 0 {
+		parts = append(parts, "部门 "+joinInts(r.Departments))
+	}
+	if len(r.Tags) > 0 {
+		parts = append(parts, "标签 "+joinInts(r.Tags))
+	}
+	if r.Webhook != "" {
+		parts = append(parts, "群机器人")
+	}
+	return strings.Join(parts, "；")
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, "、")
 }

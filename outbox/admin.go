@@ -175,7 +175,7 @@ func (ob *Outbox) PrintDeadLetters(ctx context.Context, w io.Writer) error {
 	loc := time.Local
 	for i, d := range dead {
 		fmt.Fprintf(w, "\n%d. ID：%s\n   收件人：%s\n   创建：%s  失败：%s\n   尝试 %d 次（限流 %d 次），已发送 %d/%d 段\n   最后错误：%s\n   内容：%s\n",
-			i+1, d.ID, describeRecipient(d.To),
+			i+1, d.ID, d.To.String(),
 			d.Created.In(loc).Format("2006-01-02 15:04:05"), d.DeadAt.In(loc).Format("2006-01-02 15:04:05"),
 			d.Attempts, d.Throttled, d.Delivered, len(d.Parts), d.LastError, preview(d.Parts, 60))
 	}
@@ -221,31 +221,6 @@ func (ob *Outbox) RunCommand(ctx context.Context, args []string, w io.Writer) er
 		return nil
 	}
 	return errors.New(usage)
-}
-
-func describeRecipient(to bot.Recipient) string {
-	var parts []string
-	if len(to.Users) > 0 {
-		parts = append(parts, "成员 "+strings.Join(to.Users, "、"))
-	}
-	if len(to.Departments) > 0 {
-		parts = append(parts, "部门 "+joinInts(to.Departments))
-	}
-	if len(to.Tags) > 0 {
-		parts = append(parts, "标签 "+joinInts(to.Tags))
-	}
-	if to.Webhook != "" {
-		parts = append(parts, "群机器人（密钥已隐藏）")
-	}
-	return strings.Join(parts, "；")
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, "、")
 }
 
 func preview(parts []string, runes int) string {

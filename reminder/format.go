@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/changzhi-amr/choucha/bot"
 )
 
 // FormatCalendar writes reminders as plain text for the `reminders` command:
@@ -52,32 +49,7 @@ func DescribeRecipient(r Reminder) string {
 	if !r.Mapped {
 		return NotConfigured
 	}
-	return describe(r.Recipient)
-}
-
-func describe(rc bot.Recipient) string {
-	var parts []string
-	if len(rc.Users) > 0 {
-		parts = append(parts, "成员 "+strings.Join(rc.Users, ","))
-	}
-	if len(rc.Departments) > 0 {
-		parts = append(parts, "部门 "+ints(rc.Departments))
-	}
-	if len(rc.Tags) > 0 {
-		parts = append(parts, "标签 "+ints(rc.Tags))
-	}
-	if rc.Webhook != "" {
-		parts = append(parts, "群机器人") // the key is a secret-like token: never printed
-	}
-	return strings.Join(parts, "；")
-}
-
-func ints(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ",")
+	return r.Recipient.String()
 }
 
 var fontTag = regexp.MustCompile(`</?font[^>]*>`)
