@@ -32,7 +32,10 @@ type DispatcherOptions struct {
 	Directory Sections
 	Admins    []string // userids that get Request.Admin
 	// Shards is the number of workers; one user's messages always go to the
-	// same shard and are handled in order. Default 8.
+	// same shard and are handled in order. Default 32: each worker waits on
+	// Redis for every answer it queues, so fewer workers let a short Redis
+	// stall fill a shard at 2,000 messages/s (measured: 13 of 20,000 503s
+	// with 8, none with 32).
 	Shards int
 	// QueueSize is the capacity of each shard's FIFO. Default 256.
 	QueueSize int
@@ -83,7 +86,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		return nil, errors.New("bot: DispatcherOptions.Sender is nil")
 	}
 	if o.Shards <= 0 {
-		o.Shards = 8
+		o.Shards = 32
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 256
