@@ -55,14 +55,30 @@ var synonymIndex = func() []struct {
 // scanner holds the text not yet consumed.
 type scanner struct{ s string }
 
-// take consumes the first occurrence of w.
+// take consumes the first occurrence of w. A word that begins or ends with
+// a Latin letter or digit ("3c", "ccc") only counts where it is not part of a
+// longer run of them, so pasted codes or noise do not read as subjects.
 func (sc *scanner) take(w string) bool {
-	i := strings.Index(sc.s, w)
-	if i < 0 {
-		return false
+	from := 0
+	for {
+		j := strings.Index(sc.s[from:], w)
+		if j < 0 {
+			return false
+		}
+		i := from + j
+		end := i + len(w)
+		if (i > 0 && asciiAlnum(w[0]) && asciiAlnum(sc.s[i-1])) ||
+			(end < len(sc.s) && asciiAlnum(w[len(w)-1]) && asciiAlnum(sc.s[end])) {
+			from = i + 1
+			continue
+		}
+		sc.s = sc.s[:i] + sep + sc.s[end:]
+		return true
 	}
-	sc.s = sc.s[:i] + sep + sc.s[i+len(w):]
-	return true
+}
+
+func asciiAlnum(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
 // takeAny consumes every word of ws that occurs, reporting whether any did.

@@ -92,6 +92,9 @@ func TestParse(t *testing.T) {
 		{"保健食品", want{intent: List, subs: []string{"保健食品"}}},
 		{"保健食品和食品", want{intent: List, subs: []string{"保健食品"}}},
 		{"3c认证", want{intent: List, subs: []string{"强制性产品认证"}}},
+		{"CCC 认证", want{intent: List, subs: []string{"强制性产品认证"}}},
+		// Latin words count only as whole words: not inside pasted codes.
+		{"ab3cd", want{intent: Unknown}},
 		{"计量单位", want{intent: List, subs: []string{"计量单位"}}},
 		{"任务7", want{intent: TaskByRef, ref: "7"}},
 		{"第7项", want{intent: TaskByRef, ref: "7"}},
