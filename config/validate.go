@@ -139,7 +139,7 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 func (c *Config) validateRedis(ck *checker) {
 	if c.Redis.URL != "" {
 		if _, err := redis.ParseURL(c.Redis.URL); err != nil {
-			ck.add(p("redis", "url"), "%s is not a Redis URL (redis://host:port/db): %v", redactURL(c.Redis.URL), err)
+			ck.add(p("redis", "url"), "%s is not a Redis URL (redis://host:port/db): %v", RedactURL(c.Redis.URL), err)
 		}
 	} else if strings.TrimSpace(c.Redis.Dir) == "" {
 		ck.add(p("redis", "dir"), "must not be empty when redis.url is empty (the bot keeps its own Redis data there)")
@@ -343,8 +343,8 @@ func normalizeWebhook(s string) string {
 	return s
 }
 
-// redactURL hides a password in a Redis URL.
-func redactURL(s string) string {
+// RedactURL hides a password in a Redis URL, for errors and logs.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparseable URL)"

@@ -277,13 +277,11 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 		confirm := false // whether record also turns the pending claim final
 		switch {
 		case age > r.catchUp:
-			ok, err := r.o.Redis.SetNX(ctx, claimKey, string(StatusMissed), r.o.ClaimTTL).Result()
+			ok, err := r.claim(ctx, rm, claimKey, string(StatusMissed), r.o.ClaimTTL, res, keep)
 			if err != nil {
-				return fmt.Errorf("claim %s: %w", rm.ID, err)
+				return err
 			}
 			if !ok {
-				res.Skipped++
-				r.holdIfPending(ctx, claimKey, rm.Date, keep)
 				continue
 			}
 			rec.Status = StatusMissed
@@ -300,13 +298,11 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 			// confirming, so a crash between claim and send loses nothing:
 			// a later run sends it (the outbox drops it if it did go out).
 			pending := pendingPrefix + token
-			ok, err := r.o.Redis.SetNX(ctx, claimKey, pending, r.o.PendingTTL).Result()
+			ok, err := r.claim(ctx, rm, claimKey, pending, r.o.PendingTTL, res, keep)
 			if err != nil {
-				return fmt.Errorf("claim %s: %w", rm.ID, err)
+				return err
 			}
 			if !ok {
-				res.Skipped++
-				r.holdIfPending(ctx, claimKey, rm.Date, keep)
 				continue
 			}
 			text := rm.Text
@@ -356,6 +352,22 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 // holdIfPending keeps the watermark before due when the claim is pending:
 // someone is sending it right now, or died doing so, and it must be looked
 // at again once the pending claim is confirmed or expires.
+// claim takes the reminder's claim key with value for ttl. When another run
+// holds it, the reminder counts as skipped, and a claim still pending keeps
+// the watermark from moving past its date.
+func (r *Reminders) claim(ctx context.Context, rm reminder.Reminder, claimKey, value string, ttl time.Duration,
+	res *RunResult, keep func(time.Time)) (bool, error) {
+	ok, err := r.o.Redis.SetNX(ctx, claimKey, value, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", rm.ID, err)
+	}
+	if !ok {
+		res.Skipped++
+		r.holdIfPending(ctx, claimKey, rm.Date, keep)
+	}
+	return ok, nil
+}
+
 func (r *Reminders) holdIfPending(ctx context.Context, claimKey string, due time.Time, keep func(time.Time)) {
 	if v, err := r.o.Redis.Get(ctx, claimKey).Result(); err != nil || strings.HasPrefix(v, pendingPrefix) {
 		keep(due)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -47,7 +46,7 @@ func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logge
 	if cfg.URL != "" {
 		o, err := redis.ParseURL(cfg.URL)
 		if err != nil {
-			return nil, fmt.Errorf("redis.url %s: %w", redact(cfg.URL), err)
+			return nil, fmt.Errorf("redis.url %s: %w", config.RedactURL(cfg.URL), err)
 		}
 		opts = o
 	} else {
@@ -77,14 +76,14 @@ func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logge
 	if err := s.Client.Ping(pctx).Err(); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		if cfg.URL != "" {
-			return nil, fmt.Errorf("redis.url %s: PING failed: %w (is the server running and reachable?)", redact(cfg.URL), err)
+			return nil, fmt.Errorf("redis.url %s: PING failed: %w (is the server running and reachable?)", config.RedactURL(cfg.URL), err)
 		}
 		return nil, fmt.Errorf("managed redis-server %s: PING failed: %w", opts.Addr, err)
 	}
 	if s.server != nil {
 		log.Info("redis ready", "mode", "managed", "addr", s.addr, "dir", s.server.Dir(), "started", s.server.Started())
 	} else {
-		log.Info("redis ready", "mode", "url", "url", redact(cfg.URL))
+		log.Info("redis ready", "mode", "url", "url", config.RedactURL(cfg.URL))
 	}
 	return s, nil
 }
@@ -138,11 +137,3 @@ func (s *Store) Close(ctx context.Context) error {
 	return err
 }
 
-// redact hides a password in a Redis URL.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
-}

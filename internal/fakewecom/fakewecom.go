@@ -571,6 +571,30 @@ func parseAgentID(raw json.RawMessage) (int, bool) {
 	return n, err == nil
 }
 
+// decodeMessage reads a message/send or webhook body and its content,
+// answering WeCom's error and returning ok false when it is not valid JSON,
+// fails check (run before the content checks; nil: none), has an unknown
+// msgtype or empty content.
+func (s *Server) decodeMessage(w http.ResponseWriter, body []byte, check func(sendRequest) bool) (req sendRequest, content string, ok bool) {
+	if err := json.Unmarshal(body, &req); err != nil || !utf8.Valid(body) {
+		s.fail(w, CodeBadJSON)
+		return req, "", false
+	}
+	if check != nil && !check(req) {
+		return req, "", false
+	}
+	content, ok = req.content()
+	if !ok {
+		s.fail(w, CodeInvalidMsgType)
+		return req, "", false
+	}
+	if content == "" {
+		s.fail(w, CodeEmptyContent)
+		return req, "", false
+	}
+	return req, content, true
+}
+
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Method != http.MethodPost {
 		w.WriteHeader(http.StatusMethodNotAllowed)
@@ -579,23 +603,17 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 	if !s.checkToken(w, r) {
 		return
 	}
-	var req sendRequest
-	if err := json.Unmarshal(body, &req); err != nil || !utf8.Valid(body) {
-		s.fail(w, CodeBadJSON)
-		return
-	}
-	agent, ok := parseAgentID(req.AgentID)
-	if !ok || agent != s.opts.AgentID {
-		s.fail(w, CodeInvalidAgentID)
-		return
-	}
-	content, ok := req.content()
+	var agent int
+	req, content, ok := s.decodeMessage(w, body, func(req sendRequest) bool {
+		var ok bool
+		agent, ok = parseAgentID(req.AgentID)
+		if !ok || agent != s.opts.AgentID {
+			s.fail(w, CodeInvalidAgentID)
+			return false
+		}
+		return true
+	})
 	if !ok {
-		s.fail(w, CodeInvalidMsgType)
-		return
-	}
-	if content == "" {
-		s.fail(w, CodeEmptyContent)
 		return
 	}
 	if len(content) > MaxContentBytes {
@@ -724,18 +742,8 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request, body []by
 		s.fail(w, CodeInvalidWebhookKey)
 		return
 	}
-	var req sendRequest
-	if err := json.Unmarshal(body, &req); err != nil || !utf8.Valid(body) {
-		s.fail(w, CodeBadJSON)
-		return
-	}
-	content, ok := req.content()
+	req, content, ok := s.decodeMessage(w, body, nil)
 	if !ok {
-		s.fail(w, CodeInvalidMsgType)
-		return
-	}
-	if content == "" {
-		s.fail(w, CodeEmptyContent)
 		return
 	}
 	limit := MaxContentBytes
