@@ -136,4 +136,3 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	return err
 }
-
