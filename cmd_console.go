@@ -12,6 +12,7 @@ import (
 	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/scheduler"
 	"github.com/changzhi-amr/choucha/store"
 )
@@ -134,6 +135,6 @@ func (a *app) consoleHandler(ctx context.Context) (handlers.Handler, *store.Stor
 // consoleNoSend is the console's Sender: the console never sends reminders.
 type consoleNoSend struct{}
 
-func (consoleNoSend) Send(context.Context, bot.Message) error {
+func (consoleNoSend) Send(context.Context, reply.Message) error {
 	return errors.New("console channel: messages are not sent from the console")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // BenchmarkOpenAndParse: outer envelope parse + verify + decrypt + inner parse.
@@ -68,7 +69,7 @@ func BenchmarkSealReply(b *testing.B) {
 
 type nopSender struct{}
 
-func (nopSender) Send(context.Context, Message) error { return nil }
+func (nopSender) Send(context.Context, reply.Message) error { return nil }
 
 // BenchmarkCallbackServeHTTP: the whole accepted-callback path in process
 // (parse, verify, decrypt, dedupe SET NX in a real Redis — with the inbox:
@@ -89,7 +90,7 @@ func benchCallback(b *testing.B, withInbox bool) {
 	if withInbox {
 		in, _ = NewInbox(InboxOptions{Redis: rdb, Metrics: m, Logger: quietLogger(), Now: func() time.Time { return now }})
 	}
-	h := func(context.Context, *handlers.Request) (handlers.Reply, error) { return handlers.Reply{}, nil }
+	h := func(context.Context, *handlers.Request) (reply.Reply, error) { return reply.Reply{}, nil }
 	disp, _ := NewDispatcher(DispatcherOptions{Handler: h, Sender: nopSender{}, Metrics: m, Logger: quietLogger(), QueueSize: 4096, Inbox: in})
 	cb, _ := NewCallback(CallbackOptions{Crypto: c, Redis: rdb, Dispatcher: disp, Inbox: in, Metrics: m, Logger: quietLogger(),
 		Now: func() time.Time { return now }})

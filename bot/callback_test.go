@@ -21,26 +21,27 @@ import (
 
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // recordingSender keeps what the dispatcher sends (the outbox boundary; the
 // end-to-end test uses the real outbox and fake WeCom).
 type recordingSender struct {
 	mu   sync.Mutex
-	msgs []Message
+	msgs []reply.Message
 }
 
-func (s *recordingSender) Send(_ context.Context, m Message) error {
+func (s *recordingSender) Send(_ context.Context, m reply.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, m)
 	return nil
 }
 
-func (s *recordingSender) all() []Message {
+func (s *recordingSender) all() []reply.Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Message(nil), s.msgs...)
+	return append([]reply.Message(nil), s.msgs...)
 }
 
 // recorder is a handler that records requests and echoes text.
@@ -49,17 +50,17 @@ type recorder struct {
 	reqs []handlers.Request
 }
 
-func (r *recorder) handle(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+func (r *recorder) handle(_ context.Context, req *handlers.Request) (reply.Reply, error) {
 	r.mu.Lock()
 	r.reqs = append(r.reqs, *req)
 	r.mu.Unlock()
 	switch req.Kind {
 	case handlers.KindText:
-		return handlers.Text("答：" + req.Text), nil
+		return reply.Text("答：" + req.Text), nil
 	case handlers.KindEvent:
-		return handlers.Text("事件：" + req.Event + "/" + req.Key), nil
+		return reply.Text("事件：" + req.Event + "/" + req.Key), nil
 	}
-	return handlers.Reply{}, nil
+	return reply.Reply{}, nil
 }
 
 func (r *recorder) all() []handlers.Request {
@@ -102,7 +103,7 @@ type stackOpts struct {
 	disp    func(*DispatcherOptions)
 	cb      func(*CallbackOptions)
 	h       handlers.Handler
-	sender  Sender // default: a recordingSender
+	sender  reply.Sender // default: a recordingSender
 	logger  *slog.Logger
 	welcome bool // enter_agent once per user per day
 	noInbox bool
@@ -126,7 +127,7 @@ func newStack(t *testing.T, so stackOpts) *stack {
 	if h == nil {
 		h = s.rec.handle
 	}
-	var sender Sender = s.sent
+	var sender reply.Sender = s.sent
 	if so.sender != nil {
 		sender = so.sender
 	}
@@ -528,14 +529,14 @@ func TestParseTemplateCardEvent(t *testing.T) {
 
 func TestCallbackHandlerErrors(t *testing.T) {
 	var s *stack
-	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(_ context.Context, req *handlers.Request) (reply.Reply, error) {
 		switch req.Text {
 		case "app":
-			return handlers.Reply{}, handlers.Errorf("bad_month", "月份不对")
+			return reply.Reply{}, handlers.Errorf("bad_month", "月份不对")
 		case "panic":
 			panic("boom")
 		}
-		return handlers.Reply{}, fmt.Errorf("db down")
+		return reply.Reply{}, fmt.Errorf("db down")
 	}
 	s = newStack(t, stackOpts{h: h})
 	now := s.now.Unix()
@@ -553,10 +554,10 @@ func TestCallbackHandlerErrors(t *testing.T) {
 func TestCallbackQueueFullReleasesDedupe(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 10)
-	h := func(ctx context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(ctx context.Context, req *handlers.Request) (reply.Reply, error) {
 		started <- struct{}{}
 		<-release
-		return handlers.Text("ok"), nil
+		return reply.Text("ok"), nil
 	}
 	s := newStack(t, stackOpts{h: h, disp: func(o *DispatcherOptions) {
 		o.Shards, o.QueueSize, o.EnqueueWait = 1, 1, time.Millisecond

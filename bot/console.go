@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // ConsoleUser is who the console speaks as.
@@ -92,9 +93,9 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 		if o.Now != nil {
 			now = o.Now
 		}
-		reply, _ := Ask(ctx, h, text, now().In(zone(o.Location)), o.User)
-		if reply.Text != "" {
-			fmt.Fprintln(out, strings.TrimRight(reply.Text, "\n"))
+		rep, _ := Ask(ctx, h, text, now().In(zone(o.Location)), o.User)
+		if rep.Text != "" {
+			fmt.Fprintln(out, strings.TrimRight(rep.Text, "\n"))
 		}
 	}
 }
@@ -102,7 +103,7 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 // Ask runs one text message through h as the console user (the one-shot
 // `ask` command). A handler error becomes its user-facing message in the
 // reply and is also returned, so callers can set an exit status.
-func Ask(ctx context.Context, h handlers.Handler, text string, now time.Time, user ConsoleUser) (handlers.Reply, error) {
+func Ask(ctx context.Context, h handlers.Handler, text string, now time.Time, user ConsoleUser) (reply.Reply, error) {
 	if user.ID == "" {
 		user.ID = "console"
 	}
@@ -115,21 +116,21 @@ func Ask(ctx context.Context, h handlers.Handler, text string, now time.Time, us
 		Sections: user.Sections,
 		Admin:    user.Admin,
 	}
-	reply, err := safeCall(ctx, h, req)
+	rep, err := safeCall(ctx, h, req)
 	if err != nil {
-		return handlers.Text(handlers.UserMessage(err)), err
+		return reply.Text(handlers.UserMessage(err)), err
 	}
-	return reply, nil
+	return rep, nil
 }
 
-func safeCall(ctx context.Context, h handlers.Handler, req *handlers.Request) (reply handlers.Reply, err error) {
+func safeCall(ctx context.Context, h handlers.Handler, req *handlers.Request) (rep reply.Reply, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("handler panic: %v", r)
 		}
 	}()
 	if h == nil {
-		return handlers.Reply{}, errors.New("no handler")
+		return reply.Reply{}, errors.New("no handler")
 	}
 	return h(ctx, req)
 }

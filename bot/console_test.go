@@ -10,19 +10,20 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 func TestRunConsoleFromPipe(t *testing.T) {
 	var seen []handlers.Request
-	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(_ context.Context, req *handlers.Request) (reply.Reply, error) {
 		seen = append(seen, *req)
 		switch req.Text {
 		case "坏":
-			return handlers.Reply{}, handlers.Errorf("bad", "看不懂这个问题")
+			return reply.Reply{}, handlers.Errorf("bad", "看不懂这个问题")
 		case "空":
-			return handlers.Reply{}, nil
+			return reply.Reply{}, nil
 		}
-		return handlers.Markdown("答：" + req.Text + "\n"), nil
+		return reply.Markdown("答：" + req.Text + "\n"), nil
 	}
 	in, w := pipe(t) // a real pipe, as in `echo 本月任务 | choucha serve`
 	go func() {
@@ -48,8 +49,8 @@ func TestRunConsoleFromPipe(t *testing.T) {
 
 func TestRunConsoleInteractiveAndEOF(t *testing.T) {
 	on := true
-	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
-		return handlers.Text("好"), nil
+	h := func(_ context.Context, req *handlers.Request) (reply.Reply, error) {
+		return reply.Text("好"), nil
 	}
 	var out bytes.Buffer
 	if err := RunConsole(context.Background(), strings.NewReader("问"), &out, h, ConsoleOptions{Interactive: &on}); err != nil {
@@ -62,9 +63,9 @@ func TestRunConsoleInteractiveAndEOF(t *testing.T) {
 
 func TestRunConsoleCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(_ context.Context, req *handlers.Request) (reply.Reply, error) {
 		cancel() // Ctrl-C while answering
-		return handlers.Text("好"), nil
+		return reply.Text("好"), nil
 	}
 	r, w := pipe(t)
 	fmt.Fprintln(w, "问")
@@ -78,11 +79,11 @@ func TestRunConsoleCancel(t *testing.T) {
 }
 
 func TestAsk(t *testing.T) {
-	h := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(_ context.Context, req *handlers.Request) (reply.Reply, error) {
 		if req.Text == "x" {
-			return handlers.Reply{}, fmt.Errorf("internal")
+			return reply.Reply{}, fmt.Errorf("internal")
 		}
-		return handlers.Text(req.UserID + ":" + req.Text), nil
+		return reply.Text(req.UserID + ":" + req.Text), nil
 	}
 	now := time.Now()
 	r, err := Ask(context.Background(), h, "本月", now, ConsoleUser{ID: "zhangsan"})

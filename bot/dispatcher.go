@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // ErrQueueFull is returned by Enqueue when the user's shard is full; the
@@ -27,7 +28,7 @@ type Sections interface {
 // DispatcherOptions configures a Dispatcher.
 type DispatcherOptions struct {
 	Handler handlers.Handler // required
-	Sender  Sender           // required
+	Sender  reply.Sender     // required
 	// Directory resolves the user's sections; nil: no sections.
 	Directory Sections
 	Admins    []string // userids that get Request.Admin
@@ -326,7 +327,7 @@ func (d *Dispatcher) handle(m *Incoming) bool {
 		dcancel()
 	}
 	req := m.Request(d.o.Now().In(d.o.Location), sections, d.admins[m.FromUserName])
-	reply, err := safeCall(ctx, d.o.Handler, req)
+	rep, err := safeCall(ctx, d.o.Handler, req)
 	if err != nil && d.o.Inbox != nil && d.ctx.Err() != nil {
 		// Cut short by a drain timeout, not the handler's own failing: the
 		// next replica answers it properly from the inbox.
@@ -342,24 +343,24 @@ func (d *Dispatcher) handle(m *Incoming) bool {
 			log().Error("handler failed", "err", err)
 		}
 		d.o.Metrics.Answers.WithLabelValues("handler_error").Inc()
-		reply = handlers.Text(handlers.UserMessage(err))
+		rep = reply.Text(handlers.UserMessage(err))
 	}
-	if reply.Text == "" {
+	if rep.IsZero() {
 		if s := politeAnswer(req.Kind); s != "" {
-			reply = handlers.Text(s)
+			rep = reply.Text(s)
 		}
 	}
-	if reply.Text == "" {
+	if rep.IsZero() {
 		d.o.Metrics.Answers.WithLabelValues("none").Inc()
 		return true
 	}
-	if reply.Format == "" {
-		reply.Format = handlers.FormatText
+	if rep.Kind == "" {
+		rep.Kind = reply.KindText
 	}
 	if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter {
-		reply.Text = lateNote(m.acceptedAt.In(d.o.Location)) + reply.Text
+		rep.Text = lateNote(m.acceptedAt.In(d.o.Location)) + rep.Text
 	}
-	msg := Message{ID: "answer:" + m.DedupeID(), To: Recipient{Users: []string{m.FromUserName}}, Reply: reply}
+	msg := reply.Message{ID: "answer:" + m.DedupeID(), To: reply.Recipient{Users: []string{m.FromUserName}}, Reply: rep}
 	// The outbox is durable once Send returns; a failure here is Redis being
 	// away. Try a few times before giving up on this answer.
 	var sendErr error

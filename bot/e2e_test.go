@@ -25,6 +25,7 @@ import (
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -46,7 +47,7 @@ type replica struct {
 // replicaOpts vary a replica: a handler in front of the standard one (it
 // answers when it returns ok) and the clock.
 type replicaOpts struct {
-	before func(ctx context.Context, req *handlers.Request) (handlers.Reply, bool, error)
+	before func(ctx context.Context, req *handlers.Request) (reply.Reply, bool, error)
 	now    func() time.Time
 	// crash: stop without draining, as a killed process (the outbox
 	// workers stop too).
@@ -78,7 +79,7 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 		t.Fatal(err)
 	}
 	r := &replica{metrics: metrics, ob: ob}
-	h := func(ctx context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(ctx context.Context, req *handlers.Request) (reply.Reply, error) {
 		r.handled.Add(1)
 		if o.before != nil {
 			if reply, ok, err := o.before(ctx, req); ok {
@@ -86,9 +87,9 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 			}
 		}
 		if req.Kind == handlers.KindEvent && req.Event == bot.EventEnterAgent {
-			return handlers.Markdown("欢迎使用抽查助手"), nil
+			return reply.Markdown("欢迎使用抽查助手"), nil
 		}
-		return handlers.Markdown(strings.Join(req.Sections, "、") + "：" + req.Text), nil
+		return reply.Markdown(strings.Join(req.Sections, "、") + "：" + req.Text), nil
 	}
 	cfg := &config.Config{
 		Redis: config.Redis{Prefix: "e2e:"},
@@ -274,10 +275,10 @@ func TestEndToEndCrashRecovery(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan", Departments: []int{2}}}})
 	stuck, started := make(chan struct{}), make(chan struct{}, 1)
 	a := startReplicaWith(t, rdb, fake, replicaOpts{crash: true,
-		before: func(context.Context, *handlers.Request) (handlers.Reply, bool, error) {
+		before: func(context.Context, *handlers.Request) (reply.Reply, bool, error) {
 			started <- struct{}{}
 			<-stuck // ignores its context, like a process that is simply gone
-			return handlers.Reply{}, true, nil
+			return reply.Reply{}, true, nil
 		}})
 	t.Cleanup(func() { close(stuck) })
 	msg := text(fake.CorpID(), "zhangsan", "本月有哪些任务", 9501)
@@ -324,11 +325,11 @@ func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
 	ctx := context.Background()
 	var entry redis.Z
 	var payload string
-	a := startReplicaWith(t, rdb, fake, replicaOpts{before: func(context.Context, *handlers.Request) (handlers.Reply, bool, error) {
+	a := startReplicaWith(t, rdb, fake, replicaOpts{before: func(context.Context, *handlers.Request) (reply.Reply, bool, error) {
 		// Remember the inbox entry as it is before the answer.
 		entry = rdb.ZRangeWithScores(ctx, "e2e:wecom:inbox", 0, 0).Val()[0]
 		payload = rdb.Get(ctx, "e2e:wecom:seen:"+entry.Member.(string)).Val()
-		return handlers.Reply{}, false, nil
+		return reply.Reply{}, false, nil
 	}})
 	if code := callback(t, a.srv.URL, a.w.Crypto, text(fake.CorpID(), "zhangsan", "本月有哪些任务", 9601)); code != 200 {
 		t.Fatalf("callback: %d", code)

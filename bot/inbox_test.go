@@ -13,6 +13,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 func shanghai(t testing.TB) *time.Location {
@@ -53,10 +54,10 @@ func crashedReplica(t *testing.T, rdb *redis.Client, now time.Time, msgs ...[]by
 	t.Helper()
 	hang := make(chan struct{})
 	started := make(chan struct{}, len(msgs))
-	h := func(context.Context, *handlers.Request) (handlers.Reply, error) {
+	h := func(context.Context, *handlers.Request) (reply.Reply, error) {
 		started <- struct{}{}
 		<-hang
-		return handlers.Reply{}, nil
+		return reply.Reply{}, nil
 	}
 	s := newStack(t, stackOpts{rdb: rdb, now: now, h: h, disp: func(o *DispatcherOptions) { o.Shards = 1 }})
 	t.Cleanup(func() { close(hang) }) // runs before the stack's own drain
@@ -92,7 +93,7 @@ func TestInboxHoldsMessageUntilAnswered(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	rec := &recorder{}
-	h := func(ctx context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(ctx context.Context, req *handlers.Request) (reply.Reply, error) {
 		if req.Text == "慢" {
 			started <- struct{}{}
 			<-release
@@ -237,10 +238,10 @@ func TestInboxLeaseRenewal(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
 	release := make(chan struct{})
 	started := make(chan struct{}, 2)
-	h := func(ctx context.Context, req *handlers.Request) (handlers.Reply, error) {
+	h := func(ctx context.Context, req *handlers.Request) (reply.Reply, error) {
 		started <- struct{}{}
 		<-release
-		return handlers.Text("答：" + req.Text), nil
+		return reply.Text("答：" + req.Text), nil
 	}
 	a := newStack(t, stackOpts{rdb: rdb, h: h, disp: func(o *DispatcherOptions) { o.Shards = 1 }})
 	t0 := a.now
@@ -329,7 +330,9 @@ func TestInboxGivesUpAfterMaxClaims(t *testing.T) {
 
 type failingSender struct{}
 
-func (failingSender) Send(context.Context, Message) error { return errors.New("outbox unreachable") }
+func (failingSender) Send(context.Context, reply.Message) error {
+	return errors.New("outbox unreachable")
+}
 
 // An answer the outbox would not take leaves the message in the inbox; the
 // next recovery answers it.
@@ -361,10 +364,10 @@ func TestInboxKeepsMessageWhenSendFails(t *testing.T) {
 // error message for the interrupted one).
 func TestInboxDrainTimeoutLeavesQueued(t *testing.T) {
 	started := make(chan struct{}, 1)
-	h := func(ctx context.Context, _ *handlers.Request) (handlers.Reply, error) {
+	h := func(ctx context.Context, _ *handlers.Request) (reply.Reply, error) {
 		started <- struct{}{}
 		<-ctx.Done()
-		return handlers.Reply{}, ctx.Err()
+		return reply.Reply{}, ctx.Err()
 	}
 	s := newStack(t, stackOpts{h: h, disp: func(o *DispatcherOptions) { o.Shards = 1 }})
 	now := s.now.Unix()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // WeComOptions is everything the WeCom channel needs; NewWeCom wires the
@@ -22,7 +23,7 @@ type WeComOptions struct {
 	Config  *config.Config
 	Redis   redis.UniversalClient // required
 	Handler handlers.Handler      // required: the router
-	Sender  Sender                // required: the outbox
+	Sender  reply.Sender          // required: the outbox
 	// Users reads the address book (wecomapi); nil: requests carry no sections.
 	Users UserGetter
 	// Registry serves /metrics; Metrics are registered on it unless given.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 var shanghai = func() *time.Location {
@@ -308,7 +309,7 @@ func TestAnswerSize(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.q, err)
 		}
-		if rep.Text == "" || rep.Format != FormatMarkdown {
+		if rep.Text == "" || rep.Kind != reply.KindMarkdown {
 			t.Errorf("%s: reply %+v", c.q, rep)
 		}
 		if len(rep.Text) > 2300 {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // Kind is what sort of message a Request carries.
@@ -39,28 +41,8 @@ type Request struct {
 	Admin bool
 }
 
-// Format says how Reply.Text is to be rendered.
-type Format string
-
-const (
-	FormatMarkdown Format = "markdown" // WeCom markdown subset
-	FormatText     Format = "text"
-)
-
-// Reply is what the bot answers. An empty Text means "no answer".
-type Reply struct {
-	Format Format
-	Text   string
-}
-
-// Markdown builds a markdown reply.
-func Markdown(s string) Reply { return Reply{Format: FormatMarkdown, Text: s} }
-
-// Text builds a plain-text reply.
-func Text(s string) Reply { return Reply{Format: FormatText, Text: s} }
-
 // Handler answers one request.
-type Handler func(ctx context.Context, req *Request) (Reply, error)
+type Handler func(ctx context.Context, req *Request) (reply.Reply, error)
 
 // Middleware wraps a Handler.
 type Middleware func(Handler) Handler

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"time"
+
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // panicMessage is what the user sees when a handler panics.
@@ -16,12 +18,12 @@ const panicMessage = "抱歉，处理您的问题时出了点故障，已记录�
 // the stack; the process keeps running.
 func Recover(log *slog.Logger, route string) Middleware {
 	return func(next Handler) Handler {
-		return func(ctx context.Context, req *Request) (rep Reply, err error) {
+		return func(ctx context.Context, req *Request) (rep reply.Reply, err error) {
 			defer func() {
 				if v := recover(); v != nil {
 					log.ErrorContext(ctx, "handler panic", "route", route, "user", req.UserID,
 						"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-					rep, err = Text(panicMessage), nil
+					rep, err = reply.Text(panicMessage), nil
 				}
 			}()
 			return next(ctx, req)
@@ -34,13 +36,13 @@ func Recover(log *slog.Logger, route string) Middleware {
 // detail. A cancelled context stays an error (there is nobody to answer).
 func Errors(log *slog.Logger, route string) Middleware {
 	return func(next Handler) Handler {
-		return func(ctx context.Context, req *Request) (Reply, error) {
+		return func(ctx context.Context, req *Request) (reply.Reply, error) {
 			rep, err := next(ctx, req)
 			if err == nil {
 				return rep, nil
 			}
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return Reply{}, err
+				return reply.Reply{}, err
 			}
 			var e *Error
 			if errors.As(err, &e) {
@@ -48,7 +50,7 @@ func Errors(log *slog.Logger, route string) Middleware {
 			} else {
 				log.ErrorContext(ctx, "handler failed", "route", route, "user", req.UserID, "err", err)
 			}
-			return Text(UserMessage(err)), nil
+			return reply.Text(UserMessage(err)), nil
 		}
 	}
 }
@@ -57,7 +59,7 @@ func Errors(log *slog.Logger, route string) Middleware {
 // message text is logged at debug level only.
 func Logging(log *slog.Logger, route string) Middleware {
 	return func(next Handler) Handler {
-		return func(ctx context.Context, req *Request) (Reply, error) {
+		return func(ctx context.Context, req *Request) (reply.Reply, error) {
 			start := time.Now()
 			rep, err := next(ctx, req)
 			if log.Enabled(ctx, slog.LevelDebug) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/question"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // Reminders answers the reminder questions. Package scheduler implements it
@@ -28,37 +29,37 @@ const (
 func reminderRoutes(r Reminders) []Route {
 	return []Route{
 		{Name: "reminder-records", Match: Match{Exact: []string{remindersRecordsWord, "提醒日志"}},
-			Handler: func(ctx context.Context, req *Request) (Reply, error) {
+			Handler: func(ctx context.Context, req *Request) (reply.Reply, error) {
 				if r == nil {
-					return Text(remindersOff), nil
+					return reply.Text(remindersOff), nil
 				}
 				if !req.Admin {
-					return Text("“提醒记录”仅管理员可以查看。您可以发送“提醒计划”查看本部门将收到的提醒。"), nil
+					return reply.Text("“提醒记录”仅管理员可以查看。您可以发送“提醒计划”查看本部门将收到的提醒。"), nil
 				}
 				md, err := r.RecordsMarkdown(ctx, req.Now)
 				if err != nil {
-					return Reply{}, err
+					return reply.Reply{}, err
 				}
-				return Markdown(md), nil
+				return reply.Markdown(md), nil
 			}},
 		{Name: "reminder-plan", Match: Match{Prefix: remindersPlanWord},
-			Handler: func(ctx context.Context, req *Request) (Reply, error) {
+			Handler: func(ctx context.Context, req *Request) (reply.Reply, error) {
 				if r == nil {
-					return Text(remindersOff), nil
+					return reply.Text(remindersOff), nil
 				}
 				depts := req.Sections
 				if rest := strings.TrimPrefix(question.Normalize(req.Text), remindersPlanWord); rest != "" {
 					depts = []string{reminderDepartment(rest)}
 				}
 				if len(depts) == 0 {
-					return Text("暂时不知道您所在的部门（您的企业微信部门尚未在配置中对应到计划中的科室或县区局）。\n" +
+					return reply.Text("暂时不知道您所在的部门（您的企业微信部门尚未在配置中对应到计划中的科室或县区局）。\n" +
 						"可以指定部门查看，例如：“提醒计划 计量科”“提醒计划 潞州区”“提醒计划 市局”。"), nil
 				}
 				md, err := r.UpcomingMarkdown(ctx, req.Now, depts)
 				if err != nil {
-					return Reply{}, err
+					return reply.Reply{}, err
 				}
-				return Markdown(md), nil
+				return reply.Markdown(md), nil
 			}},
 	}
 }

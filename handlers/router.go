@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/changzhi-amr/choucha/question"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // Match says which requests a route takes. Set exactly one field. Text
@@ -125,9 +126,9 @@ func QueryFrom(ctx context.Context) (question.Query, bool) {
 // Handle answers req with the first matching route. A user's mistake is
 // never a Go error: it is a polite reply. With no matching route (only
 // possible in a table without fallback) the reply is empty.
-func (r *Router) Handle(ctx context.Context, req *Request) (Reply, error) {
+func (r *Router) Handle(ctx context.Context, req *Request) (reply.Reply, error) {
 	if req == nil {
-		return Reply{}, errors.New("handlers: nil request")
+		return reply.Reply{}, errors.New("handlers: nil request")
 	}
 	var q question.Query
 	var norm string
@@ -139,7 +140,7 @@ func (r *Router) Handle(ctx context.Context, req *Request) (Reply, error) {
 	i, ok := r.match(req, &q, norm)
 	if !ok {
 		r.log.DebugContext(ctx, "no route", "user", req.UserID, "kind", req.Kind)
-		return Reply{}, nil
+		return reply.Reply{}, nil
 	}
 	return r.handler[i](ctx, req)
 }

@@ -11,10 +11,11 @@ import (
 	"testing"
 
 	"github.com/changzhi-amr/choucha/question"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
-func reply(text string) Handler {
-	return func(context.Context, *Request) (Reply, error) { return Text(text), nil }
+func replyWith(text string) Handler {
+	return func(context.Context, *Request) (reply.Reply, error) { return reply.Text(text), nil }
 }
 
 func textReq(s string) *Request { return &Request{Kind: KindText, Text: s, UserID: "u1"} }
@@ -26,29 +27,29 @@ func TestNewRefusesBadTables(t *testing.T) {
 		want   string
 	}{
 		{"duplicate name", []Route{
-			{Name: "a", Match: Match{Exact: []string{"x"}}, Handler: reply("1")},
-			{Name: "a", Match: Match{Exact: []string{"y"}}, Handler: reply("2")},
+			{Name: "a", Match: Match{Exact: []string{"x"}}, Handler: replyWith("1")},
+			{Name: "a", Match: Match{Exact: []string{"y"}}, Handler: replyWith("2")},
 		}, `duplicate route name "a"`},
 		{"duplicate exact text", []Route{
-			{Name: "a", Match: Match{Exact: []string{"帮助"}}, Handler: reply("1")},
-			{Name: "b", Match: Match{Exact: []string{"菜单", "帮助"}}, Handler: reply("2")},
+			{Name: "a", Match: Match{Exact: []string{"帮助"}}, Handler: replyWith("1")},
+			{Name: "b", Match: Match{Exact: []string{"菜单", "帮助"}}, Handler: replyWith("2")},
 		}, `exact text "帮助" already registered by route "a"`},
 		{"duplicate after normalisation", []Route{
-			{Name: "a", Match: Match{Exact: []string{"?"}}, Handler: reply("1")},
-			{Name: "b", Match: Match{Exact: []string{"？"}}, Handler: reply("2")},
+			{Name: "a", Match: Match{Exact: []string{"?"}}, Handler: replyWith("1")},
+			{Name: "b", Match: Match{Exact: []string{"？"}}, Handler: replyWith("2")},
 		}, "already registered"},
 		{"duplicate within one route", []Route{
-			{Name: "a", Match: Match{Exact: []string{"Help", "help"}}, Handler: reply("1")},
+			{Name: "a", Match: Match{Exact: []string{"Help", "help"}}, Handler: replyWith("1")},
 		}, "already registered"},
-		{"empty name", []Route{{Match: Match{Any: true}, Handler: reply("1")}}, "empty name"},
+		{"empty name", []Route{{Match: Match{Any: true}, Handler: replyWith("1")}}, "empty name"},
 		{"no handler", []Route{{Name: "a", Match: Match{Any: true}}}, "no handler"},
-		{"no match", []Route{{Name: "a", Handler: reply("1")}}, "exactly one"},
-		{"two match kinds", []Route{{Name: "a", Match: Match{Prefix: "x", Any: true}, Handler: reply("1")}}, "exactly one"},
+		{"no match", []Route{{Name: "a", Handler: replyWith("1")}}, "exactly one"},
+		{"two match kinds", []Route{{Name: "a", Match: Match{Prefix: "x", Any: true}, Handler: replyWith("1")}}, "exactly one"},
 		{"after fallback", []Route{
-			{Name: "fallback", Match: Match{Any: true}, Handler: reply("1")},
-			{Name: "late", Match: Match{Exact: []string{"x"}}, Handler: reply("2")},
+			{Name: "fallback", Match: Match{Any: true}, Handler: replyWith("1")},
+			{Name: "late", Match: Match{Exact: []string{"x"}}, Handler: replyWith("2")},
 		}, "after the fallback"},
-		{"unnormalised prefix", []Route{{Name: "a", Match: Match{Prefix: "Ｘ"}, Handler: reply("1")}}, "not normalised"},
+		{"unnormalised prefix", []Route{{Name: "a", Match: Match{Prefix: "Ｘ"}, Handler: replyWith("1")}}, "not normalised"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -62,12 +63,12 @@ func TestNewRefusesBadTables(t *testing.T) {
 
 func TestFirstMatchWins(t *testing.T) {
 	routes := []Route{
-		{Name: "exact", Match: Match{Exact: []string{"菜单"}}, Handler: reply("exact")},
-		{Name: "prefix", Match: Match{Prefix: "任务"}, Handler: reply("prefix")},
-		{Name: "regexp", Match: Match{Regexp: regexp.MustCompile(`^\d+$`)}, Handler: reply("regexp")},
-		{Name: "func", Match: Match{Func: func(_ *Request, q *question.Query) bool { return q.Intent == question.List }}, Handler: reply("func")},
-		{Name: "prefix-shadowed", Match: Match{Prefix: "任务7"}, Handler: reply("shadowed")},
-		{Name: "fallback", Match: Match{Any: true}, Handler: reply("fallback")},
+		{Name: "exact", Match: Match{Exact: []string{"菜单"}}, Handler: replyWith("exact")},
+		{Name: "prefix", Match: Match{Prefix: "任务"}, Handler: replyWith("prefix")},
+		{Name: "regexp", Match: Match{Regexp: regexp.MustCompile(`^\d+$`)}, Handler: replyWith("regexp")},
+		{Name: "func", Match: Match{Func: func(_ *Request, q *question.Query) bool { return q.Intent == question.List }}, Handler: replyWith("func")},
+		{Name: "prefix-shadowed", Match: Match{Prefix: "任务7"}, Handler: replyWith("shadowed")},
+		{Name: "fallback", Match: Match{Any: true}, Handler: replyWith("fallback")},
 	}
 	r, err := New(routes, discardLogger)
 	if err != nil {
@@ -92,7 +93,7 @@ func TestFirstMatchWins(t *testing.T) {
 }
 
 func TestNoRouteIsEmptyReply(t *testing.T) {
-	r, err := New([]Route{{Name: "a", Match: Match{Exact: []string{"x"}}, Handler: reply("x")}}, discardLogger)
+	r, err := New([]Route{{Name: "a", Match: Match{Exact: []string{"x"}}, Handler: replyWith("x")}}, discardLogger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,12 +110,12 @@ func TestPanicBecomesPoliteReply(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r, err := New([]Route{
-		{Name: "boom", Match: Match{Exact: []string{"boom"}}, Handler: func(context.Context, *Request) (Reply, error) {
+		{Name: "boom", Match: Match{Exact: []string{"boom"}}, Handler: func(context.Context, *Request) (reply.Reply, error) {
 			var m map[string]int
 			m["x"]++ // nil map write: a real runtime panic
-			return Reply{}, nil
+			return reply.Reply{}, nil
 		}},
-		{Name: "fallback", Match: Match{Any: true}, Handler: reply("ok")},
+		{Name: "fallback", Match: Match{Any: true}, Handler: replyWith("ok")},
 	}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -143,14 +144,14 @@ func TestErrorsBecomeMessages(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	secret := errors.New("dial tcp 10.0.0.1:6379: connection refused")
 	r, err := New([]Route{
-		{Name: "app", Match: Match{Exact: []string{"app"}}, Handler: func(context.Context, *Request) (Reply, error) {
-			return Reply{}, fmt.Errorf("wrapped: %w", &Error{Code: "no_plan", Message: "抽查计划尚未加载，请联系管理员。"})
+		{Name: "app", Match: Match{Exact: []string{"app"}}, Handler: func(context.Context, *Request) (reply.Reply, error) {
+			return reply.Reply{}, fmt.Errorf("wrapped: %w", &Error{Code: "no_plan", Message: "抽查计划尚未加载，请联系管理员。"})
 		}},
-		{Name: "internal", Match: Match{Exact: []string{"internal"}}, Handler: func(context.Context, *Request) (Reply, error) {
-			return Reply{}, fmt.Errorf("load state: %w", secret)
+		{Name: "internal", Match: Match{Exact: []string{"internal"}}, Handler: func(context.Context, *Request) (reply.Reply, error) {
+			return reply.Reply{}, fmt.Errorf("load state: %w", secret)
 		}},
-		{Name: "cancelled", Match: Match{Exact: []string{"cancelled"}}, Handler: func(ctx context.Context, _ *Request) (Reply, error) {
-			return Reply{}, ctx.Err()
+		{Name: "cancelled", Match: Match{Exact: []string{"cancelled"}}, Handler: func(ctx context.Context, _ *Request) (reply.Reply, error) {
+			return reply.Reply{}, ctx.Err()
 		}},
 	}, log)
 	if err != nil {
@@ -178,15 +179,15 @@ func TestMiddlewareOrder(t *testing.T) {
 	var order []string
 	mw := func(name string) Middleware {
 		return func(next Handler) Handler {
-			return func(ctx context.Context, req *Request) (Reply, error) {
+			return func(ctx context.Context, req *Request) (reply.Reply, error) {
 				order = append(order, name)
 				return next(ctx, req)
 			}
 		}
 	}
-	r, err := New([]Route{{Name: "a", Match: Match{Any: true}, Handler: func(context.Context, *Request) (Reply, error) {
+	r, err := New([]Route{{Name: "a", Match: Match{Any: true}, Handler: func(context.Context, *Request) (reply.Reply, error) {
 		order = append(order, "handler")
-		return Text("a"), nil
+		return reply.Text("a"), nil
 	}}}, discardLogger, mw("outer"), mw("inner"))
 	if err != nil {
 		t.Fatal(err)

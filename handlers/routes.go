@@ -7,6 +7,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // Deps is what the handlers need. It is a struct so that later parts (the
@@ -79,34 +80,34 @@ func (d Deps) Ask(req *Request) (Answer, error) {
 }
 
 // handleQuestion answers any parsed text question.
-func (a *asker) handleQuestion(ctx context.Context, req *Request) (Reply, error) {
+func (a *asker) handleQuestion(ctx context.Context, req *Request) (reply.Reply, error) {
 	q, ok := QueryFrom(ctx)
 	if !ok {
 		q = question.Parse(req.Text)
 	}
 	ans, err := a.answer(q, req.Now, req.Sections)
 	if err != nil {
-		return Reply{}, err
+		return reply.Reply{}, err
 	}
-	return Markdown(ans.Markdown()), nil
+	return reply.Markdown(ans.Markdown()), nil
 }
 
-func handleEnter(context.Context, *Request) (Reply, error) {
+func handleEnter(context.Context, *Request) (reply.Reply, error) {
 	ans := helpAnswer()
 	ans.Title = "您好，我是抽查助手"
-	return Markdown(ans.Markdown()), nil
+	return reply.Markdown(ans.Markdown()), nil
 }
 
-func handleThanks(context.Context, *Request) (Reply, error) {
-	return Text("不客气！还有问题可以随时问我，发送“帮助”查看全部用法。"), nil
+func handleThanks(context.Context, *Request) (reply.Reply, error) {
+	return reply.Text("不客气！还有问题可以随时问我，发送“帮助”查看全部用法。"), nil
 }
 
-func handleNotText(context.Context, *Request) (Reply, error) {
-	return Text("目前只能回答文字问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
+func handleNotText(context.Context, *Request) (reply.Reply, error) {
+	return reply.Text("目前只能回答文字问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
 }
 
-func handleEmpty(context.Context, *Request) (Reply, error) {
-	return Text("请输入您的问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
+func handleEmpty(context.Context, *Request) (reply.Reply, error) {
+	return reply.Text("请输入您的问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
 }
 
 // discardLogger is for callers that want no logs (benchmarks).

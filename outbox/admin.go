@@ -10,10 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/changzhi-amr/choucha/bot"
-	"github.com/changzhi-amr/choucha/handlers"
 )
 
 // Stats counts the queue.
@@ -47,9 +45,8 @@ func (ob *Outbox) Stats(ctx context.Context) (Stats, error) {
 // DeadLetter is a message that could not be delivered.
 type DeadLetter struct {
 	ID        string
-	To        bot.Recipient
-	Format    handlers.Format
-	Parts     []string
+	To        reply.Recipient
+	Reply     reply.Reply
 	Delivered int // parts delivered before it failed
 	Attempts  int
 	Throttled int
@@ -77,7 +74,7 @@ func (ob *Outbox) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 			continue
 		}
 		out = append(out, DeadLetter{
-			ID: e.ID, To: e.To, Format: e.Format, Parts: e.Parts, Delivered: e.Next,
+			ID: e.ID, To: e.To, Reply: e.reply(), Delivered: e.Next,
 			Attempts: e.Attempts, Throttled: e.Throttled, LastError: e.LastError, LastCode: e.LastCode,
 			Created: e.Created, DeadAt: e.DeadAt,
 		})
@@ -174,10 +171,10 @@ func (ob *Outbox) PrintDeadLetters(ctx context.Context, w io.Writer) error {
 		s.Queued, s.Due, s.Scheduled, s.InFlight, max(0, s.Queued-s.Due-s.Scheduled-s.InFlight), len(dead))
 	loc := time.Local
 	for i, d := range dead {
-		fmt.Fprintf(w, "\n%d. ID：%s\n   收件人：%s\n   创建：%s  失败：%s\n   尝试 %d 次（限流 %d 次），已发送 %d/%d 段\n   最后错误：%s\n   内容：%s\n",
+		fmt.Fprintf(w, "\n%d. ID：%s\n   收件人：%s\n   创建：%s  失败：%s\n   尝试 %d 次（限流 %d 次），已发送 %d 段\n   最后错误：%s\n   内容：%s\n",
 			i+1, d.ID, d.To.String(),
 			d.Created.In(loc).Format("2006-01-02 15:04:05"), d.DeadAt.In(loc).Format("2006-01-02 15:04:05"),
-			d.Attempts, d.Throttled, d.Delivered, len(d.Parts), d.LastError, preview(d.Parts, 60))
+			d.Attempts, d.Throttled, d.Delivered, d.LastError, preview(d.Reply, 60))
 	}
 	if len(dead) > 0 {
 		fmt.Fprintln(w, "\n重新发送：outbox retry <ID> 或 outbox retry --all")
@@ -223,11 +220,20 @@ func (ob *Outbox) RunCommand(ctx context.Context, args []string, w io.Writer) er
 	return errors.New(usage)
 }
 
-func preview(parts []string, runes int) string {
-	s := strings.ReplaceAll(strings.Join(parts, " "), "\n", " ")
-	r := []rune(s)
-	if len(r) > runes {
-		return string(r[:runes]) + "…"
+// preview is the start of a reply's text (a card's title, a file's name).
+func preview(r reply.Reply, runes int) string {
+	s := r.Text
+	switch {
+	case r.Card != nil:
+		s = "[卡片] " + r.Card.Title
+	case r.File != nil:
+		s = "[文件] " + r.File.Name
+	case r.Update != nil:
+		s = "[卡片更新] " + r.Update.ReplaceName
+	}
+	s = strings.ReplaceAll(s, "\n", " ")
+	if rs := []rune(s); len(rs) > runes {
+		return string(rs[:runes]) + "…"
 	}
 	return s
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 func TestBackoffGrowsCapsAndJitters(t *testing.T) {
@@ -43,15 +43,15 @@ func TestLanesAndSubjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := laneOf(bot.Recipient{Users: []string{"zhangsan"}}); l != "u:zhangsan" {
+	if l := laneOf(reply.Recipient{Users: []string{"zhangsan"}}); l != "u:zhangsan" {
 		t.Errorf("single-user lane %q", l)
 	}
-	a := laneOf(bot.Recipient{Users: []string{"a", "b"}, Departments: []int{3}})
-	b := laneOf(bot.Recipient{Users: []string{"a", "b"}, Departments: []int{4}})
+	a := laneOf(reply.Recipient{Users: []string{"a", "b"}, Departments: []int{3}})
+	b := laneOf(reply.Recipient{Users: []string{"a", "b"}, Departments: []int{4}})
 	if a == b {
 		t.Error("different recipient sets share a lane")
 	}
-	keys, limits := ob.subjects(bot.Recipient{Users: []string{"a"}, Departments: []int{3}, Tags: []int{9}})
+	keys, limits := ob.subjects(reply.Recipient{Users: []string{"a"}, Departments: []int{3}, Tags: []int{9}})
 	want := []string{"p:outbox:rate:u:a", "p:outbox:rate:p:3", "p:outbox:rate:t:9", "p:outbox:rate:corp"}
 	if len(keys) != len(want) {
 		t.Fatalf("subjects %v", keys)
@@ -64,7 +64,7 @@ func TestLanesAndSubjects(t *testing.T) {
 	if limits[0] != 25 || limits[3] != 9000 {
 		t.Errorf("limits %v", limits)
 	}
-	wk, wl := ob.subjects(bot.Recipient{Webhook: "secret-key"})
+	wk, wl := ob.subjects(reply.Recipient{Webhook: "secret-key"})
 	if len(wk) != 1 || wl[0] != 18 {
 		t.Errorf("webhook subjects %v %v", wk, wl)
 	}

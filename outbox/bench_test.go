@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
-	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -71,10 +70,10 @@ func benchOutbox(b *testing.B, workers, faultEvery int) {
 		}
 		start := time.Now()
 		for j := range n {
-			err := ob.Send(ctx, bot.Message{
+			err := ob.Send(ctx, reply.Message{
 				ID:    fmt.Sprintf("r%d", j),
-				To:    bot.Recipient{Users: []string{fmt.Sprintf("user%05d", j)}},
-				Reply: handlers.Markdown(fmt.Sprintf("**提醒** 任务%d 将于7天后开始", j)),
+				To:    reply.Recipient{Users: []string{fmt.Sprintf("user%05d", j)}},
+				Reply: reply.Markdown(fmt.Sprintf("**提醒** 任务%d 将于7天后开始", j)),
 			})
 			if err != nil {
 				b.Fatal(err)

@@ -1,6 +1,6 @@
 // Package outbox is the durable outgoing-message queue in Redis: every
 // answer and reminder the bot sends goes through it. It implements
-// bot.Sender: Send enqueues, idempotently by Message.ID (a second Send with
+// reply.Sender: Send enqueues, idempotently by Message.ID (a second Send with
 // the same ID is a no-op for IDTTL, across replicas). Workers deliver
 // through a Deliverer (wecomapi.Client), one part at a time in order, with
 // retries and exponential backoff with jitter on retryable errors, pacing
@@ -28,19 +28,21 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
-	"github.com/changzhi-amr/choucha/handlers"
-	"github.com/changzhi-amr/choucha/wecomapi"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
-// Deliverer sends one part (at most MaxPartBytes) of a message.
-// wecomapi.Client implements it.
+// Deliverer delivers messages to the platform. wecomapi.Client implements
+// it: Parts splits a reply to the platform's limits (WeCom's 2,048 bytes
+// for text and markdown; a card is one part) and must be deterministic, so
+// a message resumed after a crash continues with the same parts; Deliver
+// sends one part.
 //
 // The outbox reads these optional methods from a returned error (through
 // errors.As): Retryable() bool — false sends the message to the dead
@@ -48,7 +50,8 @@ import (
 // attempt (45009/45033) and pauses all workers briefly; ErrCode() int —
 // the metrics label. An error without them is retried.
 type Deliverer interface {
-	Deliver(ctx context.Context, to bot.Recipient, format handlers.Format, content string) error
+	Parts(r reply.Reply) []reply.Reply
+	Deliver(ctx context.Context, to reply.Recipient, part reply.Reply) error
 }
 
 // SendObserver is told about each delivery attempt (bot.Metrics
@@ -90,8 +93,6 @@ type Options struct {
 	ReapInterval time.Duration
 	// DeliverTimeout bounds one part's delivery. Default 30s.
 	DeliverTimeout time.Duration
-	// MaxPartBytes: longer texts are split on line boundaries. Default 2048.
-	MaxPartBytes int
 
 	Now    func() time.Time // default time.Now
 	Rand   func() float64   // in [0,1), for jitter; default math/rand/v2
@@ -194,9 +195,6 @@ func New(o Options) (*Outbox, error) {
 	if o.LeaseTTL <= o.DeliverTimeout {
 		return nil, fmt.Errorf("outbox: LeaseTTL (%s) must exceed DeliverTimeout (%s), or a slow delivery is sent twice", o.LeaseTTL, o.DeliverTimeout)
 	}
-	if o.MaxPartBytes <= 0 {
-		o.MaxPartBytes = wecomapi.MaxContentBytes
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -228,41 +226,43 @@ func (ob *Outbox) Config() config.Outbox { return ob.cfg }
 
 // entry is a queued message as stored in Redis.
 type entry struct {
-	ID        string          `json:"id"`
-	To        bot.Recipient   `json:"to"`
-	Lane      string          `json:"lane"` // messages with one lane go out in order
-	Format    handlers.Format `json:"format"`
-	Parts     []string        `json:"parts"`
-	Next      int             `json:"next"`      // Parts[:Next] are delivered
-	Attempts  int             `json:"attempts"`  // failed attempts, rate limits excluded
-	Throttled int             `json:"throttled"` // rate-limit answers
-	LastError string          `json:"last_error,omitempty"`
-	LastCode  int             `json:"last_code,omitempty"`
-	Created   time.Time       `json:"created"`
-	DeadAt    time.Time       `json:"dead_at,omitzero"`
+	ID    string          `json:"id"`
+	To    reply.Recipient `json:"to"`
+	Lane  string          `json:"lane"` // messages with one lane go out in order
+	Reply reply.Reply     `json:"reply"`
+	Next  int             `json:"next"` // the Deliverer's Parts(Reply)[:Next] are delivered
+	// Format and Parts are the pre-split form queued by earlier versions;
+	// such entries are delivered as one text again (see reply).
+	Format    reply.Kind `json:"format,omitempty"`
+	Parts     []string   `json:"parts,omitempty"`
+	Attempts  int        `json:"attempts"`  // failed attempts, rate limits excluded
+	Throttled int        `json:"throttled"` // rate-limit answers
+	LastError string     `json:"last_error,omitempty"`
+	LastCode  int        `json:"last_code,omitempty"`
+	Created   time.Time  `json:"created"`
+	DeadAt    time.Time  `json:"dead_at,omitzero"`
 }
 
-var _ bot.Sender = (*Outbox)(nil)
+var _ reply.Sender = (*Outbox)(nil)
 
 // ErrNoRecipient is returned by Send for a message with no recipient.
 var ErrNoRecipient = errors.New("outbox: message has no recipient")
 
 // Send enqueues msg for delivery. A message with the same non-empty ID as
-// one enqueued within IDTTL is ignored (nil error); an empty Reply.Text
-// means "no answer" and is ignored too. Long texts are split into parts
-// here, delivered in order.
-func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
+// one enqueued within IDTTL is ignored (nil error); an empty reply means
+// "no answer" and is ignored too. The Deliverer splits long texts into
+// parts when it delivers them, in order.
+func (ob *Outbox) Send(ctx context.Context, msg reply.Message) error {
 	to := msg.To
-	if len(to.Users) == 0 && len(to.Departments) == 0 && len(to.Tags) == 0 && to.Webhook == "" {
+	if to.Empty() {
 		return fmt.Errorf("%w (id %q)", ErrNoRecipient, msg.ID)
 	}
-	parts := wecomapi.Split(msg.Reply.Text, ob.o.MaxPartBytes)
-	if len(parts) == 0 {
+	if msg.Reply.IsZero() {
 		return nil
 	}
-	format := msg.Reply.Format
-	if format == "" {
-		format = handlers.FormatText
+	rep := msg.Reply
+	if rep.Kind == "" {
+		rep.Kind = reply.KindText
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("outbox: enqueue %q: %w", msg.ID, err)
@@ -273,7 +273,7 @@ func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
 	}
 	now := ob.o.Now()
 	lane := laneOf(to)
-	body, err := json.Marshal(entry{ID: id, To: to, Lane: lane, Format: format, Parts: parts, Created: now})
+	body, err := json.Marshal(entry{ID: id, To: to, Lane: lane, Reply: rep, Created: now})
 	if err != nil {
 		return fmt.Errorf("outbox: encode message %q: %w", id, err)
 	}
@@ -289,18 +289,29 @@ func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
 		return nil
 	}
 	ob.m.enqueued.Inc()
-	for range min(len(parts), cap(ob.wake)) {
-		select {
-		case ob.wake <- struct{}{}:
-		default:
-		}
+	select {
+	case ob.wake <- struct{}{}:
+	default:
 	}
 	return nil
 }
 
+// reply is the entry's reply, converting the pre-split form of earlier
+// versions (parts joined at the line breaks the split removed).
+func (e *entry) reply() reply.Reply {
+	if e.Reply.IsZero() && len(e.Parts) > 0 {
+		kind := e.Format
+		if kind == "" {
+			kind = reply.KindText
+		}
+		return reply.Reply{Kind: kind, Text: strings.Join(e.Parts, "\n")}
+	}
+	return e.Reply
+}
+
 // laneOf names the recipient's lane: one member, one robot, or one exact
 // combination of recipients.
-func laneOf(to bot.Recipient) string {
+func laneOf(to reply.Recipient) string {
 	if to.Webhook != "" {
 		return "w:" + hashHex(to.Webhook) // the key is a secret: not in key names
 	}
@@ -335,7 +346,7 @@ func (ob *Outbox) backoff(n int) time.Duration {
 }
 
 // subjects are the pacing windows a part to `to` counts against.
-func (ob *Outbox) subjects(to bot.Recipient) (keys []string, limits []any) {
+func (ob *Outbox) subjects(to reply.Recipient) (keys []string, limits []any) {
 	add := func(s string, lim int) {
 		keys = append(keys, ob.k.rate+s)
 		limits = append(limits, lim)

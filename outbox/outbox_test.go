@@ -14,12 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
-	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -130,7 +129,7 @@ func expectOnce(t *testing.T, fake *fakewecom.Server, contents []string) []fakew
 
 func send(t *testing.T, ob *outbox.Outbox, id, user, text string) {
 	t.Helper()
-	err := ob.Send(context.Background(), bot.Message{ID: id, To: bot.Recipient{Users: []string{user}}, Reply: handlers.Text(text)})
+	err := ob.Send(context.Background(), reply.Message{ID: id, To: reply.Recipient{Users: []string{user}}, Reply: reply.Text(text)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +152,7 @@ func TestLongAnswerSplitInOrder(t *testing.T) {
 		fmt.Fprintf(&b, "第%03d行：计量器具抽查任务说明\n", i)
 	}
 	long := b.String()
-	if err := ob.Send(context.Background(), bot.Message{ID: "long", To: bot.Recipient{Users: []string{"u1"}}, Reply: handlers.Markdown(long)}); err != nil {
+	if err := ob.Send(context.Background(), reply.Message{ID: "long", To: reply.Recipient{Users: []string{"u1"}}, Reply: reply.Markdown(long)}); err != nil {
 		t.Fatal(err)
 	}
 	parts := wecomapi.Split(long, wecomapi.MaxContentBytes)
@@ -411,7 +410,9 @@ type blockingDeliverer struct {
 	release chan struct{}
 }
 
-func (b *blockingDeliverer) Deliver(ctx context.Context, _ bot.Recipient, _ handlers.Format, _ string) error {
+func (b *blockingDeliverer) Parts(r reply.Reply) []reply.Reply { return wecomapi.Parts(r) }
+
+func (b *blockingDeliverer) Deliver(ctx context.Context, _ reply.Recipient, _ reply.Reply) error {
 	b.once.Do(func() { close(b.started) })
 	<-b.release
 	return errors.New("worker died")
@@ -537,10 +538,10 @@ func TestSendRejectsNoRecipientAndIgnoresEmpty(t *testing.T) {
 	e := newEnv(t, fakewecom.Options{})
 	ob := e.outbox(nil)
 	ctx := context.Background()
-	if err := ob.Send(ctx, bot.Message{ID: "x", Reply: handlers.Text("hi")}); !errors.Is(err, outbox.ErrNoRecipient) {
+	if err := ob.Send(ctx, reply.Message{ID: "x", Reply: reply.Text("hi")}); !errors.Is(err, outbox.ErrNoRecipient) {
 		t.Errorf("no recipient: %v", err)
 	}
-	if err := ob.Send(ctx, bot.Message{ID: "y", To: bot.Recipient{Users: []string{"u"}}, Reply: handlers.Text("")}); err != nil {
+	if err := ob.Send(ctx, reply.Message{ID: "y", To: reply.Recipient{Users: []string{"u"}}, Reply: reply.Text("")}); err != nil {
 		t.Errorf("empty reply: %v", err)
 	}
 	if s := stats(t, ob); s.Pending() != 0 {
@@ -560,12 +561,14 @@ type gatedDeliverer struct {
 	release chan struct{}
 }
 
-func (g *gatedDeliverer) Deliver(ctx context.Context, to bot.Recipient, f handlers.Format, c string) error {
+func (g *gatedDeliverer) Parts(r reply.Reply) []reply.Reply { return g.next.Parts(r) }
+
+func (g *gatedDeliverer) Deliver(ctx context.Context, to reply.Recipient, part reply.Reply) error {
 	g.once.Do(func() {
 		close(g.started)
 		<-g.release
 	})
-	return g.next.Deliver(ctx, to, f, c)
+	return g.next.Deliver(ctx, to, part)
 }
 
 func TestGracefulStopFinishesInFlightAndKeepsPending(t *testing.T) {
@@ -606,10 +609,10 @@ func TestWebhookAndGroupRecipients(t *testing.T) {
 	ob := e.outbox(nil)
 	run(t, ob)
 	ctx := context.Background()
-	if err := ob.Send(ctx, bot.Message{ID: "w", To: bot.Recipient{Webhook: "robot-1"}, Reply: handlers.Markdown("## 各县区局：任务13 年内完成")}); err != nil {
+	if err := ob.Send(ctx, reply.Message{ID: "w", To: reply.Recipient{Webhook: "robot-1"}, Reply: reply.Markdown("## 各县区局：任务13 年内完成")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ob.Send(ctx, bot.Message{ID: "d", To: bot.Recipient{Users: []string{"a", "b"}, Departments: []int{3}, Tags: []int{7}}, Reply: handlers.Text("部门通知")}); err != nil {
+	if err := ob.Send(ctx, reply.Message{ID: "d", To: reply.Recipient{Users: []string{"a", "b"}, Departments: []int{3}, Tags: []int{7}}, Reply: reply.Text("部门通知")}); err != nil {
 		t.Fatal(err)
 	}
 	msgs := expectOnce(t, e.fake, []string{"## 各县区局：任务13 年内完成", "部门通知"})
@@ -676,8 +679,8 @@ func TestConcurrentSendsGroupedExactlyOnce(t *testing.T) {
 				if g >= senders { // the second sender of an ID goes backwards
 					id = fmt.Sprintf("m%d-%d", s, perSender-1-i)
 				}
-				errs <- ob.Send(context.Background(), bot.Message{ID: id,
-					To: bot.Recipient{Users: []string{fmt.Sprintf("u%d", s)}}, Reply: handlers.Text(id)})
+				errs <- ob.Send(context.Background(), reply.Message{ID: id,
+					To: reply.Recipient{Users: []string{fmt.Sprintf("u%d", s)}}, Reply: reply.Text(id)})
 			}
 		}()
 	}

@@ -215,7 +215,8 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 		return nil
 	}
 	c := r.counted
-	for e.Next < len(e.Parts) {
+	parts := ob.o.Deliverer.Parts(e.reply())
+	for e.Next < len(parts) {
 		if len(c.keys) == 0 {
 			var wait time.Duration
 			var err error
@@ -232,7 +233,7 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 			}
 		}
 		dctx, cancel := context.WithTimeout(ctx, ob.o.DeliverTimeout)
-		err := ob.o.Deliverer.Deliver(dctx, e.To, e.Format, e.Parts[e.Next])
+		err := ob.o.Deliverer.Deliver(dctx, e.To, parts[e.Next])
 		cancel()
 		if err != nil {
 			ob.unpace(ctx, &e, c)
@@ -245,7 +246,7 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 		if ob.o.Observer != nil {
 			ob.o.Observer.Sent()
 		}
-		if e.Next == len(e.Parts) {
+		if e.Next == len(parts) {
 			break
 		}
 		if runCtx.Err() != nil { // stopping: the rest waits for the next start

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/plan"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/workday"
 )
 
@@ -29,7 +29,7 @@ type Reminder struct {
 	// bureau for 各县区局), Role its part: 组织发起, 牵头 or 指导.
 	Department string
 	Role       string
-	Recipient  bot.Recipient
+	Recipient  reply.Recipient
 	// Mapped is false when the department has no recipients configured
 	// (shown as 未配置接收人; never dropped silently).
 	Mapped bool
@@ -94,12 +94,12 @@ func (r *Rules) departments(it *plan.Item) []dept {
 	return out
 }
 
-func (r *Rules) recipient(name string) (bot.Recipient, bool) {
+func (r *Rules) recipient(name string) (reply.Recipient, bool) {
 	c, ok := r.Recipients[name]
 	if !ok || !usable(c) {
-		return bot.Recipient{}, false
+		return reply.Recipient{}, false
 	}
-	return bot.Recipient{
+	return reply.Recipient{
 		Users:       slices.Clone(c.Users),
 		Departments: slices.Clone(c.Departments),
 		Tags:        slices.Clone(c.Tags),

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reminder/remindertest"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 type nopSender struct{}
 
-func (nopSender) Send(context.Context, bot.Message) error { return nil }
+func (nopSender) Send(context.Context, reply.Message) error { return nil }
 
 // BenchmarkRunReminders is one busy day's run (2023-03-01) for a plan of 500
 // items and 200 departments: compute, claim, send (no-op sender), record.

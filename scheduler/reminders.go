@@ -12,11 +12,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
-	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/workday"
 )
 
@@ -38,7 +37,7 @@ const (
 type RemindersOptions struct {
 	Redis    redis.UniversalClient
 	Prefix   string // key prefix (config redis.prefix), e.g. "choucha:"
-	Sender   bot.Sender
+	Sender   reply.Sender
 	Plans    []*plan.Plan
 	Rules    *reminder.Rules
 	Workdays *workday.Calendar
@@ -311,7 +310,7 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 				text = r.o.Rules.Text(rm, today, r.o.Workdays)
 				rec.Status = StatusLate
 			}
-			err = r.o.Sender.Send(ctx, bot.Message{ID: rm.ID, To: rm.Recipient, Reply: handlers.Markdown(text)})
+			err = r.o.Sender.Send(ctx, reply.Message{ID: rm.ID, To: rm.Recipient, Reply: reply.Markdown(text)})
 			if err != nil {
 				keep(rm.Date)
 				rec.Status, rec.Error = StatusFailed, err.Error()

@@ -15,12 +15,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reminder/remindertest"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/workday"
 )
 
@@ -41,7 +41,7 @@ func at(d time.Time, hour int) time.Time { return d.Add(time.Duration(hour) * ti
 
 // sent is one delivered message as the recording sender saw it.
 type sent struct {
-	msg bot.Message
+	msg reply.Message
 	on  string // simulated date it went out
 }
 
@@ -53,12 +53,12 @@ type recSender struct {
 	now   time.Time
 	calls map[string]int
 	sends []sent
-	fail  func(bot.Message) error
+	fail  func(reply.Message) error
 }
 
 func newSender() *recSender { return &recSender{calls: map[string]int{}} }
 
-func (s *recSender) Send(ctx context.Context, m bot.Message) error {
+func (s *recSender) Send(ctx context.Context, m reply.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[m.ID]++
@@ -90,7 +90,7 @@ func (s *recSender) count() int {
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newRunner(t testing.TB, rdb redis.UniversalClient, snd bot.Sender, cfg config.Reminders) *Reminders {
+func newRunner(t testing.TB, rdb redis.UniversalClient, snd reply.Sender, cfg config.Reminders) *Reminders {
 	t.Helper()
 	rules, err := reminder.NewRules(cfg, loc)
 	if err != nil {
@@ -246,7 +246,7 @@ func TestYearWalk(t *testing.T) {
 		if !slices.Equal(s.msg.To.Users, []string{"u-" + w.dept}) {
 			t.Errorf("%s sent to %+v", w.id, s.msg.To)
 		}
-		if s.msg.Reply.Format != "markdown" || !strings.Contains(s.msg.Reply.Text, "抽查提醒") || strings.Contains(s.msg.Reply.Text, "补发") {
+		if s.msg.Reply.Kind != reply.KindMarkdown || !strings.Contains(s.msg.Reply.Text, "抽查提醒") || strings.Contains(s.msg.Reply.Text, "补发") {
 			t.Errorf("%s text:\n%s", w.id, s.msg.Reply.Text)
 		}
 	}
@@ -378,7 +378,7 @@ func TestFailedSendIsRetried(t *testing.T) {
 		snd := newSender()
 		r := newRunner(t, rdb, snd, remindertest.Config())
 		walk(t, r, snd, "2023-08-30")
-		snd.fail = func(bot.Message) error { return errDown }
+		snd.fail = func(reply.Message) error { return errDown }
 		res := walk(t, r, snd, "2023-08-31")[0]
 		if res.Failed != 1 || len(snd.sends) != 0 {
 			t.Fatalf("result %s", res)
@@ -413,7 +413,7 @@ func TestFailedSendIsRetried(t *testing.T) {
 		snd := newSender()
 		r := newRunner(t, srv.Client(t), snd, remindertest.Config())
 		walk(t, r, snd, "2023-08-30")
-		snd.fail = func(bot.Message) error { return errDown }
+		snd.fail = func(reply.Message) error { return errDown }
 		walk(t, r, snd, "2023-08-31")
 		snd.fail = nil
 		res := walk(t, r, snd, "2023-09-01", "2023-09-04")

@@ -11,9 +11,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reminder/remindertest"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // listSender appends every Send to a Redis list without any deduplication,
@@ -23,7 +23,7 @@ type listSender struct {
 	replica string
 }
 
-func (s listSender) Send(ctx context.Context, m bot.Message) error {
+func (s listSender) Send(ctx context.Context, m reply.Message) error {
 	return s.rdb.RPush(ctx, "test:sent", m.ID+"|"+s.replica).Err()
 }
 

@@ -1,7 +1,7 @@
 // Package scheduler runs the bot's periodic jobs with robfig/cron in the
 // bot's zone (Asia/Shanghai), and holds the daily reminder job: it decides
 // which reminders are due, claims each one in Redis so it goes out exactly
-// once across restarts and replicas, sends it through a bot.Sender and keeps
+// once across restarts and replicas, sends it through a reply.Sender and keeps
 // the year's 提醒记录 for admins.
 //
 // Jobs are one table of {Name, Spec, Run}; each is wrapped with

@@ -35,7 +35,7 @@ import (
 	"github.com/silenceper/wechat/v2/work/message"
 
 	"github.com/changzhi-amr/choucha/bot"
-	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // DefaultAPIBase is WeCom's public API host.
@@ -334,7 +334,7 @@ type markdownRequest struct {
 
 // recipients builds the common message/send fields (agentid as a string,
 // like the SDK sends it; WeCom accepts both).
-func (c *Client) recipients(to bot.Recipient, msgType string) (*message.SendRequestCommon, error) {
+func (c *Client) recipients(to reply.Recipient, msgType string) (*message.SendRequestCommon, error) {
 	if len(to.Users) == 0 && len(to.Departments) == 0 && len(to.Tags) == 0 {
 		return nil, apiError("message/send", CodeNoValidRecipient, "no recipient: Users, Departments and Tags are all empty (checked locally)")
 	}
@@ -357,7 +357,7 @@ func joinInts(v []int) string {
 
 // SendText sends one text message through message/send. content must be
 // at most MaxContentBytes (use Split, or Deliver, for longer answers).
-func (c *Client) SendText(ctx context.Context, to bot.Recipient, content string) (*SendResult, error) {
+func (c *Client) SendText(ctx context.Context, to reply.Recipient, content string) (*SendResult, error) {
 	common, err := c.recipients(to, "text")
 	if err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (c *Client) SendText(ctx context.Context, to bot.Recipient, content string)
 }
 
 // SendMarkdown sends one app markdown message through message/send.
-func (c *Client) SendMarkdown(ctx context.Context, to bot.Recipient, content string) (*SendResult, error) {
+func (c *Client) SendMarkdown(ctx context.Context, to reply.Recipient, content string) (*SendResult, error) {
 	common, err := c.recipients(to, "markdown")
 	if err != nil {
 		return nil, err
@@ -396,39 +396,75 @@ type webhookRequest struct {
 
 // SendWebhook posts a text or markdown message to a group robot
 // (webhook/send?key=). The key is a secret: it never appears in errors.
-func (c *Client) SendWebhook(ctx context.Context, key string, format handlers.Format, content string) error {
+func (c *Client) SendWebhook(ctx context.Context, key string, kind reply.Kind, content string) error {
 	if key == "" {
 		return apiError("webhook/send", CodeNoValidRecipient, "empty webhook key (checked locally)")
 	}
 	req := webhookRequest{MsgType: "text", Text: &message.TextField{Content: content}}
-	if format == handlers.FormatMarkdown {
+	if kind == reply.KindMarkdown {
 		req = webhookRequest{MsgType: "markdown", Markdown: &message.TextField{Content: content}}
 	}
 	return c.call(ctx, "webhook/send", http.MethodPost, url.Values{"key": {key}}, req, nil)
 }
 
-// Deliver sends one message part (at most MaxContentBytes) to a recipient:
-// a group robot when to.Webhook is set, else an app message. It is the
-// outbox's delivery function.
-func (c *Client) Deliver(ctx context.Context, to bot.Recipient, format handlers.Format, content string) error {
+// Parts splits a reply to WeCom's limits: text and markdown into parts of
+// at most MaxContentBytes on line boundaries; any other reply is one part.
+// It is deterministic (the outbox resumes a message by part index).
+func (c *Client) Parts(r reply.Reply) []reply.Reply { return Parts(r) }
+
+// Parts is Client.Parts without a client.
+func Parts(r reply.Reply) []reply.Reply {
+	switch r.Kind {
+	case reply.KindText, reply.KindMarkdown, "":
+		texts := Split(r.Text, MaxContentBytes)
+		out := make([]reply.Reply, len(texts))
+		for i, t := range texts {
+			out[i] = reply.Reply{Kind: r.Kind, Text: t}
+		}
+		return out
+	}
+	if r.IsZero() {
+		return nil
+	}
+	return []reply.Reply{r}
+}
+
+// Deliver sends one part (see Parts) to a recipient: a group robot when
+// to.Webhook is set, else an app message. It is the outbox's delivery
+// function. A group robot gets a card as its numbered text.
+func (c *Client) Deliver(ctx context.Context, to reply.Recipient, part reply.Reply) error {
 	if to.Webhook != "" {
-		return c.SendWebhook(ctx, to.Webhook, format, content)
+		switch part.Kind {
+		case reply.KindCard:
+			return c.SendWebhook(ctx, to.Webhook, reply.KindText, part.Card.Numbered())
+		case reply.KindText, reply.KindMarkdown, "":
+			return c.SendWebhook(ctx, to.Webhook, part.Kind, part.Text)
+		}
+		return apiError("webhook/send", CodeUnsupported, fmt.Sprintf("a group robot cannot receive a %s reply (checked locally)", part.Kind))
 	}
 	var err error
-	if format == handlers.FormatMarkdown {
-		_, err = c.SendMarkdown(ctx, to, content)
-	} else {
-		_, err = c.SendText(ctx, to, content)
+	switch part.Kind {
+	case reply.KindMarkdown:
+		_, err = c.SendMarkdown(ctx, to, part.Text)
+	case reply.KindText, "":
+		_, err = c.SendText(ctx, to, part.Text)
+	case reply.KindCard:
+		_, err = c.SendCard(ctx, to, part.Card)
+	case reply.KindCardUpdate:
+		err = c.UpdateCard(ctx, to, part.Update)
+	case reply.KindFile:
+		_, err = c.SendFile(ctx, to, part.File)
+	default:
+		err = apiError("message/send", CodeUnsupported, fmt.Sprintf("unknown reply kind %q (checked locally)", part.Kind))
 	}
 	return err
 }
 
-// SendReply sends a whole reply now, split into parts of at most
-// MaxContentBytes on line boundaries, in order; it stops at the first
-// failure. Production code goes through the outbox instead.
-func (c *Client) SendReply(ctx context.Context, to bot.Recipient, r handlers.Reply) error {
-	for _, part := range Split(r.Text, MaxContentBytes) {
-		if err := c.Deliver(ctx, to, r.Format, part); err != nil {
+// SendReply sends a whole reply now, part by part in order; it stops at the
+// first failure. Production code goes through the outbox instead.
+func (c *Client) SendReply(ctx context.Context, to reply.Recipient, r reply.Reply) error {
+	for _, part := range Parts(r) {
+		if err := c.Deliver(ctx, to, part); err != nil {
 			return err
 		}
 	}

@@ -16,9 +16,9 @@ import (
 	"github.com/silenceper/wechat/v2/work/message"
 
 	"github.com/changzhi-amr/choucha/bot"
-	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -63,7 +63,7 @@ func TestTokenSharedThroughRedis(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{})
 	rdb := redistest.Start(t).Client(t)
 	a, b := newClient(t, fake, rdb), newClient(t, fake, rdb)
-	to := bot.Recipient{Users: []string{"u1"}}
+	to := reply.Recipient{Users: []string{"u1"}}
 	if _, err := a.SendText(ctx, to, "一"); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestTokenRejectedIsDroppedAndRetriedOnce(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{})
 	rdb := redistest.Start(t).Client(t)
 	c := newClient(t, fake, rdb)
-	to := bot.Recipient{Users: []string{"u1"}}
+	to := reply.Recipient{Users: []string{"u1"}}
 	if _, err := c.SendText(ctx, to, "warm"); err != nil {
 		t.Fatal(err)
 	}
@@ -124,11 +124,11 @@ func TestErrorClasses(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "u1"}}})
 	rdb := redistest.Start(t).Client(t)
 	c := newClient(t, fake, rdb, func(cfg *wecomapi.Config) { cfg.Timeout = 100 * time.Millisecond })
-	to := bot.Recipient{Users: []string{"u1"}}
+	to := reply.Recipient{Users: []string{"u1"}}
 	cases := []struct {
 		name        string
 		fault       *fakewecom.Fault
-		to          bot.Recipient
+		to          reply.Recipient
 		content     string
 		class       wecomapi.Class
 		code        int
@@ -141,8 +141,8 @@ func TestErrorClasses(t *testing.T) {
 		{"http 404", &fakewecom.Fault{HTTPStatus: 404}, to, "x", wecomapi.Permanent, wecomapi.CodeHTTP, false},
 		{"slow", &fakewecom.Fault{Delay: 5 * time.Second}, to, "x", wecomapi.Retryable, wecomapi.CodeHTTP, false},
 		{"too long", nil, to, strings.Repeat("x", 2049), wecomapi.Permanent, 45002, false},
-		{"no valid recipient", nil, bot.Recipient{Users: []string{"ghost"}}, "x", wecomapi.Permanent, 81013, false},
-		{"no recipient at all", nil, bot.Recipient{}, "x", wecomapi.Permanent, 81013, false},
+		{"no valid recipient", nil, reply.Recipient{Users: []string{"ghost"}}, "x", wecomapi.Permanent, 81013, false},
+		{"no recipient at all", nil, reply.Recipient{}, "x", wecomapi.Permanent, 81013, false},
 	}
 	if _, err := c.SendText(ctx, to, "warm"); err != nil { // fetch the token first
 		t.Fatal(err)
@@ -182,13 +182,13 @@ func TestWrongSecretIsPermanentAndNotLogged(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{})
 	rdb := redistest.Start(t).Client(t)
 	c := newClient(t, fake, rdb, func(cfg *wecomapi.Config) { cfg.Secret = "wrong-secret-value" })
-	_, err := c.SendText(ctx, bot.Recipient{Users: []string{"u1"}}, "x")
+	_, err := c.SendText(ctx, reply.Recipient{Users: []string{"u1"}}, "x")
 	if wecomapi.Classify(err) != wecomapi.Permanent || strings.Contains(err.Error(), "wrong-secret-value") {
 		t.Errorf("err %v", err)
 	}
 	fake.InjectFaults(fakewecom.EndpointToken, fakewecom.Fault{HTTPStatus: 502})
 	c = newClient(t, fake, rdb)
-	_, err = c.SendText(ctx, bot.Recipient{Users: []string{"u1"}}, "x")
+	_, err = c.SendText(ctx, reply.Recipient{Users: []string{"u1"}}, "x")
 	if wecomapi.Classify(err) != wecomapi.Retryable || strings.Contains(err.Error(), fake.CorpSecret()) {
 		t.Errorf("err %v", err)
 	}
@@ -198,15 +198,15 @@ func TestWebhookDeliverAndReply(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{WebhookKeys: []string{"robot-key-1"}})
 	rdb := redistest.Start(t).Client(t)
 	c := newClient(t, fake, rdb)
-	if err := c.Deliver(ctx, bot.Recipient{Webhook: "robot-key-1"}, handlers.FormatMarkdown, "## 提醒"); err != nil {
+	if err := c.Deliver(ctx, reply.Recipient{Webhook: "robot-key-1"}, reply.Markdown("## 提醒")); err != nil {
 		t.Fatal(err)
 	}
-	err := c.SendWebhook(ctx, "bad-key-secret", handlers.FormatText, "x")
+	err := c.SendWebhook(ctx, "bad-key-secret", reply.KindText, "x")
 	if wecomapi.Classify(err) != wecomapi.Permanent || strings.Contains(err.Error(), "bad-key-secret") {
 		t.Errorf("bad key: %v", err)
 	}
 	long := strings.Repeat("第一行内容\n", 300) // 4800 bytes
-	if err := c.SendReply(ctx, bot.Recipient{Users: []string{"u1"}}, handlers.Text(long)); err != nil {
+	if err := c.SendReply(ctx, reply.Recipient{Users: []string{"u1"}}, reply.Text(long)); err != nil {
 		t.Fatal(err)
 	}
 	msgs := fake.Messages()

@@ -40,6 +40,7 @@ import (
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -591,11 +592,11 @@ func newStack(redisAddr string, fake *fakewecom.Server, c *bot.Crypto, kind stri
 	if err != nil {
 		return nil, err
 	}
-	echo := func(_ context.Context, req *handlers.Request) (handlers.Reply, error) {
+	echo := func(_ context.Context, req *handlers.Request) (reply.Reply, error) {
 		if len(req.Sections) == 0 {
-			return handlers.Reply{}, fmt.Errorf("no sections for %s", req.UserID)
+			return reply.Reply{}, fmt.Errorf("no sections for %s", req.UserID)
 		}
-		return handlers.Text("答：" + req.Text), nil
+		return reply.Text("答：" + req.Text), nil
 	}
 	cfg := &config.Config{Redis: config.Redis{Prefix: "bench:"}, WeCom: config.WeCom{Departments: sections}}
 	w, err := bot.NewWeCom(bot.WeComOptions{Token: token, CorpID: c.CorpID(), AESKey: aesKey, Config: cfg,

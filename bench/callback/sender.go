@@ -18,6 +18,7 @@ import (
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -33,7 +34,7 @@ type directSender struct {
 
 // newSender builds the send path: the durable outbox delivering through
 // wecomapi to the fake (default), or direct message/send calls.
-func newSender(kind string, api *wecomapi.Client, rdb *redis.Client, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (bot.Sender, func(), error) {
+func newSender(kind string, api *wecomapi.Client, rdb *redis.Client, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (reply.Sender, func(), error) {
 	if kind == "none" {
 		return discard{}, func() {}, nil
 	}
@@ -75,7 +76,7 @@ func (d *directSender) tok(ctx context.Context) (string, error) {
 	return d.token, nil
 }
 
-func (d *directSender) Send(ctx context.Context, m bot.Message) error {
+func (d *directSender) Send(ctx context.Context, m reply.Message) error {
 	tok, err := d.tok(ctx)
 	if err != nil {
 		return err
@@ -100,4 +101,4 @@ func (d *directSender) Send(ctx context.Context, m bot.Message) error {
 // discard drops answers (the callback path measured alone).
 type discard struct{}
 
-func (discard) Send(context.Context, bot.Message) error { return nil }
+func (discard) Send(context.Context, reply.Message) error { return nil }
