@@ -15,7 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/scheduler"
@@ -109,11 +111,17 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	if err != nil {
 		return err
 	}
-	w, err := bot.NewWeCom(bot.WeComOptions{
+	w, err := wecom.New(wecom.Options{
 		Token: env.Token.Reveal(), CorpID: env.CorpID, AESKey: env.AESKey.Reveal(),
 		Config: a.cfg, Redis: st.Client, Handler: router.Handle, Sender: ob, Users: api,
 		Registry: reg, Metrics: metrics, Logger: log,
-		ReadyChecks: []bot.ReadyCheck{{
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := httpserver.New(httpserver.Options{
+		Addr: a.cfg.HTTP.Addr, Mounts: []httpserver.Mount{w.Mount()}, Redis: st.Client, Registry: reg, Logger: log,
+		ReadyChecks: []httpserver.ReadyCheck{{
 			Name: "reminder recipients", Warn: true,
 			Check: func(context.Context) error {
 				if len(unmapped) == 0 {
@@ -150,7 +158,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := w.Server.ListenAndServe(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := srv.ListenAndServe(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 			errs <- fmt.Errorf("http: %w", err)
 			cancel()
 		}

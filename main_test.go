@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 )
@@ -272,7 +272,7 @@ func (p *serveProc) stop(t *testing.T) {
 	}
 }
 
-func post(t *testing.T, p *serveProc, c *bot.Crypto, plain string) {
+func post(t *testing.T, p *serveProc, c *wecom.Crypto, plain string) {
 	t.Helper()
 	ts := time.Now().Unix()
 	body, sig, err := c.SealCallback([]byte(plain), "1000002", ts, "n1")
@@ -320,7 +320,7 @@ outbox:
 reminders:
   enabled: false
 `)
-	c, err := bot.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	c, err := wecom.NewCrypto(testToken, fake.CorpID(), testAESKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/store/keys"
 )
 
 func TestDedupeGroupsConcurrentCallers(t *testing.T) {
@@ -55,6 +57,7 @@ func TestDedupeAcceptRecordsInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &dedupe{rdb: rdb, ttl: time.Hour, inbox: in}
+	kk := keys.New("t:")
 	ctx := context.Background()
 	for round := 0; round < 2; round++ {
 		const keys, copies = 200, 3
@@ -66,7 +69,11 @@ func TestDedupeAcceptRecordsInbox(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					id := "msg:" + strconv.Itoa(round*1000+k)
-					ok, err := d.Accept(ctx, "t:wecom:seen:"+id, id, []byte("<xml>"+id+"</xml>"))
+					payload, err := inboxPayload(time.UnixMilli(1), &Message{ID: id, Request: handlers.Request{UserID: "u", Text: id}})
+					if err != nil {
+						t.Error(err)
+					}
+					ok, err := d.Accept(ctx, kk.Seen(id), id, payload)
 					if err != nil {
 						t.Error(err)
 					}
@@ -82,14 +89,14 @@ func TestDedupeAcceptRecordsInbox(t *testing.T) {
 				t.Fatalf("round %d key %d fresh %d times", round, k, n)
 			}
 		}
-		if n := rdb.ZCard(ctx, "t:wecom:inbox").Val(); n != int64((round+1)*keys) {
+		if n := rdb.ZCard(ctx, kk.Inbox()).Val(); n != int64((round+1)*keys) {
 			t.Fatalf("round %d: inbox has %d entries", round, n)
 		}
 	}
 	// Duplicates within one batch.
 	var batch []*dedupeReq
 	for _, id := range []string{"msg:a", "msg:b", "msg:a"} {
-		batch = append(batch, &dedupeReq{key: "t:wecom:seen:" + id, id: id, plain: []byte("<xml/>"), done: make(chan dedupeRes, 1)})
+		batch = append(batch, &dedupeReq{key: kk.Seen(id), id: id, plain: []byte("1\n{}"), done: make(chan dedupeRes, 1)})
 	}
 	d.flush(ctx, batch)
 	for i, want := range []bool{true, true, false} {
@@ -97,8 +104,12 @@ func TestDedupeAcceptRecordsInbox(t *testing.T) {
 			t.Fatalf("batch %d: %+v, want fresh=%v", i, r, want)
 		}
 	}
-	p := rdb.Get(ctx, "t:wecom:seen:msg:1007").Val()
-	if _, body, err := parseInboxPayload(p); err != nil || string(body) != "<xml>msg:1007</xml>" {
+	p := rdb.Get(ctx, kk.Seen("msg:1007")).Val()
+	_, body, err := parseInboxPayload(p)
+	if err != nil {
 		t.Fatalf("payload %q: %v", p, err)
+	}
+	if m, err := in.decode(body); err != nil || m.Request.Text != "msg:1007" {
+		t.Fatalf("payload %q: %+v %v", p, m, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +21,13 @@ var ErrQueueFull = errors.New("bot: dispatch queue full")
 // ErrClosed is returned by Enqueue after Shutdown.
 var ErrClosed = errors.New("bot: dispatcher shut down")
 
-// Sections resolves a userid to plan sections (*Directory implements it).
+// Enqueuer takes accepted messages (*Dispatcher implements it).
+type Enqueuer interface {
+	Enqueue(m *Message) error
+}
+
+// Sections resolves a userid to plan sections (the WeCom address book
+// implements it).
 type Sections interface {
 	Sections(ctx context.Context, userid string) []string
 }
@@ -29,9 +36,9 @@ type Sections interface {
 type DispatcherOptions struct {
 	Handler handlers.Handler // required
 	Sender  reply.Sender     // required
-	// Directory resolves the user's sections; nil: no sections.
-	Directory Sections
-	Admins    []string // userids that get Request.Admin
+	// AddressBook resolves the user's sections; nil: no sections.
+	AddressBook Sections
+	Admins      []string // userids that get Request.Admin
 	// Shards is the number of workers; one user's messages always go to the
 	// same shard and are handled in order. Default 32: each worker waits on
 	// Redis for every answer it queues, so fewer workers let a short Redis
@@ -64,7 +71,7 @@ type Dispatcher struct {
 	o      DispatcherOptions
 	admins map[string]bool
 	seed   maphash.Seed
-	shards []chan *Incoming
+	shards []chan *Message
 
 	mu     sync.RWMutex
 	closed bool
@@ -125,9 +132,9 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		d.removerDone = make(chan struct{})
 		go d.remover()
 	}
-	d.shards = make([]chan *Incoming, o.Shards)
+	d.shards = make([]chan *Message, o.Shards)
 	for i := range d.shards {
-		ch := make(chan *Incoming, o.QueueSize)
+		ch := make(chan *Message, o.QueueSize)
 		d.shards[i] = ch
 		d.wg.Add(1)
 		go d.work(ch)
@@ -135,22 +142,22 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	return d, nil
 }
 
-func (d *Dispatcher) shard(userid string) chan *Incoming {
+func (d *Dispatcher) shard(userid string) chan *Message {
 	return d.shards[maphash.String(d.seed, userid)%uint64(len(d.shards))]
 }
 
 // Enqueue hands m to its user's shard. It waits at most EnqueueWait for
 // room; then ErrQueueFull. After Shutdown it returns ErrClosed.
-func (d *Dispatcher) Enqueue(m *Incoming) error {
+func (d *Dispatcher) Enqueue(m *Message) error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.closed {
 		return ErrClosed
 	}
-	ch := d.shard(m.FromUserName)
+	ch := d.shard(m.UserID())
 	if d.o.Inbox != nil {
 		// Before the send: the worker may untrack it at once.
-		d.o.Inbox.track(m.DedupeID())
+		d.o.Inbox.track(m.ID)
 	}
 	select {
 	case ch <- m:
@@ -166,7 +173,7 @@ func (d *Dispatcher) Enqueue(m *Incoming) error {
 		return nil
 	case <-t.C:
 		if d.o.Inbox != nil {
-			d.o.Inbox.untrack(m.DedupeID())
+			d.o.Inbox.untrack(m.ID)
 		}
 		return ErrQueueFull
 	}
@@ -202,18 +209,18 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 	}
 }
 
-func (d *Dispatcher) work(ch chan *Incoming) {
+func (d *Dispatcher) work(ch chan *Message) {
 	defer d.wg.Done()
 	for m := range ch {
 		if d.o.Inbox != nil && d.ctx.Err() != nil {
 			// The drain timed out: what is still queued stays in the inbox
 			// for the next replica, answered properly instead of hurried.
-			d.o.Inbox.untrack(m.DedupeID())
+			d.o.Inbox.untrack(m.ID)
 			d.o.Metrics.Answers.WithLabelValues("left_for_recovery").Inc()
 		} else {
 			answered := d.handleSafely(m)
 			if d.o.Inbox != nil {
-				d.finish(m.DedupeID(), answered)
+				d.finish(m.ID, answered)
 			}
 		}
 		d.o.Metrics.QueueDepth.Dec()
@@ -276,10 +283,10 @@ func (d *Dispatcher) remover() {
 // handleSafely keeps a worker alive through a panic outside the handler
 // (the handler's own panics are already turned into errors). It reports
 // whether the message is done with (see handle).
-func (d *Dispatcher) handleSafely(m *Incoming) (answered bool) {
+func (d *Dispatcher) handleSafely(m *Message) (answered bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			d.o.Logger.Error("dispatcher: panic while handling a message", "userid", m.FromUserName, "panic", r)
+			d.o.Logger.Error("dispatcher: panic while handling a message", "userid", m.UserID(), "panic", r)
 			answered = false
 		}
 	}()
@@ -290,23 +297,23 @@ func (d *Dispatcher) handleSafely(m *Incoming) (answered bool) {
 // reports whether the message is done with: its answer is in the outbox or
 // it needs none. Otherwise (the outbox unreachable, or the dispatcher's
 // drain timed out mid-way) the inbox keeps it for recovery.
-func (d *Dispatcher) handle(m *Incoming) bool {
+func (d *Dispatcher) handle(m *Message) bool {
 	start := time.Now()
 	defer func() { d.o.Metrics.HandlerSeconds.Observe(time.Since(start).Seconds()) }()
 	ctx, cancel := context.WithTimeout(d.ctx, d.o.HandlerTimeout)
 	defer cancel()
 	log := func() *slog.Logger {
-		return d.o.Logger.With("userid", m.FromUserName, "type", m.TypeLabel(), "id", m.DedupeID())
+		return d.o.Logger.With("userid", m.UserID(), "channel", m.Request.Channel, "type", m.Type, "id", m.ID)
 	}
 
-	if m.IsEvent() && m.Event == EventEnterAgent {
+	if m.IsEnter() {
 		if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter {
 			// A welcome long after the user opened the app helps nobody.
 			d.o.Metrics.Answers.WithLabelValues("late_welcome").Inc()
 			return true
 		}
 		if d.o.Welcome != nil {
-			first, err := d.o.Welcome.First(ctx, m.FromUserName, m.DedupeID())
+			first, err := d.o.Welcome.First(ctx, m.UserID(), m.ID)
 			if err != nil {
 				// A second welcome is better than none.
 				log().Warn("welcome gate unavailable; welcoming", "err", err)
@@ -320,14 +327,18 @@ func (d *Dispatcher) handle(m *Incoming) bool {
 	}
 
 	var sections []string
-	if d.o.Directory != nil {
+	if d.o.AddressBook != nil {
 		// A slow address book must not hold the user's shard for long.
 		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
-		sections = d.o.Directory.Sections(dctx, m.FromUserName)
+		sections = d.o.AddressBook.Sections(dctx, m.UserID())
 		dcancel()
 	}
-	req := m.Request(d.o.Now().In(d.o.Location), sections, d.admins[m.FromUserName])
-	rep, err := safeCall(ctx, d.o.Handler, req)
+	req := m.Request // a copy: a recovered message is handled afresh
+	req.Now, req.Sections, req.Admin = d.o.Now().In(d.o.Location), sections, d.admins[m.UserID()]
+	if req.MsgID == "" {
+		req.MsgID = m.ID
+	}
+	rep, err := safeCall(ctx, d.o.Handler, &req)
 	if err != nil && d.o.Inbox != nil && d.ctx.Err() != nil {
 		// Cut short by a drain timeout, not the handler's own failing: the
 		// next replica answers it properly from the inbox.
@@ -346,21 +357,25 @@ func (d *Dispatcher) handle(m *Incoming) bool {
 		rep = reply.Text(handlers.UserMessage(err))
 	}
 	if rep.IsZero() {
-		if s := politeAnswer(req.Kind); s != "" {
-			rep = reply.Text(s)
-		}
-	}
-	if rep.IsZero() {
 		d.o.Metrics.Answers.WithLabelValues("none").Inc()
 		return true
 	}
 	if rep.Kind == "" {
 		rep.Kind = reply.KindText
 	}
-	if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter {
-		rep.Text = lateNote(m.acceptedAt.In(d.o.Location)) + rep.Text
+	if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter && rep.Kind != reply.KindCardUpdate {
+		// Every medium shows text: the note goes in front of a text, as
+		// an extra line of a card, and as the caption of a file.
+		note := lateNote(m.acceptedAt.In(d.o.Location))
+		if rep.Card != nil {
+			c := *rep.Card
+			c.Description = strings.TrimSpace(note) + "\n" + c.Description
+			rep.Card = &c
+		} else {
+			rep.Text = note + rep.Text
+		}
 	}
-	msg := reply.Message{ID: "answer:" + m.DedupeID(), To: reply.Recipient{Users: []string{m.FromUserName}}, Reply: rep}
+	msg := reply.Message{ID: AnswerID(m.ID), To: reply.User(m.UserID()), Reply: rep}
 	// The outbox is durable once Send returns; a failure here is Redis being
 	// away. Try a few times before giving up on this answer.
 	var sendErr error
@@ -383,6 +398,10 @@ func (d *Dispatcher) handle(m *Incoming) bool {
 	log().Error("answer not queued", "err", sendErr)
 	return false
 }
+
+// AnswerID is the outbox id of the answer to inbound message id: the
+// outbox's idempotency by id makes a message handled twice answered once.
+func AnswerID(id string) string { return "answer:" + id }
 
 // lateNote starts an answer recovered long after its question.
 func lateNote(asked time.Time) string {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -24,14 +26,11 @@ import (
 // idempotent by Message.ID ("answer:"+DedupeID), so dispatching a message
 // that was in fact answered sends nothing twice.
 //
-// Redis layout (all under the prefix):
-//
-//	wecom:seen:<id>     the dedupe key (TTL DedupeTTL): "<accepted unix
-//	                    ms>\n<plaintext XML>" while unanswered, "1" after
-//	wecom:inbox         sorted set: dedupe id → lease time (unix ms); the
-//	                    accept time at first, moved forward by each claim
-//	                    and by the holder's lease renewals
-//	wecom:inbox:claims  hash: dedupe id → times recovered
+// Redis layout (package store/keys): Seen(id), the dedupe key (TTL
+// DedupeTTL): "<accepted unix ms>\n<message JSON>" while unanswered, "1"
+// after; Inbox, a sorted set: id → lease time (unix ms), the accept time at
+// first, moved forward by each claim and by the holder's lease renewals;
+// InboxClaims, a hash: id → times recovered.
 //
 // The index entry is added with ZADD NX whether or not the SET NX won, so a
 // WeCom retry arriving after the answer re-adds it: the callback sees
@@ -63,9 +62,15 @@ type InboxOptions struct {
 	// MaxClaims: a message recovered this many times without being answered
 	// (it keeps failing or crashing its handler) is dropped. Default 5.
 	MaxClaims int
-	Metrics   *Metrics
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Legacy reads entries stored by an earlier version in a channel's own
+	// encoding (the WeCom channel's plaintext XML); nil: such entries are
+	// dropped as unparsable.
+	Legacy func(body []byte) (*Message, error)
+	// RecoverBatch is how many entries one recovery scan reads. Default 100.
+	RecoverBatch int
+	Metrics      *Metrics
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Inbox is the durable record of accepted, unanswered messages.
@@ -125,6 +130,9 @@ func NewInbox(o InboxOptions) (*Inbox, error) {
 	if o.MaxClaims <= 0 {
 		o.MaxClaims = 5
 	}
+	if o.RecoverBatch <= 0 {
+		o.RecoverBatch = 100
+	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
@@ -134,9 +142,9 @@ func NewInbox(o InboxOptions) (*Inbox, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	base := o.Prefix + "wecom:inbox"
-	return &Inbox{o: o, seenPrefix: o.Prefix + "wecom:seen:", zkey: base, ckey: base + ":claims",
-		live: map[string]time.Time{}, recoverBatch: 100, claimScript: redis.NewScript(claimScript)}, nil
+	k := keys.New(o.Prefix)
+	return &Inbox{o: o, seenPrefix: k.SeenPrefix(), zkey: k.Inbox(), ckey: k.InboxClaims(),
+		live: map[string]time.Time{}, recoverBatch: o.RecoverBatch, claimScript: redis.NewScript(claimScript)}, nil
 }
 
 // Grace is the configured grace period.
@@ -151,12 +159,36 @@ func (in *Inbox) Len(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// payload is what the inbox keeps of a message: accept time and plaintext.
-func inboxPayload(at time.Time, plain []byte) []byte {
-	b := make([]byte, 0, 14+len(plain))
+// inboxPayload is what the inbox keeps of a message: the accept time and
+// the message as JSON.
+func inboxPayload(at time.Time, m *Message) ([]byte, error) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: encode message %s: %w", m.ID, err)
+	}
+	b := make([]byte, 0, 14+len(body))
 	b = strconv.AppendInt(b, at.UnixMilli(), 10)
 	b = append(b, '\n')
-	return append(b, plain...)
+	return append(b, body...), nil
+}
+
+// decode reads a stored message: JSON, or the form an earlier version
+// stored (a channel's own encoding, read by InboxOptions.Legacy).
+func (in *Inbox) decode(body []byte) (*Message, error) {
+	if len(body) > 0 && body[0] == '{' {
+		var m Message
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, err
+		}
+		if m.ID == "" || m.Request.UserID == "" {
+			return nil, errors.New("inbox entry without id or user")
+		}
+		return &m, nil
+	}
+	if in.o.Legacy != nil {
+		return in.o.Legacy(body)
+	}
+	return nil, errors.New("inbox entry is not a message")
 }
 
 func parseInboxPayload(p string) (time.Time, []byte, error) {
@@ -173,9 +205,9 @@ func parseInboxPayload(p string) (time.Time, []byte, error) {
 
 // queueAccept adds one message's accept to a pipeline: the dedupe SET NX
 // carrying the message, and its index entry.
-func (in *Inbox) queueAccept(ctx context.Context, p redis.Pipeliner, seenKey string, ttl time.Duration, id string, plain []byte) (*redis.BoolCmd, *redis.IntCmd) {
+func (in *Inbox) queueAccept(ctx context.Context, p redis.Pipeliner, seenKey string, ttl time.Duration, id string, payload []byte) (*redis.BoolCmd, *redis.IntCmd) {
 	now := in.o.Now()
-	set := p.SetNX(ctx, seenKey, inboxPayload(now, plain), ttl)
+	set := p.SetNX(ctx, seenKey, payload, ttl)
 	add := p.ZAddNX(ctx, in.zkey, redis.Z{Score: float64(now.UnixMilli()), Member: id})
 	return set, add
 }
@@ -374,11 +406,11 @@ func (in *Inbox) recoverOne(ctx context.Context, e Enqueuer, id string, cutoff i
 	if perr != nil {
 		return drop("unparsable", "inbox: dropping an unreadable entry", slog.LevelError, "err", perr)
 	}
-	m, perr := ParseIncoming(plain)
+	m, perr := in.decode(plain)
 	if perr != nil {
 		return drop("unparsable", "inbox: dropping an unparsable message", slog.LevelError, "err", perr)
 	}
-	log = log.With("userid", m.FromUserName, "type", m.TypeLabel(), "accepted", at.Format(time.RFC3339))
+	log = log.With("userid", m.UserID(), "type", m.Type, "accepted", at.Format(time.RFC3339))
 	if age := now.Sub(at); age > in.o.MaxAge {
 		// A day-old question is not answered silently late: the answers are
 		// relative to today ("本月", "快到期的") and the user has asked again

@@ -5,11 +5,11 @@ import (
 	"time"
 )
 
-// logLimiter lets at most one log line per key through per period and
+// LogLimiter lets at most one log line per key through per period and
 // counts the lines it held back, so a flood of bad callbacks (a scanner, a
 // misconfigured token) cannot flood the log. Metrics stay exact: only the
 // log line is limited.
-type logLimiter struct {
+type LogLimiter struct {
 	every time.Duration
 	now   func() time.Time
 
@@ -22,13 +22,14 @@ type logWindow struct {
 	suppressed int
 }
 
-func newLogLimiter(every time.Duration, now func() time.Time) *logLimiter {
-	return &logLimiter{every: every, now: now, keys: map[string]*logWindow{}}
+// NewLogLimiter returns a limiter of one line per key per every.
+func NewLogLimiter(every time.Duration, now func() time.Time) *LogLimiter {
+	return &LogLimiter{every: every, now: now, keys: map[string]*logWindow{}}
 }
 
-// allow reports whether a line for key may be logged now and, if so, how
+// Allow reports whether a line for key may be logged now and, if so, how
 // many lines for key were held back since the last one logged.
-func (l *logLimiter) allow(key string) (ok bool, suppressed int) {
+func (l *LogLimiter) Allow(key string) (ok bool, suppressed int) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -1,174 +1,40 @@
+// Package bot is the channel layer, and knows no platform: a channel turns
+// what a platform delivers into a neutral Message, and bot dedupes it,
+// keeps it durably in the inbox until it is answered, and hands it to the
+// per-user ordered Dispatcher, which asks the handlers and queues the reply
+// through a reply.Sender. The console channel lives here too. Platforms are
+// sub-packages: bot/wecom is the WeCom self-built app's callback. The HTTP
+// server the channels mount on is package httpserver.
 package bot
 
 import (
-	"encoding/xml"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/changzhi-amr/choucha/handlers"
 )
 
-// Message types and events the channel knows by name (MsgType / Event).
-const (
-	MsgText     = "text"
-	MsgImage    = "image"
-	MsgVoice    = "voice"
-	MsgVideo    = "video"
-	MsgFile     = "file"
-	MsgLocation = "location"
-	MsgLink     = "link"
-	MsgEvent    = "event"
+// Message is one accepted inbound message or event, whatever its channel.
+type Message struct {
+	// ID identifies the message across the platform's retries; the dedupe
+	// key, the inbox entry and the answer's outbox id derive from it. It
+	// must be unique across channels (a channel prefixes its own ids).
+	ID string `json:"id"`
+	// Type is the metrics label: the message type, or "event:<name>".
+	Type string `json:"type"`
+	// Request is what the handlers see; Now, Sections and Admin are filled
+	// in when the message is handled.
+	Request handlers.Request `json:"request"`
 
-	EventEnterAgent        = "enter_agent"
-	EventTemplateCardEvent = "template_card_event"
-	EventClick             = "click"
-	EventSubscribe         = "subscribe"
-	EventChangeContact     = "change_contact"
-)
-
-// Incoming is one decrypted callback message or event (the inner XML).
-// One struct with every field keeps parsing to a single encoding/xml pass;
-// which fields are set depends on MsgType and Event.
-type Incoming struct {
-	XMLName      xml.Name `xml:"xml"`
-	ToUserName   string   `xml:"ToUserName"`   // the CorpID
-	FromUserName string   `xml:"FromUserName"` // the sender's userid
-	CreateTime   int64    `xml:"CreateTime"`
-	MsgType      string   `xml:"MsgType"`
-	MsgID        string   `xml:"MsgId"` // messages only; 64-bit, kept as text
-	AgentID      string   `xml:"AgentID"`
-
-	Content string `xml:"Content"` // text
-
-	MediaID      string `xml:"MediaId"` // image, voice, video, file
-	PicURL       string `xml:"PicUrl"`  // image, link
-	Format       string `xml:"Format"`  // voice: amr, speex
-	ThumbMediaID string `xml:"ThumbMediaId"`
-	FileName     string `xml:"FileName"`
-
-	LocationX string `xml:"Location_X"` // location: latitude
-	LocationY string `xml:"Location_Y"` // location: longitude
-	Scale     string `xml:"Scale"`
-	Label     string `xml:"Label"`
-
-	Title       string `xml:"Title"` // link
-	Description string `xml:"Description"`
-	URL         string `xml:"Url"`
-
-	Event    string `xml:"Event"`
-	EventKey string `xml:"EventKey"`
-
-	// template_card_event
-	TaskID        string         `xml:"TaskId"`
-	CardType      string         `xml:"CardType"`
-	ResponseCode  string         `xml:"ResponseCode"`
-	SelectedItems []SelectedItem `xml:"SelectedItems>SelectedItem"`
-
-	// change_contact
-	ChangeType string `xml:"ChangeType"`
-	UserID     string `xml:"UserID"`
-
-	// Set on messages recovered from the inbox (not part of the XML).
+	// Set on messages recovered from the inbox (not stored).
 	recovered  bool
 	acceptedAt time.Time
 }
 
-// SelectedItem is one answered question of a template card.
-type SelectedItem struct {
-	QuestionKey string   `xml:"QuestionKey"`
-	OptionIDs   []string `xml:"OptionIds>OptionId"`
-}
+// UserID is the sender.
+func (m *Message) UserID() string { return m.Request.UserID }
 
-// ParseIncoming parses a decrypted message. It rejects messages without a
-// sender or a type, and non-event messages without a MsgId.
-func ParseIncoming(plain []byte) (*Incoming, error) {
-	m, ok := scanIncoming(plain)
-	if !ok {
-		m = Incoming{}
-		if err := xml.Unmarshal(plain, &m); err != nil {
-			return nil, fmt.Errorf("wecom message: %w", err)
-		}
-	}
-	switch {
-	case m.FromUserName == "":
-		return nil, fmt.Errorf("wecom message: FromUserName is empty")
-	case m.MsgType == "":
-		return nil, fmt.Errorf("wecom message: MsgType is empty")
-	case m.MsgType == MsgEvent && m.Event == "":
-		return nil, fmt.Errorf("wecom message: event without Event")
-	}
-	return &m, nil
-}
-
-// IsEvent reports whether m is an event (no MsgId).
-func (m *Incoming) IsEvent() bool { return m.MsgType == MsgEvent }
-
-// TypeLabel is the metrics label: the MsgType, or "event:"+Event.
-func (m *Incoming) TypeLabel() string {
-	if m.IsEvent() {
-		return "event:" + m.Event
-	}
-	return m.MsgType
-}
-
-// DedupeID identifies the message across WeCom's retries: the MsgId for
-// messages; FromUserName+CreateTime+Event(+EventKey) for events, which have
-// no MsgId.
-func (m *Incoming) DedupeID() string {
-	if !m.IsEvent() && m.MsgID != "" {
-		return "msg:" + m.MsgID
-	}
-	id := "evt:" + m.FromUserName + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + m.MsgType + ":" + m.Event
-	if m.EventKey != "" {
-		id += ":" + m.EventKey
-	}
-	if m.TaskID != "" {
-		id += ":" + m.TaskID
-	}
-	return id
-}
-
-// Request maps the message to a channel-neutral handlers.Request.
-func (m *Incoming) Request(now time.Time, sections []string, admin bool) *handlers.Request {
-	r := &handlers.Request{
-		Channel:  "wecom",
-		UserID:   m.FromUserName,
-		Now:      now,
-		Sections: sections,
-		Admin:    admin,
-	}
-	switch m.MsgType {
-	case MsgText:
-		r.Kind, r.Text = handlers.KindText, m.Content
-	case MsgImage:
-		r.Kind, r.Key = handlers.KindImage, m.MediaID
-	case MsgVoice:
-		r.Kind, r.Key = handlers.KindVoice, m.MediaID
-	case MsgFile, MsgVideo:
-		r.Kind, r.Key = handlers.KindFile, m.MediaID
-	case MsgLocation:
-		r.Kind, r.Text, r.Key = handlers.KindLocation, m.Label, m.LocationX+","+m.LocationY
-	case MsgEvent:
-		r.Kind, r.Event, r.Key = handlers.KindEvent, m.Event, m.EventKey
-	default:
-		// link and future types: passed through under their own kind name.
-		r.Kind, r.Text = handlers.Kind(m.MsgType), m.URL
-	}
-	return r
-}
-
-// politeAnswer is the answer to media a handler did not answer.
-func politeAnswer(k handlers.Kind) string {
-	switch k {
-	case handlers.KindImage:
-		return "已收到您发送的图片。目前我只能回答文字提问，例如“本月有哪些抽查任务”。发送“帮助”查看我能做什么。"
-	case handlers.KindVoice:
-		return "已收到您的语音。目前我还听不懂语音，请直接输入文字提问。发送“帮助”查看我能做什么。"
-	case handlers.KindFile:
-		return "已收到您发送的文件。目前我只能回答文字提问，发送“帮助”查看我能做什么。"
-	case handlers.KindLocation:
-		return "已收到您的位置。目前我只能回答文字提问，发送“帮助”查看我能做什么。"
-	}
-	return ""
+// IsEnter reports whether the message is the user opening the app (the
+// welcome is gated on it).
+func (m *Message) IsEnter() bool {
+	return m.Request.Kind == handlers.KindEvent && m.Request.Event == handlers.EventEnter
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -13,7 +14,7 @@ import (
 // zone) through to the handler: WeCom sends enter_agent every time a user
 // opens the app, and the welcome and help on every open is noise.
 //
-// Key: <prefix>wecom:welcomed:<YYYY-MM-DD>:<userid> = the dedupe id of the
+// Key: keys.Welcomed(<YYYY-MM-DD>, <userid>) = the dedupe id of the
 // event that got the welcome, expiring at the next midnight. Storing the id
 // makes the check idempotent: the same event dispatched again (recovered
 // from the inbox after a crash) is still let through, and the outbox's
@@ -43,7 +44,7 @@ func (g *WelcomeGate) First(ctx context.Context, userid, id string) (bool, error
 	now := g.now().In(g.loc)
 	y, mo, d := now.Date()
 	midnight := time.Date(y, mo, d+1, 0, 0, 0, 0, g.loc)
-	key := g.prefix + "wecom:welcomed:" + now.Format(time.DateOnly) + ":" + userid
+	key := keys.New(g.prefix).Welcomed(now.Format(time.DateOnly), userid)
 	// SET NX GET: sets and returns nil when free, else returns the holder.
 	// A TTL, not EXAT: relative to our clock, whatever Redis's clock says.
 	prev, err := g.rdb.SetArgs(ctx, key, id, redis.SetArgs{Mode: "NX", Get: true, TTL: midnight.Sub(now)}).Result()

@@ -221,7 +221,7 @@ func TestBotRoutes(t *testing.T) {
 		{Request{Kind: KindEvent, Event: "enter_agent"}, "enter", "您好，我是抽查助手"},
 		{Request{Kind: KindText, Text: "谢谢！"}, "thanks", "不客气"},
 		{Request{Kind: KindText, Text: "本月哪些抽查任务，谢谢"}, "list", "（9项）"},
-		{Request{Kind: KindImage, Key: "media1"}, "not-text", "只能回答文字问题"},
+		{Request{Kind: KindImage, Media: &Media{ID: "media1"}}, "not-text", "只能回答文字问题"},
 		{Request{Kind: KindText, Text: "  "}, "empty", "请输入您的问题"},
 		{Request{Kind: KindText, Text: "我科室的任务"}, "mine", "暂时不知道您所在的科室"},
 		{Request{Kind: KindText, Text: "我科室的任务", Sections: []string{"特种设备安全监察科"}}, "mine", "**17** "},

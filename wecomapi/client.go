@@ -34,7 +34,6 @@ import (
 	"github.com/silenceper/wechat/v2/work/addresslist"
 	"github.com/silenceper/wechat/v2/work/message"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/reply"
 )
 
@@ -471,21 +470,33 @@ func (c *Client) SendReply(ctx context.Context, to reply.Recipient, r reply.Repl
 	return nil
 }
 
-var _ bot.UserGetter = (*Client)(nil)
+// User is what the address book (user/get) says about a member.
+type User struct {
+	UserID      string `json:"userid"`
+	Name        string `json:"name"`
+	Departments []int  `json:"department"`
+	// IsLeader is parallel to Departments: 1 where the user leads that
+	// department (WeCom's is_leader_in_dept), else 0.
+	IsLeader []int `json:"is_leader_in_dept"`
+}
+
+// ErrUserNotFound is wrapped by GetUser's error when the userid does not
+// exist (errcode 60111).
+var ErrUserNotFound = errors.New("wecom user not found")
 
 // GetUser reads a member from the address book (user/get). An unknown
-// userid (60111) is an error wrapping bot.ErrUserNotFound.
-func (c *Client) GetUser(ctx context.Context, userid string) (bot.User, error) {
+// userid (60111) is an error wrapping ErrUserNotFound.
+func (c *Client) GetUser(ctx context.Context, userid string) (User, error) {
 	var res addresslist.UserGetResponse
 	err := c.withToken(ctx, "user/get", http.MethodGet, url.Values{"userid": {userid}}, nil, &res)
 	var e *Error
 	if errors.As(err, &e) && e.Code == CodeUserNotFound {
-		return bot.User{}, fmt.Errorf("%w: %q: %w", bot.ErrUserNotFound, userid, err)
+		return User{}, fmt.Errorf("%w: %q: %w", ErrUserNotFound, userid, err)
 	}
 	if err != nil {
-		return bot.User{}, err
+		return User{}, err
 	}
-	return bot.User{
+	return User{
 		UserID:      res.UserID,
 		Name:        res.Name,
 		Departments: res.Department,

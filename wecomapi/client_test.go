@@ -15,7 +15,6 @@ import (
 	"github.com/silenceper/wechat/v2/work/config"
 	"github.com/silenceper/wechat/v2/work/message"
 
-	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
@@ -234,7 +233,7 @@ func TestAddressBookAndMedia(t *testing.T) {
 	if err != nil || u.Name != "李四" || len(u.Departments) != 2 || u.IsLeader[1] != 1 {
 		t.Errorf("GetUser = %+v, %v", u, err)
 	}
-	if _, err := c.GetUser(ctx, "nobody"); !errors.Is(err, bot.ErrUserNotFound) {
+	if _, err := c.GetUser(ctx, "nobody"); !errors.Is(err, wecomapi.ErrUserNotFound) {
 		t.Errorf("unknown user: %v", err)
 	}
 	ds, err := c.DepartmentList(ctx, 0)

@@ -36,8 +36,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
@@ -105,7 +107,7 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 
 	fake := fakewecom.New(fakewecom.Options{PerUserPerMinute: -1, Users: benchUsers(users)})
 	defer fake.Close()
-	crypto, err := bot.NewCrypto(token, fake.CorpID(), aesKey)
+	crypto, err := wecom.NewCrypto(token, fake.CorpID(), aesKey)
 	if err != nil {
 		return err
 	}
@@ -288,7 +290,7 @@ func loadavg() string {
 // passive reply, on one goroutine; with encoding/xml for both parses
 // (WECOM.md's reference) or with the bot's parsers (ParseEnvelope,
 // ParseIncoming: scanners with an encoding/xml fallback).
-func cryptoFloor(c *bot.Crypto, stdXML bool) time.Duration {
+func cryptoFloor(c *wecom.Crypto, stdXML bool) time.Duration {
 	const n = 20000
 	type in struct {
 		sig, ts, nonce string
@@ -306,14 +308,14 @@ func cryptoFloor(c *bot.Crypto, stdXML bool) time.Duration {
 		x := ins[i%len(ins)]
 		var enc string
 		if stdXML {
-			var env bot.Envelope
+			var env wecom.Envelope
 			if err := xml.Unmarshal(x.body, &env); err != nil {
 				panic(err)
 			}
 			enc = env.Encrypt
 		} else {
 			var err error
-			if enc, err = bot.ParseEnvelope(x.body); err != nil {
+			if enc, err = wecom.ParseEnvelope(x.body); err != nil {
 				panic(err)
 			}
 		}
@@ -322,10 +324,10 @@ func cryptoFloor(c *bot.Crypto, stdXML bool) time.Duration {
 			panic(err)
 		}
 		if stdXML {
-			var m bot.Incoming
+			var m wecom.Incoming
 			err = xml.Unmarshal(plain, &m)
 		} else {
-			_, err = bot.ParseIncoming(plain)
+			_, err = wecom.ParseIncoming(plain)
 		}
 		if err != nil {
 			panic(err)
@@ -338,14 +340,14 @@ func cryptoFloor(c *bot.Crypto, stdXML bool) time.Duration {
 }
 
 // bareHandler only verifies and decrypts.
-func bareHandler(c *bot.Crypto) http.Handler {
+func bareHandler(c *wecom.Crypto) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, bot.MaxCallbackBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wecom.MaxCallbackBody))
 		if err != nil {
 			w.WriteHeader(400)
 			return
 		}
-		enc, err := bot.ParseEnvelope(body) // the bot's envelope scan: the strictest baseline
+		enc, err := wecom.ParseEnvelope(body) // the bot's envelope scan: the strictest baseline
 		if err != nil {
 			w.WriteHeader(400)
 			return
@@ -370,7 +372,7 @@ type callback struct {
 	body  []byte
 }
 
-func prepare(c *bot.Crypto, first, n int64, users int, content func(id int64) string) []callback {
+func prepare(c *wecom.Crypto, first, n int64, users int, content func(id int64) string) []callback {
 	out := make([]callback, n)
 	now := time.Now().Unix()
 	nonce := "bench"
@@ -414,7 +416,7 @@ func serve(h http.Handler) (base string, stop func(), err error) {
 // closedLoop posts as fast as conc clients can for d and returns 200s per
 // second, their number, and when the clock started and the CPU used by
 // then (rdb: the Redis whose CPU counts too; nil for none).
-func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc int, unique bool, firstID int64, rdb *redis.Client) (float64, int64, time.Time, cpuSample, error) {
+func closedLoop(h http.Handler, c *wecom.Crypto, d time.Duration, conc int, unique bool, firstID int64, rdb *redis.Client) (float64, int64, time.Time, cpuSample, error) {
 	base, stop, err := serve(h)
 	if err != nil {
 		return 0, 0, time.Time{}, cpuSample{}, err
@@ -471,7 +473,7 @@ func closedLoop(h http.Handler, c *bot.Crypto, d time.Duration, conc int, unique
 }
 
 // rated runs the open-loop test at rate for d.
-func rated(st *stack, fake *fakewecom.Server, c *bot.Crypto, rate int, d time.Duration, users int) error {
+func rated(st *stack, fake *fakewecom.Server, c *wecom.Crypto, rate int, d time.Duration, users int) error {
 	n := int64(float64(rate) * d.Seconds())
 	const firstID = 3_000_000_000
 	reqs := prepare(c, firstID, n, users, func(id int64) string { return "问" + strconv.FormatInt(id, 10) })
@@ -555,12 +557,12 @@ func pct(d []time.Duration, p int) time.Duration {
 	return s[min(i, len(s)-1)].Round(10 * time.Microsecond)
 }
 
-// stack is the bot's channel as `serve` wires it (bot.NewWeCom with the
+// stack is the bot's channel as `serve` wires it (wecom.New with the
 // address book on), with the fake WeCom as the send target.
 type stack struct {
 	handler http.Handler
 	rdb     *redis.Client
-	w       *bot.WeCom
+	w       *wecom.Channel
 	stop    func()
 }
 
@@ -578,7 +580,7 @@ func benchUsers(users int) []fakewecom.User {
 
 var sections = map[int]string{2: "计量科", 3: "市场规范管理科", 4: "食品生产科", 5: "特种设备科", 6: "价格监督检查科"}
 
-func newStack(redisAddr string, fake *fakewecom.Server, c *bot.Crypto, kind string) (*stack, error) {
+func newStack(redisAddr string, fake *fakewecom.Server, c *wecom.Crypto, kind string) (*stack, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, PoolSize: 64})
 	reg := prometheus.NewRegistry()
@@ -599,13 +601,17 @@ func newStack(redisAddr string, fake *fakewecom.Server, c *bot.Crypto, kind stri
 		return reply.Text("答：" + req.Text), nil
 	}
 	cfg := &config.Config{Redis: config.Redis{Prefix: "bench:"}, WeCom: config.WeCom{Departments: sections}}
-	w, err := bot.NewWeCom(bot.WeComOptions{Token: token, CorpID: c.CorpID(), AESKey: aesKey, Config: cfg,
+	w, err := wecom.New(wecom.Options{Token: token, CorpID: c.CorpID(), AESKey: aesKey, Config: cfg,
 		Redis: rdb, Handler: echo, Sender: sender, Users: api, Registry: reg, Metrics: metrics, Logger: logger,
 		Shards: 16, QueueSize: 1024})
 	if err != nil {
 		return nil, err
 	}
-	return &stack{handler: w.Server.Handler(), rdb: rdb, w: w, stop: stopSender}, nil
+	srv, err := httpserver.New(httpserver.Options{Mounts: []httpserver.Mount{w.Mount()}, Redis: rdb, Registry: reg, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &stack{handler: srv.Handler(), rdb: rdb, w: w, stop: stopSender}, nil
 }
 
 // warm resolves the users once, as a running bot has them cached.
@@ -618,7 +624,7 @@ func (s *stack) warm(users []string) error {
 		go func() {
 			defer wg.Done()
 			for u := range ch {
-				if len(s.w.Directory.Sections(context.Background(), u)) == 0 {
+				if len(s.w.AddressBook.Sections(context.Background(), u)) == 0 {
 					failed.Add(1)
 				}
 			}

@@ -1,7 +1,6 @@
-package bot
+package wecom
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/changzhi-amr/choucha/bot"
 )
 
 // MaxCallbackBody is the largest callback body accepted (1 MiB).
@@ -32,36 +31,23 @@ const (
 	ReasonShuttingDown = "shutting_down"     // 503
 )
 
-// Enqueuer takes accepted messages (*Dispatcher implements it).
-type Enqueuer interface {
-	Enqueue(m *Incoming) error
-}
-
 // CallbackOptions configures the callback handler.
 type CallbackOptions struct {
-	Crypto     *Crypto               // required
-	Redis      redis.UniversalClient // required: dedupe store shared by replicas
-	Prefix     string                // Redis key prefix, e.g. "choucha:"
-	Dispatcher Enqueuer              // required
+	Crypto *Crypto     // required
+	Intake *bot.Intake // required: dedupe, inbox, dispatch
 	// MaxSkew: callbacks whose timestamp is further than this from now are
 	// rejected (replays). Default 10m.
 	MaxSkew time.Duration
-	// DedupeTTL: how long an accepted message id is remembered. Default 24h.
-	DedupeTTL time.Duration
 	// Events are the event names handed to the dispatcher; other events are
 	// acknowledged and dropped (WeCom sends LOCATION reports etc.). Default
 	// enter_agent, template_card_event, click.
 	Events []string
-	// Directory, when set, forgets a cached user on change_contact events.
-	Directory *Directory
-	// Inbox, when set, records each accepted message durably in the same
-	// Redis script as its dedupe key (see Inbox). The Dispatcher must be
-	// given the same Inbox.
-	Inbox *Inbox
+	// AddressBook, when set, forgets a cached user on change_contact events.
+	AddressBook *AddressBook
 	// LogEvery limits rejection log lines to one per reason per period, with
 	// a count of the lines held back (metrics stay exact). Default 10s.
 	LogEvery time.Duration
-	Metrics  *Metrics
+	Metrics  *bot.Metrics
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -71,31 +57,25 @@ type CallbackOptions struct {
 type Callback struct {
 	o      CallbackOptions
 	events map[string]bool
-	seen   *dedupe
-	logs   *logLimiter
+	logs   *bot.LogLimiter
 }
 
 // NewCallback builds the handler.
 func NewCallback(o CallbackOptions) (*Callback, error) {
 	switch {
 	case o.Crypto == nil:
-		return nil, errors.New("bot: CallbackOptions.Crypto is nil")
-	case o.Redis == nil:
-		return nil, errors.New("bot: CallbackOptions.Redis is nil")
-	case o.Dispatcher == nil:
-		return nil, errors.New("bot: CallbackOptions.Dispatcher is nil")
+		return nil, errors.New("wecom: CallbackOptions.Crypto is nil")
+	case o.Intake == nil:
+		return nil, errors.New("wecom: CallbackOptions.Intake is nil")
 	}
 	if o.MaxSkew <= 0 {
 		o.MaxSkew = 10 * time.Minute
-	}
-	if o.DedupeTTL <= 0 {
-		o.DedupeTTL = 24 * time.Hour
 	}
 	if o.Events == nil {
 		o.Events = []string{EventEnterAgent, EventTemplateCardEvent, EventClick}
 	}
 	if o.Metrics == nil {
-		o.Metrics = NewMetrics(nil)
+		o.Metrics = bot.NewMetrics(nil)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -106,8 +86,7 @@ func NewCallback(o CallbackOptions) (*Callback, error) {
 	if o.LogEvery <= 0 {
 		o.LogEvery = 10 * time.Second
 	}
-	c := &Callback{o: o, events: map[string]bool{}, seen: &dedupe{rdb: o.Redis, ttl: o.DedupeTTL, inbox: o.Inbox},
-		logs: newLogLimiter(o.LogEvery, o.Now)}
+	c := &Callback{o: o, events: map[string]bool{}, logs: bot.NewLogLimiter(o.LogEvery, o.Now)}
 	for _, e := range o.Events {
 		c.events[e] = true
 	}
@@ -142,7 +121,7 @@ func (c *Callback) reject(w http.ResponseWriter, r *http.Request, status int, re
 	// Never log the query (signature) or body; the remote address and the
 	// reason are enough to diagnose a misconfigured token or key. One line
 	// per reason per LogEvery: a flood is visible without flooding.
-	if ok, suppressed := c.logs.allow(reason); ok {
+	if ok, suppressed := c.logs.Allow(reason); ok {
 		attrs := []any{"reason", reason, "status", status, "remote", r.RemoteAddr}
 		if err != nil {
 			attrs = append(attrs, "err", err)
@@ -239,72 +218,41 @@ func (c *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, r, http.StatusOK, ReasonMessage, err)
 		return
 	}
-	c.accept(w, r, m, plain)
+	c.accept(w, r, m)
 }
 
 // accept dedupes, records and dispatches an authentic message.
-func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming, plain []byte) {
+func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 	ctx := r.Context()
 	if m.IsEvent() && !c.events[m.Event] {
 		c.o.Metrics.MessagesIn.WithLabelValues(m.TypeLabel()).Inc()
-		if m.Event == EventChangeContact && c.o.Directory != nil && m.UserID != "" {
-			if err := c.o.Directory.Forget(ctx, m.UserID); err != nil {
+		if m.Event == EventChangeContact && c.o.AddressBook != nil && m.UserID != "" {
+			if err := c.o.AddressBook.Forget(ctx, m.UserID); err != nil {
 				c.o.Logger.Warn("directory: forget failed", "userid", m.UserID, "err", err)
 			}
 		}
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	id := m.DedupeID()
-	key := c.o.Prefix + "wecom:seen:" + id
-	// Not the request's context: a client hanging up must not leave a key
-	// set that we believe unset.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	res := c.seen.accept(rctx, key, id, plain)
-	fresh, err := res.fresh, res.err
-	if err != nil {
-		// The SET may have landed (a timeout); release it so the retry counts.
-		c.release(ctx, key, m)
+	fresh, err := c.o.Intake.Accept(ctx, m.Message())
+	switch {
+	case errors.Is(err, bot.ErrUnavailable):
+		c.reject(w, r, http.StatusServiceUnavailable, ReasonRedis, err)
+		return
+	case errors.Is(err, bot.ErrClosed):
+		c.reject(w, r, http.StatusServiceUnavailable, ReasonShuttingDown, nil)
+		return
+	case errors.Is(err, bot.ErrQueueFull):
+		c.reject(w, r, http.StatusServiceUnavailable, ReasonQueueFull, nil)
+		return
+	case err != nil:
 		c.reject(w, r, http.StatusServiceUnavailable, ReasonRedis, err)
 		return
 	}
 	if !fresh {
-		c.o.Metrics.DedupeHits.Inc()
-		if res.readded {
-			// A retry of an answered message put its inbox entry back.
-			if err := c.o.Inbox.unindex(rctx, id); err != nil {
-				c.o.Logger.Debug("inbox: stale entry left for recovery to drop", "id", id, "err", err)
-			}
-		}
+		// A retry WeCom sent while we were answering: already counted.
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := c.o.Dispatcher.Enqueue(m); err != nil {
-		// Release the key so WeCom's retry is not taken for a duplicate.
-		c.release(ctx, key, m)
-		reason := ReasonQueueFull
-		if errors.Is(err, ErrClosed) {
-			reason = ReasonShuttingDown
-		}
-		c.reject(w, r, http.StatusServiceUnavailable, reason, nil)
-		return
-	}
-	c.o.Metrics.MessagesIn.WithLabelValues(m.TypeLabel()).Inc()
 	w.WriteHeader(http.StatusOK)
-}
-
-// release deletes a dedupe key and the inbox entry, best effort.
-func (c *Callback) release(ctx context.Context, key string, m *Incoming) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	var err error
-	if c.o.Inbox != nil {
-		err = c.o.Inbox.release(dctx, key, m.DedupeID())
-	} else {
-		err = c.o.Redis.Del(dctx, key).Err()
-	}
-	if err != nil {
-		c.o.Logger.Error("dedupe key not released; a WeCom retry of this message will be ignored", "id", m.DedupeID(), "err", err)
-	}
 }

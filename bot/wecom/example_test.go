@@ -1,4 +1,4 @@
-package bot_test
+package wecom_test
 
 import (
 	"context"
@@ -11,8 +11,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
@@ -42,7 +44,7 @@ func Example_serve() {
 	if err != nil {
 		panic(err)
 	}
-	w, err := bot.NewWeCom(bot.WeComOptions{
+	w, err := wecom.New(wecom.Options{
 		Token: os.Getenv("WECOM_TOKEN"), CorpID: os.Getenv("WECOM_CORP_ID"), AESKey: os.Getenv("WECOM_AES_KEY"),
 		Config: cfg, Redis: rdb, Handler: router, Sender: ob, Users: api,
 		Registry: reg, Metrics: metrics, Logger: logger,
@@ -50,7 +52,12 @@ func Example_serve() {
 	if err != nil {
 		panic(err)
 	}
-	go ob.Run(ctx)                     // stops with ctx; pending entries stay in Redis
-	err = w.Server.ListenAndServe(ctx) // returns after draining the dispatcher into the outbox
+	srv, err := httpserver.New(httpserver.Options{Addr: cfg.HTTP.Addr, Mounts: []httpserver.Mount{w.Mount()},
+		Redis: rdb, Registry: reg, Logger: logger})
+	if err != nil {
+		panic(err)
+	}
+	go ob.Run(ctx)                // stops with ctx; pending entries stay in Redis
+	err = srv.ListenAndServe(ctx) // returns after draining the dispatcher into the outbox
 	_ = err
 }

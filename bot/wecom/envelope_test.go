@@ -1,4 +1,4 @@
-package bot
+package wecom
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The official WXBizMsgCrypt sample vector (docs/WECOM.md).
@@ -203,6 +202,6 @@ func FuzzParseIncoming(f *testing.F) {
 		if m.FromUserName == "" || m.DedupeID() == "" {
 			t.Fatalf("accepted %+v", m)
 		}
-		_ = m.Request(time.Time{}, nil, false)
+		_ = m.Message()
 	})
 }

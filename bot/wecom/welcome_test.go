@@ -1,4 +1,4 @@
-package bot
+package wecom
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 )
 
@@ -19,7 +20,7 @@ func TestWelcomeGate(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
 	loc := shanghai(t)
 	now := time.Date(2026, 11, 25, 23, 50, 0, 0, loc)
-	g := NewWelcomeGate(rdb, "t:", loc, func() time.Time { return now })
+	g := bot.NewWelcomeGate(rdb, "t:", loc, func() time.Time { return now })
 	ctx := context.Background()
 	steps := []struct {
 		user, id string

@@ -1,4 +1,4 @@
-package bot
+package wecom
 
 import (
 	"bytes"

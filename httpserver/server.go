@@ -1,4 +1,8 @@
-package bot
+// Package httpserver is the bot's HTTP server: /healthz, /readyz and
+// /metrics, and the routes channels mount on it (the WeCom callback). It
+// runs the channels' background work while serving and drains them on
+// shutdown, after the listener has stopped.
+package httpserver
 
 import (
 	"context"
@@ -8,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,16 +28,22 @@ type ReadyCheck struct {
 	Warn  bool
 }
 
-// ServerOptions configures a Server.
-type ServerOptions struct {
-	Addr         string       // listen address; default ":8080"
-	CallbackPath string       // default "/wecom/callback"
-	Callback     http.Handler // the *Callback; nil: no callback route (console-only health server)
-	// Dispatcher is drained on shutdown after the listener stops.
-	Dispatcher *Dispatcher
-	// Inbox, with a Dispatcher, is recovered into it while serving: at
-	// start and every Inbox interval (see Inbox.Run).
-	Inbox    *Inbox
+// Mount is something a channel serves: routes, work to run in the
+// background while serving, and a drain for shutdown.
+type Mount struct {
+	Routes map[string]http.Handler // path → handler
+	// Background runs while the server serves and must return when ctx ends
+	// (the inbox's recovery loop).
+	Background func(ctx context.Context)
+	// Drain finishes accepted work after the listener stopped (the
+	// dispatcher), within ctx.
+	Drain func(ctx context.Context) error
+}
+
+// Options configures a Server.
+type Options struct {
+	Addr     string                // listen address; default ":8080"
+	Mounts   []Mount               // the channels
 	Redis    redis.UniversalClient // PINGed by /readyz; nil: no Redis line
 	Registry *prometheus.Registry  // served at /metrics; nil: no /metrics
 	// Config reports whether the loaded config is valid (nil func: valid).
@@ -43,20 +54,17 @@ type ServerOptions struct {
 	Logger          *slog.Logger
 }
 
-// Server is the bot's HTTP server: /healthz, /readyz, /metrics and the
-// WeCom callback.
+// Server is the bot's HTTP server.
 type Server struct {
-	o   ServerOptions
+	o   Options
 	mux *http.ServeMux
 }
 
-// NewServer builds the server (it does not listen yet).
-func NewServer(o ServerOptions) *Server {
+// New builds the server (it does not listen yet). A route of a mount that
+// is already taken is an error.
+func New(o Options) (*Server, error) {
 	if o.Addr == "" {
 		o.Addr = ":8080"
-	}
-	if o.CallbackPath == "" {
-		o.CallbackPath = "/wecom/callback"
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 25 * time.Second
@@ -73,10 +81,17 @@ func NewServer(o ServerOptions) *Server {
 	if o.Registry != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
 	}
-	if o.Callback != nil {
-		s.mux.Handle(o.CallbackPath, o.Callback)
+	taken := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+	for _, m := range o.Mounts {
+		for path, h := range m.Routes {
+			if taken[path] {
+				return nil, fmt.Errorf("httpserver: route %s is taken", path)
+			}
+			taken[path] = true
+			s.mux.Handle(path, h)
+		}
 	}
-	return s
+	return s, nil
 }
 
 // Handler is the server's routes (for httptest and embedding).
@@ -123,7 +138,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // ListenAndServe listens on Addr and serves until ctx ends; then it stops
-// accepting, finishes in-flight requests, drains the dispatcher and returns.
+// accepting, finishes in-flight requests, drains the mounts and returns.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.o.Addr)
 	if err != nil {
@@ -144,31 +159,33 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.o.Logger.Info("http server listening", "addr", ln.Addr().String(), "callback", s.o.CallbackPath)
-	recoverCtx, stopRecovery := context.WithCancel(ctx)
-	recovered := make(chan struct{})
-	if s.o.Inbox != nil && s.o.Dispatcher != nil {
-		go func() { defer close(recovered); s.o.Inbox.Run(recoverCtx, s.o.Dispatcher) }()
-	} else {
-		close(recovered)
+	s.o.Logger.Info("http server listening", "addr", ln.Addr().String())
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	for _, m := range s.o.Mounts {
+		if m.Background != nil {
+			bg.Go(func() { m.Background(bgCtx) })
+		}
 	}
-	defer func() { stopRecovery(); <-recovered }()
+	defer func() { stopBackground(); bg.Wait() }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	stopRecovery()
-	<-recovered
+	stopBackground()
+	bg.Wait()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.ShutdownTimeout)
 	defer cancel()
 	err := hs.Shutdown(sctx)
 	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}
-	if s.o.Dispatcher != nil {
-		if derr := s.o.Dispatcher.Shutdown(sctx); derr != nil {
-			err = errors.Join(err, derr)
+	for _, m := range s.o.Mounts {
+		if m.Drain != nil {
+			if derr := m.Drain(sctx); derr != nil {
+				err = errors.Join(err, derr)
+			}
 		}
 	}
 	s.o.Logger.Info("http server stopped")

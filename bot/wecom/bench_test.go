@@ -1,4 +1,4 @@
-package bot
+package wecom
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
@@ -84,15 +85,17 @@ func BenchmarkCallbackServeHTTP(b *testing.B) {
 func benchCallback(b *testing.B, withInbox bool) {
 	rdb := redistest.Start(b).Client(b)
 	c := vecCrypto(b)
-	m := NewMetrics(nil)
+	m := bot.NewMetrics(nil)
 	now := time.Now()
-	var in *Inbox
+	var in *bot.Inbox
 	if withInbox {
-		in, _ = NewInbox(InboxOptions{Redis: rdb, Metrics: m, Logger: quietLogger(), Now: func() time.Time { return now }})
+		in, _ = bot.NewInbox(bot.InboxOptions{Redis: rdb, Metrics: m, Logger: quietLogger(), Now: func() time.Time { return now }})
 	}
 	h := func(context.Context, *handlers.Request) (reply.Reply, error) { return reply.Reply{}, nil }
-	disp, _ := NewDispatcher(DispatcherOptions{Handler: h, Sender: nopSender{}, Metrics: m, Logger: quietLogger(), QueueSize: 4096, Inbox: in})
-	cb, _ := NewCallback(CallbackOptions{Crypto: c, Redis: rdb, Dispatcher: disp, Inbox: in, Metrics: m, Logger: quietLogger(),
+	disp, _ := bot.NewDispatcher(bot.DispatcherOptions{Handler: h, Sender: nopSender{}, Metrics: m, Logger: quietLogger(), QueueSize: 4096, Inbox: in})
+	intake, _ := bot.NewIntake(bot.IntakeOptions{Redis: rdb, Dispatcher: disp, Inbox: in, Metrics: m, Logger: quietLogger(),
+		Now: func() time.Time { return now }})
+	cb, _ := NewCallback(CallbackOptions{Crypto: c, Intake: intake, Metrics: m, Logger: quietLogger(),
 		Now: func() time.Time { return now }})
 	type req struct {
 		target string

@@ -1,7 +1,8 @@
-package bot
+package wecom
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/store/keys"
 )
 
 func shanghai(t testing.TB) *time.Location {
@@ -31,7 +34,7 @@ func inboxState(t *testing.T, rdb *redis.Client) (zset, payloads, claims int64) 
 	t.Helper()
 	ctx := context.Background()
 	for _, k := range rdb.Keys(ctx, "t:wecom:seen:*").Val() {
-		if v := rdb.Get(ctx, k).Val(); v != answeredMark {
+		if v := rdb.Get(ctx, k).Val(); v != "1" {
 			payloads++
 		}
 	}
@@ -59,7 +62,7 @@ func crashedReplica(t *testing.T, rdb *redis.Client, now time.Time, msgs ...[]by
 		<-hang
 		return reply.Reply{}, nil
 	}
-	s := newStack(t, stackOpts{rdb: rdb, now: now, h: h, disp: func(o *DispatcherOptions) { o.Shards = 1 }})
+	s := newStack(t, stackOpts{rdb: rdb, now: now, h: h, disp: func(o *bot.DispatcherOptions) { o.Shards = 1 }})
 	t.Cleanup(func() { close(hang) }) // runs before the stack's own drain
 	for i, m := range msgs {
 		if code := post(t, s.srv.URL, s.crypto, m, now.Unix()); code != 200 {
@@ -110,8 +113,10 @@ func TestInboxHoldsMessageUntilAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at, body, err := parseInboxPayload(got)
-	if err != nil || !at.Equal(s.now) || string(body) != string(plain) {
+	at, body, _ := strings.Cut(got, "\n")
+	var m bot.Message
+	if err := json.Unmarshal([]byte(body), &m); err != nil || at != strconv.FormatInt(s.now.UnixMilli(), 10) ||
+		m.ID != "msg:301" || m.Request.Text != "慢" || m.Request.UserID != "zhangsan" {
 		t.Fatalf("inbox payload: at %v body %q err %v", at, body, err)
 	}
 	if score := s.rdb.ZScore(ctx, "t:wecom:inbox", "msg:301").Val(); score != float64(s.now.UnixMilli()) {
@@ -195,9 +200,9 @@ func TestInboxTwoRecoverersAnswerOnce(t *testing.T) {
 		msgs = append(msgs, textXML("u"+strconv.Itoa(i%4), "问题"+strconv.Itoa(i), strconv.Itoa(600+i), t0.Unix()))
 	}
 	crashedReplica(t, rdb, t0, msgs...)
-	b := newStack(t, stackOpts{rdb: rdb, now: t0.Add(2 * time.Minute)})
-	c := newStack(t, stackOpts{rdb: rdb, now: t0.Add(2 * time.Minute)})
-	b.inbox.recoverBatch, c.inbox.recoverBatch = 7, 7 // several pages each
+	pages := func(o *bot.InboxOptions) { o.RecoverBatch = 7 } // several pages each
+	b := newStack(t, stackOpts{rdb: rdb, now: t0.Add(2 * time.Minute), inboxO: pages})
+	c := newStack(t, stackOpts{rdb: rdb, now: t0.Add(2 * time.Minute), inboxO: pages})
 	var wg sync.WaitGroup
 	counts := make([]int, 2)
 	for i, s := range []*stack{b, c} {
@@ -243,7 +248,7 @@ func TestInboxLeaseRenewal(t *testing.T) {
 		<-release
 		return reply.Text("答：" + req.Text), nil
 	}
-	a := newStack(t, stackOpts{rdb: rdb, h: h, disp: func(o *DispatcherOptions) { o.Shards = 1 }})
+	a := newStack(t, stackOpts{rdb: rdb, h: h, disp: func(o *bot.DispatcherOptions) { o.Shards = 1 }})
 	t0 := a.now
 	post(t, a.srv.URL, a.crypto, textXML("u", "1", "701", t0.Unix()), t0.Unix())
 	<-started
@@ -289,7 +294,7 @@ func TestInboxRecoveryAge(t *testing.T) {
 			rdb := redistest.Start(t).Client(t)
 			t0 := time.Unix(1409659813, 0) // 2014-09-02 20:10:13 +08:00
 			crashedReplica(t, rdb, t0, tt.msg(t0.Unix()))
-			b := newStack(t, stackOpts{rdb: rdb, now: t0.Add(tt.after), disp: func(o *DispatcherOptions) { o.Location = shanghai(t) }})
+			b := newStack(t, stackOpts{rdb: rdb, now: t0.Add(tt.after), disp: func(o *bot.DispatcherOptions) { o.Location = shanghai(t) }})
 			n := recoverNow(t, b)
 			b.drain(t)
 			if got := metricValue(b.metrics.Inbox.WithLabelValues(tt.result)); got != 1 {
@@ -317,7 +322,7 @@ func TestInboxGivesUpAfterMaxClaims(t *testing.T) {
 	crashedReplica(t, rdb, t0, textXML("u", "毒", "901", t0.Unix()))
 	b := newStack(t, stackOpts{rdb: rdb, now: t0.Add(2 * time.Minute)})
 	// As if recovered MaxClaims times already, each attempt dying.
-	rdb.HSet(context.Background(), "t:wecom:inbox:claims", "msg:901", b.inbox.o.MaxClaims)
+	rdb.HSet(context.Background(), keys.New("t:").InboxClaims(), "msg:901", 5) // the default MaxClaims
 	if n := recoverNow(t, b); n != 0 {
 		t.Fatalf("dispatched %d", n)
 	}
@@ -338,7 +343,7 @@ func (failingSender) Send(context.Context, reply.Message) error {
 // next recovery answers it.
 func TestInboxKeepsMessageWhenSendFails(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
-	a := newStack(t, stackOpts{rdb: rdb, sender: failingSender{}, disp: func(o *DispatcherOptions) { o.HandlerTimeout = time.Millisecond }})
+	a := newStack(t, stackOpts{rdb: rdb, sender: failingSender{}, disp: func(o *bot.DispatcherOptions) { o.HandlerTimeout = time.Millisecond }})
 	t0 := a.now
 	post(t, a.srv.URL, a.crypto, textXML("u", "本月任务", "1001", t0.Unix()), t0.Unix())
 	a.drain(t)
@@ -369,7 +374,7 @@ func TestInboxDrainTimeoutLeavesQueued(t *testing.T) {
 		<-ctx.Done()
 		return reply.Reply{}, ctx.Err()
 	}
-	s := newStack(t, stackOpts{h: h, disp: func(o *DispatcherOptions) { o.Shards = 1 }})
+	s := newStack(t, stackOpts{h: h, disp: func(o *bot.DispatcherOptions) { o.Shards = 1 }})
 	now := s.now.Unix()
 	post(t, s.srv.URL, s.crypto, textXML("u", "1", "1101", now), now)
 	<-started
@@ -391,35 +396,6 @@ func TestInboxDrainTimeoutLeavesQueued(t *testing.T) {
 	}
 }
 
-func TestInboxPayloadParse(t *testing.T) {
-	at := time.UnixMilli(1409659813123)
-	p := inboxPayload(at, []byte("<xml>\n</xml>"))
-	got, body, err := parseInboxPayload(string(p))
-	if err != nil || !got.Equal(at) || string(body) != "<xml>\n</xml>" {
-		t.Fatalf("round trip: %v %q %v", got, body, err)
-	}
-	for _, bad := range []string{"", "<xml/>", "abc\n<xml/>", strings.Repeat("1", 30) + "\n"} {
-		if _, _, err := parseInboxPayload(bad); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
-	}
-}
-
-func TestNewInboxValidates(t *testing.T) {
-	if _, err := NewInbox(InboxOptions{}); err == nil {
-		t.Fatal("no Redis accepted")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer rdb.Close()
-	if _, err := NewInbox(InboxOptions{Redis: rdb, Grace: time.Hour, MaxAge: time.Minute}); err == nil || !strings.Contains(err.Error(), "MaxAge") {
-		t.Fatalf("MaxAge below Grace: %v", err)
-	}
-	in, err := NewInbox(InboxOptions{Redis: rdb, Grace: 10 * time.Second, Interval: time.Minute})
-	if err != nil || in.o.Interval != 5*time.Second {
-		t.Fatalf("interval not capped at Grace/2: %v %v", in.o.Interval, err)
-	}
-}
-
 // Index entries whose message is answered (a retry re-added it and the
 // callback could not remove it) or gone (the dedupe key expired) are
 // dropped by recovery, the second with a log line and the expired metric.
@@ -427,7 +403,7 @@ func TestInboxRecoveryDropsStaleIndexEntries(t *testing.T) {
 	s := newStack(t, stackOpts{})
 	ctx := context.Background()
 	old := float64(s.now.Add(-time.Hour).UnixMilli())
-	s.rdb.Set(ctx, "t:wecom:seen:msg:answered", answeredMark, time.Hour)
+	s.rdb.Set(ctx, "t:wecom:seen:msg:answered", "1", time.Hour)
 	s.rdb.ZAdd(ctx, "t:wecom:inbox", redis.Z{Score: old, Member: "msg:answered"}, redis.Z{Score: old, Member: "msg:gone"})
 	if n := recoverNow(t, s); n != 0 {
 		t.Fatalf("dispatched %d", n)
@@ -450,7 +426,7 @@ func TestInboxRetryAfterAnswer(t *testing.T) {
 	msg := textXML("u", "本月任务", "1201", now)
 	post(t, a.srv.URL, a.crypto, msg, now)
 	a.drain(t) // answered and marked
-	if v := rdb.Get(context.Background(), "t:wecom:seen:msg:1201").Val(); v != answeredMark {
+	if v := rdb.Get(context.Background(), "t:wecom:seen:msg:1201").Val(); v != "1" {
 		t.Fatalf("dedupe key after the answer holds %q, want the answered mark", v)
 	}
 	b := newStack(t, stackOpts{rdb: rdb})

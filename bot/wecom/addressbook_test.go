@@ -1,4 +1,4 @@
-package bot
+package wecom
 
 import (
 	"context"
@@ -10,27 +10,28 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
 // addressBook is a UserGetter over a map, with a switchable failure (the
 // wecomapi client against the fake WeCom is exercised in e2e_test.go).
 type addressBook struct {
 	mu    sync.Mutex
-	users map[string]User
+	users map[string]wecomapi.User
 	fail  error
 	calls int
 }
 
-func (a *addressBook) GetUser(_ context.Context, id string) (User, error) {
+func (a *addressBook) GetUser(_ context.Context, id string) (wecomapi.User, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls++
 	if a.fail != nil {
-		return User{}, a.fail
+		return wecomapi.User{}, a.fail
 	}
 	u, ok := a.users[id]
 	if !ok {
-		return User{}, fmt.Errorf("user/get %s: errcode 60111: %w", id, ErrUserNotFound)
+		return wecomapi.User{}, fmt.Errorf("user/get %s: errcode 60111: %w", id, wecomapi.ErrUserNotFound)
 	}
 	return u, nil
 }
@@ -38,11 +39,11 @@ func (a *addressBook) GetUser(_ context.Context, id string) (User, error) {
 func TestDirectory(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
 	ctx := context.Background()
-	book := &addressBook{users: map[string]User{
+	book := &addressBook{users: map[string]wecomapi.User{
 		"zhangsan": {UserID: "zhangsan", Name: "张三", Departments: []int{12, 3, 99, 13}, IsLeader: []int{0, 0, 0, 1}},
 	}}
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	d, err := NewDirectory(DirectoryOptions{Users: book, Redis: rdb, Prefix: "t:", TTL: time.Hour,
+	d, err := NewAddressBook(AddressBookOptions{Users: book, Redis: rdb, Prefix: "t:", TTL: time.Hour,
 		Departments: map[int]string{12: "计量科", 13: "计量科", 3: "市场规范管理科"},
 		Logger:      quietLogger(), Now: func() time.Time { return now }})
 	if err != nil {
@@ -57,7 +58,7 @@ func TestDirectory(t *testing.T) {
 		t.Fatalf("user/get called %d times, want 1 (cached)", book.calls)
 	}
 	// Another replica (its own memo) reads the shared Redis cache.
-	d2, _ := NewDirectory(DirectoryOptions{Users: book, Redis: rdb, Prefix: "t:", TTL: time.Hour,
+	d2, _ := NewAddressBook(AddressBookOptions{Users: book, Redis: rdb, Prefix: "t:", TTL: time.Hour,
 		Departments: map[int]string{12: "计量科", 13: "计量科", 3: "市场规范管理科"},
 		Logger:      quietLogger(), Now: func() time.Time { return now }})
 	if got := d2.Sections(ctx, "zhangsan"); !slices.Equal(got, want) || book.calls != 1 {
@@ -83,12 +84,12 @@ func TestDirectory(t *testing.T) {
 	// API back: a stale entry is refreshed with the new departments (once
 	// the in-process memo of the stale answer has expired).
 	book.fail = nil
-	book.users["zhangsan"] = User{UserID: "zhangsan", Departments: []int{3}}
+	book.users["zhangsan"] = wecomapi.User{UserID: "zhangsan", Departments: []int{3}}
 	if got := d.Sections(ctx, "zhangsan"); !slices.Equal(got, want) {
 		t.Fatalf("memoised sections %v", got)
 	}
 	now = now.Add(2 * time.Minute)
-	book.users["zhangsan"] = User{UserID: "zhangsan", Departments: []int{3}}
+	book.users["zhangsan"] = wecomapi.User{UserID: "zhangsan", Departments: []int{3}}
 	if got := d.Sections(ctx, "zhangsan"); !slices.Equal(got, []string{"市场规范管理科"}) {
 		t.Fatalf("refreshed sections %v", got)
 	}

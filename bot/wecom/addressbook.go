@@ -1,4 +1,4 @@
-package bot
+package wecom
 
 import (
 	"context"
@@ -9,32 +9,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/changzhi-amr/choucha/store/keys"
+	"github.com/changzhi-amr/choucha/wecomapi"
 	"github.com/redis/go-redis/v9"
 )
 
-// User is what the address book (user/get) says about a member.
-type User struct {
-	UserID      string `json:"userid"`
-	Name        string `json:"name"`
-	Departments []int  `json:"department"`
-	// IsLeader is parallel to Departments: 1 where the user leads that
-	// department (WeCom's is_leader_in_dept), else 0.
-	IsLeader []int `json:"is_leader_in_dept"`
-}
-
 // UserGetter reads one member from the address book. The WeCom API client
-// (package wecomapi) implements it against user/get.
+// (package wecomapi) implements it against user/get; an unknown userid is
+// an error wrapping wecomapi.ErrUserNotFound, which the address book caches
+// as "no departments" like any other answer.
 type UserGetter interface {
-	GetUser(ctx context.Context, userid string) (User, error)
+	GetUser(ctx context.Context, userid string) (wecomapi.User, error)
 }
 
-// ErrUserNotFound may be returned (wrapped) by a UserGetter when the userid
-// does not exist (WeCom errcode 60111); the directory then caches "no
-// departments" like any other answer.
-var ErrUserNotFound = errors.New("wecom user not found")
-
-// DirectoryOptions configures a Directory.
-type DirectoryOptions struct {
+// AddressBookOptions configures a AddressBook.
+type AddressBookOptions struct {
 	Users  UserGetter
 	Redis  redis.UniversalClient
 	Prefix string        // key prefix, e.g. "choucha:"; keys are Prefix+"wecom:user:"+userid
@@ -51,18 +40,18 @@ type DirectoryOptions struct {
 	Now     func() time.Time
 }
 
-// Directory resolves a userid to the plan sections the user belongs to,
+// AddressBook resolves a userid to the plan sections the user belongs to,
 // through the address book, cached in Redis. A failing address book never
 // fails an answer: a stale cached entry is used, or no sections.
-type Directory struct {
-	o DirectoryOptions
+type AddressBook struct {
+	o AddressBookOptions
 
 	mu   sync.Mutex
 	memo map[string]memoUser
 }
 
 type memoUser struct {
-	user User
+	user wecomapi.User
 	ok   bool
 	at   time.Time
 }
@@ -73,19 +62,19 @@ const maxMemo = 50000
 // cachedUser is the Redis value: the user and when it was fetched. The key
 // lives for staleFactor×TTL so a stale copy survives an API outage.
 type cachedUser struct {
-	User      User      `json:"user"`
-	FetchedAt time.Time `json:"fetched_at"`
+	User      wecomapi.User `json:"user"`
+	FetchedAt time.Time     `json:"fetched_at"`
 }
 
 const staleFactor = 7
 
-// NewDirectory builds a Directory.
-func NewDirectory(o DirectoryOptions) (*Directory, error) {
+// NewAddressBook builds a AddressBook.
+func NewAddressBook(o AddressBookOptions) (*AddressBook, error) {
 	if o.Users == nil {
-		return nil, errors.New("bot: DirectoryOptions.Users is nil")
+		return nil, errors.New("bot: AddressBookOptions.Users is nil")
 	}
 	if o.Redis == nil {
-		return nil, errors.New("bot: DirectoryOptions.Redis is nil")
+		return nil, errors.New("bot: AddressBookOptions.Redis is nil")
 	}
 	if o.TTL <= 0 {
 		o.TTL = time.Hour
@@ -99,15 +88,15 @@ func NewDirectory(o DirectoryOptions) (*Directory, error) {
 	if o.MemoTTL == 0 {
 		o.MemoTTL = time.Minute
 	}
-	return &Directory{o: o, memo: map[string]memoUser{}}, nil
+	return &AddressBook{o: o, memo: map[string]memoUser{}}, nil
 }
 
-func (d *Directory) key(userid string) string { return d.o.Prefix + "wecom:user:" + userid }
+func (d *AddressBook) key(userid string) string { return keys.New(d.o.Prefix).User(userid) }
 
 // User returns the member, from the cache when fresh, else from the address
 // book; on an address-book failure the stale cached copy if any. ok is false
 // when nothing is known.
-func (d *Directory) User(ctx context.Context, userid string) (User, bool) {
+func (d *AddressBook) User(ctx context.Context, userid string) (wecomapi.User, bool) {
 	now := d.o.Now()
 	if d.o.MemoTTL > 0 {
 		d.mu.Lock()
@@ -130,7 +119,7 @@ func (d *Directory) User(ctx context.Context, userid string) (User, bool) {
 }
 
 // lookup reads the Redis cache, then the address book.
-func (d *Directory) lookup(ctx context.Context, userid string) (u User, ok bool) {
+func (d *AddressBook) lookup(ctx context.Context, userid string) (u wecomapi.User, ok bool) {
 	var cached *cachedUser
 	raw, err := d.o.Redis.Get(ctx, d.key(userid)).Bytes()
 	switch {
@@ -150,16 +139,16 @@ func (d *Directory) lookup(ctx context.Context, userid string) (u User, ok bool)
 	}
 
 	fresh, err := d.o.Users.GetUser(ctx, userid)
-	if err != nil && !errors.Is(err, ErrUserNotFound) {
+	if err != nil && !errors.Is(err, wecomapi.ErrUserNotFound) {
 		if cached != nil {
 			d.o.Logger.Warn("directory: user/get failed, using stale cache", "userid", userid, "err", err)
 			return cached.User, true
 		}
 		d.o.Logger.Error("directory: user/get failed, no sections", "userid", userid, "err", err)
-		return User{UserID: userid}, false
+		return wecomapi.User{UserID: userid}, false
 	}
 	if err != nil { // not found: remember that too
-		fresh = User{UserID: userid}
+		fresh = wecomapi.User{UserID: userid}
 	}
 	b, jerr := json.Marshal(cachedUser{User: fresh, FetchedAt: d.o.Now()})
 	if jerr == nil {
@@ -172,7 +161,7 @@ func (d *Directory) lookup(ctx context.Context, userid string) (u User, ok bool)
 
 // Sections returns the plan section names of the user's departments, sorted
 // and without duplicates; departments missing from the mapping are skipped.
-func (d *Directory) Sections(ctx context.Context, userid string) []string {
+func (d *AddressBook) Sections(ctx context.Context, userid string) []string {
 	u, ok := d.User(ctx, userid)
 	if !ok {
 		return nil
@@ -209,7 +198,7 @@ func UnmappedDepartments(depts []int, mapping map[int]string) []int {
 }
 
 // Forget drops the cached user (on a change_contact event).
-func (d *Directory) Forget(ctx context.Context, userid string) error {
+func (d *AddressBook) Forget(ctx context.Context, userid string) error {
 	d.mu.Lock()
 	delete(d.memo, userid)
 	d.mu.Unlock()

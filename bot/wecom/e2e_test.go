@@ -1,4 +1,4 @@
-package bot_test
+package wecom_test
 
 import (
 	"bytes"
@@ -20,8 +20,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
@@ -36,7 +38,7 @@ const (
 
 // replica is one `serve` process: WeCom channel + outbox, sharing Redis.
 type replica struct {
-	w       *bot.WeCom
+	w       *wecom.Channel
 	ob      *outbox.Outbox
 	metrics *bot.Metrics
 	srv     *httptest.Server
@@ -82,11 +84,11 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 	h := func(ctx context.Context, req *handlers.Request) (reply.Reply, error) {
 		r.handled.Add(1)
 		if o.before != nil {
-			if reply, ok, err := o.before(ctx, req); ok {
-				return reply, err
+			if rep, ok, err := o.before(ctx, req); ok {
+				return rep, err
 			}
 		}
-		if req.Kind == handlers.KindEvent && req.Event == bot.EventEnterAgent {
+		if req.Kind == handlers.KindEvent && req.Event == handlers.EventEnter {
 			return reply.Markdown("欢迎使用抽查助手"), nil
 		}
 		return reply.Markdown(strings.Join(req.Sections, "、") + "：" + req.Text), nil
@@ -95,12 +97,16 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 		Redis: config.Redis{Prefix: "e2e:"},
 		WeCom: config.WeCom{Departments: map[int]string{2: "计量科", 3: "市场规范管理科"}},
 	}
-	r.w, err = bot.NewWeCom(bot.WeComOptions{Token: e2eToken, CorpID: fake.CorpID(), AESKey: e2eAESKey, Config: cfg,
+	r.w, err = wecom.New(wecom.Options{Token: e2eToken, CorpID: fake.CorpID(), AESKey: e2eAESKey, Config: cfg,
 		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.srv = httptest.NewServer(r.w.Server.Handler())
+	srv, err := httpserver.New(httpserver.Options{Mounts: []httpserver.Mount{r.w.Mount()}, Redis: rdb, Registry: reg, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.srv = httptest.NewServer(srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = ob.Run(ctx) }()
@@ -125,7 +131,7 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 }
 
 // callback posts an encrypted callback the way WeCom does.
-func callback(t *testing.T, base string, c *bot.Crypto, plain string) int {
+func callback(t *testing.T, base string, c *wecom.Crypto, plain string) int {
 	t.Helper()
 	ts := time.Now().Unix()
 	body, sig, err := c.SealCallback([]byte(plain), "1000002", ts, "e2e")

@@ -1,4 +1,4 @@
-package bot
+package wecom
 
 import (
 	"bytes"
@@ -19,7 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/handlers"
+	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
 )
@@ -58,9 +60,21 @@ func (r *recorder) handle(_ context.Context, req *handlers.Request) (reply.Reply
 	case handlers.KindText:
 		return reply.Text("答：" + req.Text), nil
 	case handlers.KindEvent:
-		return reply.Text("事件：" + req.Event + "/" + req.Key), nil
+		return reply.Text("事件：" + req.Event + "/" + cardKey(*req)), nil
 	}
 	return reply.Reply{}, nil
+}
+
+func cardKey(r handlers.Request) string {
+	switch {
+	case r.Card != nil:
+		return r.Card.Key
+	case r.Media != nil:
+		return r.Media.ID
+	case r.Location != nil:
+		return r.Location.Lat + "," + r.Location.Lng
+	}
+	return ""
 }
 
 func (r *recorder) all() []handlers.Request {
@@ -84,11 +98,11 @@ func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 type stack struct {
 	crypto  *Crypto
 	clock   *testClock
-	inbox   *Inbox
+	inbox   *bot.Inbox
 	rdb     *redis.Client
 	reg     *prometheus.Registry
-	metrics *Metrics
-	disp    *Dispatcher
+	metrics *bot.Metrics
+	disp    *bot.Dispatcher
 	cb      *Callback
 	srv     *httptest.Server
 	rec     *recorder
@@ -100,7 +114,8 @@ type stackOpts struct {
 	crypto  *Crypto
 	rdb     *redis.Client
 	now     time.Time
-	disp    func(*DispatcherOptions)
+	disp    func(*bot.DispatcherOptions)
+	inboxO  func(*bot.InboxOptions)
 	cb      func(*CallbackOptions)
 	h       handlers.Handler
 	sender  reply.Sender // default: a recordingSender
@@ -137,28 +152,36 @@ func newStack(t *testing.T, so stackOpts) *stack {
 	}
 	s.clock = newTestClock(s.now)
 	s.reg = prometheus.NewRegistry()
-	s.metrics = NewMetrics(s.reg)
+	s.metrics = bot.NewMetrics(s.reg)
 	var err error
 	if !so.noInbox {
-		s.inbox, err = NewInbox(InboxOptions{Redis: s.rdb, Prefix: "t:", Metrics: s.metrics, Logger: logger, Now: s.clock.Now})
+		io := bot.InboxOptions{Redis: s.rdb, Prefix: "t:", Metrics: s.metrics, Logger: logger, Now: s.clock.Now, Legacy: legacyInboxEntry}
+		if so.inboxO != nil {
+			so.inboxO(&io)
+		}
+		s.inbox, err = bot.NewInbox(io)
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	do := DispatcherOptions{Handler: h, Sender: sender, Metrics: s.metrics, Logger: logger, Inbox: s.inbox,
+	do := bot.DispatcherOptions{Handler: h, Sender: sender, Metrics: s.metrics, Logger: logger, Inbox: s.inbox,
 		Now: s.clock.Now, Shards: 4, QueueSize: 64}
 	if so.welcome {
-		do.Welcome = NewWelcomeGate(s.rdb, "t:", shanghai(t), s.clock.Now)
+		do.Welcome = bot.NewWelcomeGate(s.rdb, "t:", shanghai(t), s.clock.Now)
 		do.Location = shanghai(t)
 	}
 	if so.disp != nil {
 		so.disp(&do)
 	}
-	if s.disp, err = NewDispatcher(do); err != nil {
+	if s.disp, err = bot.NewDispatcher(do); err != nil {
 		t.Fatal(err)
 	}
-	co := CallbackOptions{Crypto: s.crypto, Redis: s.rdb, Prefix: "t:", Dispatcher: s.disp, Inbox: s.inbox,
-		Metrics: s.metrics, Logger: logger, Now: s.clock.Now}
+	intake, err := bot.NewIntake(bot.IntakeOptions{Redis: s.rdb, Prefix: "t:", Dispatcher: s.disp, Inbox: s.inbox,
+		Metrics: s.metrics, Logger: logger, Now: s.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := CallbackOptions{Crypto: s.crypto, Intake: intake, Metrics: s.metrics, Logger: logger, Now: s.clock.Now}
 	if so.cb != nil {
 		so.cb(&co)
 	}
@@ -166,7 +189,13 @@ func newStack(t *testing.T, so stackOpts) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(NewServer(ServerOptions{Callback: s.cb, Dispatcher: s.disp, Redis: s.rdb, Registry: s.reg, Logger: quietLogger()}).Handler())
+	srv, err := httpserver.New(httpserver.Options{Mounts: []httpserver.Mount{{
+		Routes: map[string]http.Handler{"/wecom/callback": s.cb}, Drain: s.disp.Shutdown}},
+		Redis: s.rdb, Registry: s.reg, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv = httptest.NewServer(srv.Handler())
 	t.Cleanup(s.srv.Close)
 	t.Cleanup(func() { s.drain(t) })
 	return s
@@ -422,7 +451,7 @@ func TestCallbackDedupeAcrossReplicas(t *testing.T) {
 }
 
 func TestCallbackPerUserOrder(t *testing.T) {
-	s := newStack(t, stackOpts{disp: func(o *DispatcherOptions) { o.Shards = 3 }})
+	s := newStack(t, stackOpts{disp: func(o *bot.DispatcherOptions) { o.Shards = 3 }})
 	now := s.now.Unix()
 	const users, per = 7, 40
 	id := 0
@@ -488,21 +517,26 @@ func TestCallbackMessageKinds(t *testing.T) {
 		t.Fatalf("got %d requests, want %d: %+v", len(reqs), len(want), reqs)
 	}
 	for i, w := range want {
-		if reqs[i].Kind != w.kind || reqs[i].Event != w.event || reqs[i].Key != w.key {
+		if reqs[i].Kind != w.kind || reqs[i].Event != w.event || cardKey(reqs[i]) != w.key {
 			t.Errorf("request %d = %+v, want %+v", i, reqs[i], w)
 		}
 	}
+	card := reqs[5].Card
+	if card == nil || card.TaskID != "task1" || card.CardType != "button_interaction" || card.ResponseCode != "RC" ||
+		len(card.Selected) != 1 || card.Selected[0].QuestionKey != "q1" || strings.Join(card.Selected[0].OptionIDs, ",") != "o1,o2" {
+		t.Errorf("card event fields lost: %+v", card)
+	}
+	if m := reqs[0].Media; m == nil || m.URL != "http://x/p.jpg" || reqs[1].Media.Format != "amr" {
+		t.Errorf("media fields lost: %+v %+v", reqs[0].Media, reqs[1].Media)
+	}
+	// The handler answers nothing for media here: nothing is sent for them
+	// (the real route table answers every kind).
 	sent := s.sent.all()
-	if len(sent) != 6 {
-		t.Fatalf("sent %d, want 6 (polite answers for media, echo for events)", len(sent))
+	if len(sent) != 2 {
+		t.Fatalf("sent %d, want 2 (the echo for each event)", len(sent))
 	}
-	for i, m := range sent[:4] {
-		if !strings.Contains(m.Reply.Text, "已收到") {
-			t.Errorf("media answer %d = %q", i, m.Reply.Text)
-		}
-	}
-	if sent[5].Reply.Text != "事件：template_card_event/btn_done" {
-		t.Errorf("card answer %q", sent[5].Reply.Text)
+	if sent[1].Reply.Text != "事件：template_card_event/btn_done" {
+		t.Errorf("card answer %q", sent[1].Reply.Text)
 	}
 	assertInboxEmpty(t, s.rdb)
 	if got := metricValue(s.metrics.MessagesIn.WithLabelValues("event:LOCATION")); got != 1 {
@@ -559,7 +593,7 @@ func TestCallbackQueueFullReleasesDedupe(t *testing.T) {
 		<-release
 		return reply.Text("ok"), nil
 	}
-	s := newStack(t, stackOpts{h: h, disp: func(o *DispatcherOptions) {
+	s := newStack(t, stackOpts{h: h, disp: func(o *bot.DispatcherOptions) {
 		o.Shards, o.QueueSize, o.EnqueueWait = 1, 1, time.Millisecond
 	}})
 	now := s.now.Unix()
@@ -617,7 +651,7 @@ func (panickySections) Sections(_ context.Context, userid string) []string {
 }
 
 func TestDispatcherSurvivesPanics(t *testing.T) {
-	s := newStack(t, stackOpts{disp: func(o *DispatcherOptions) { o.Shards = 1; o.Directory = panickySections{} }})
+	s := newStack(t, stackOpts{disp: func(o *bot.DispatcherOptions) { o.Shards = 1; o.AddressBook = panickySections{} }})
 	now := s.now.Unix()
 	post(t, s.srv.URL, s.crypto, textXML("boom", "1", "1", now), now)
 	post(t, s.srv.URL, s.crypto, textXML("ok", "2", "2", now), now)

@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/store/keys"
+)
+
+// ErrUnavailable is returned by Intake.Accept when Redis could not record
+// the message: the channel should make the platform retry (WeCom: 503).
+var ErrUnavailable = errors.New("bot: message store unavailable")
+
+// IntakeOptions configures an Intake.
+type IntakeOptions struct {
+	Redis  redis.UniversalClient // required: dedupe store shared by replicas
+	Prefix string                // Redis key prefix, e.g. "choucha:"
+	// Dispatcher takes accepted messages (required).
+	Dispatcher Enqueuer
+	// Inbox, when set, records each accepted message durably in the same
+	// round trip as its dedupe key. The Dispatcher must use the same Inbox.
+	Inbox *Inbox
+	// DedupeTTL: how long an accepted message id is remembered. Default 24h.
+	DedupeTTL time.Duration
+	Metrics   *Metrics
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Intake is where every channel hands over what it received: the message is
+// deduplicated across the platform's retries and across replicas, recorded
+// in the inbox, and queued for its user's dispatcher shard.
+type Intake struct {
+	o    IntakeOptions
+	k    keys.Keys
+	seen *dedupe
+	logs *LogLimiter
+}
+
+// NewIntake builds an intake.
+func NewIntake(o IntakeOptions) (*Intake, error) {
+	switch {
+	case o.Redis == nil:
+		return nil, errors.New("bot: IntakeOptions.Redis is nil")
+	case o.Dispatcher == nil:
+		return nil, errors.New("bot: IntakeOptions.Dispatcher is nil")
+	}
+	if o.DedupeTTL <= 0 {
+		o.DedupeTTL = 24 * time.Hour
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Intake{o: o, k: keys.New(o.Prefix), seen: &dedupe{rdb: o.Redis, ttl: o.DedupeTTL, inbox: o.Inbox},
+		logs: NewLogLimiter(10*time.Second, o.Now)}, nil
+}
+
+// Accept takes one message. fresh is false for a duplicate (a retry of a
+// message already accepted), which needs no further action. The errors
+// mean "not accepted, let the platform retry": ErrUnavailable (Redis),
+// ErrQueueFull (the user's shard is full), ErrClosed (shutting down).
+func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error) {
+	var payload []byte
+	if in.o.Inbox != nil {
+		if payload, err = inboxPayload(in.o.Now(), m); err != nil {
+			return false, err
+		}
+	}
+	key := in.k.Seen(m.ID)
+	// Not the caller's context: a client hanging up must not leave a key
+	// set that we believe unset.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	res := in.seen.accept(rctx, key, m.ID, payload)
+	if res.err != nil {
+		// The SET may have landed (a timeout): release it so the retry counts.
+		in.release(ctx, key, m)
+		return false, errors.Join(ErrUnavailable, res.err)
+	}
+	if !res.fresh {
+		in.o.Metrics.DedupeHits.Inc()
+		if res.readded {
+			// A retry of an answered message put its inbox entry back.
+			if err := in.o.Inbox.unindex(rctx, m.ID); err != nil {
+				in.o.Logger.Debug("inbox: stale entry left for recovery to drop", "id", m.ID, "err", err)
+			}
+		}
+		return false, nil
+	}
+	if err := in.o.Dispatcher.Enqueue(m); err != nil {
+		// Release the key so the platform's retry is not taken for a duplicate.
+		in.release(ctx, key, m)
+		return false, err
+	}
+	in.o.Metrics.MessagesIn.WithLabelValues(m.Type).Inc()
+	return true, nil
+}
+
+// release deletes a dedupe key and the inbox entry, best effort.
+func (in *Intake) release(ctx context.Context, key string, m *Message) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	var err error
+	if in.o.Inbox != nil {
+		err = in.o.Inbox.release(dctx, key, m.ID)
+	} else {
+		err = in.o.Redis.Del(dctx, key).Err()
+	}
+	if err != nil {
+		if ok, suppressed := in.logs.Allow("release"); ok {
+			in.o.Logger.Error("dedupe key not released; a platform retry of this message will be ignored", "id", m.ID, "err", err, "suppressed", suppressed)
+		}
+	}
+}

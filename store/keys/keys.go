@@ -1,0 +1,72 @@
+// Package keys is the one list of every Redis key the bot writes: its
+// name, what it holds, its lifetime and the hash tag that keeps keys used
+// together in one script or transaction on one Redis Cluster slot. Every
+// package that touches Redis builds its keys here, and tests use the same
+// constructors instead of literal strings.
+//
+// All keys start with the configured prefix (redis.prefix, "choucha:").
+//
+//	key                                       type    TTL              used by
+//	wecom:seen:<id>                           string  wecom.dedupe_ttl bot: dedupe of inbound messages; "<ms>\n<message>" while unanswered, "1" after
+//	wecom:inbox                               zset    none (index)     bot: unanswered inbound messages → lease time (ms)
+//	wecom:inbox:claims                        hash    none (index)     bot: inbound id → times recovered
+//	wecom:welcomed:<YYYY-MM-DD>:<userid>      string  to midnight      bot: first enter_agent of the day
+//	wecom:user:<userid>                       string  wecom.user_cache_ttl  bot/wecom: address-book cache
+//	wecom:token:...                           string  token expiry     wecomapi: access token shared by replicas
+//	outbox:*                                  various see outbox       outbox: the durable outgoing queue (keys.Outbox)
+//	reminders:*                               various see Reminders    scheduler: reminder claims, records, lease
+//	dialog:{<userid>}                         string  dialog TTL       dialog store: one running dialog per user
+//	dialog:{<userid>}:draft:<flow>            string  7 days           dialog store: an expired dialog kept as a draft
+//	dialog:{<userid>}:drafts                  zset    7 days           dialog store: the user's drafts by time
+//
+// The inbound keys keep their "wecom:" names from before the channel layer
+// was made neutral, so messages in flight across an upgrade are recovered.
+package keys
+
+// Keys builds key names under one prefix.
+type Keys struct{ prefix string }
+
+// New returns the key builder for prefix (redis.prefix).
+func New(prefix string) Keys { return Keys{prefix: prefix} }
+
+// Prefix is the configured prefix.
+func (k Keys) Prefix() string { return k.prefix }
+
+// Seen is the dedupe key of an inbound message id.
+func (k Keys) Seen(id string) string { return k.prefix + "wecom:seen:" + id }
+
+// SeenPrefix is Seen without the id (for scripts that build it).
+func (k Keys) SeenPrefix() string { return k.prefix + "wecom:seen:" }
+
+// Inbox is the index of unanswered inbound messages.
+func (k Keys) Inbox() string { return k.prefix + "wecom:inbox" }
+
+// InboxClaims counts recoveries per inbound message.
+func (k Keys) InboxClaims() string { return k.prefix + "wecom:inbox:claims" }
+
+// Welcomed marks the user's first enter_agent on day (YYYY-MM-DD).
+func (k Keys) Welcomed(day, userid string) string {
+	return k.prefix + "wecom:welcomed:" + day + ":" + userid
+}
+
+// User is the address-book cache entry of a WeCom user.
+func (k Keys) User(userid string) string { return k.prefix + "wecom:user:" + userid }
+
+// Outbox is the outbox's key prefix; the outbox names its own keys under
+// it (see package outbox).
+func (k Keys) Outbox() string { return k.prefix + "outbox:" }
+
+// Reminders is the reminder job's key prefix (see package scheduler).
+func (k Keys) Reminders() string { return k.prefix + "reminders:" }
+
+// Dialog is the user's running dialog. The user id is the hash tag, so the
+// dialog and its drafts live on one Cluster slot.
+func (k Keys) Dialog(userid string) string { return k.prefix + "dialog:{" + userid + "}" }
+
+// DialogDraft is a dialog kept after it expired, by flow name.
+func (k Keys) DialogDraft(userid, flow string) string {
+	return k.prefix + "dialog:{" + userid + "}:draft:" + flow
+}
+
+// DialogDrafts indexes the user's drafts by time.
+func (k Keys) DialogDrafts(userid string) string { return k.prefix + "dialog:{" + userid + "}:drafts" }
