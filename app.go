@@ -15,6 +15,7 @@ import (
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
+	"github.com/changzhi-amr/choucha/scheduler"
 	"github.com/changzhi-amr/choucha/store"
 	"github.com/changzhi-amr/choucha/workday"
 )
@@ -108,7 +109,7 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 
 // reminderRules builds the reminder rules from the config.
 func (a *app) reminderRules() (*reminder.Rules, *workday.Calendar, error) {
-	rules, err := reminder.NewRules(a.cfg.Reminders, a.cfg.Location)
+	rules, err := reminder.NewRules(scheduler.ReminderOptions(a.cfg), a.cfg.Location)
 	if err != nil {
 		return nil, nil, err
 	}

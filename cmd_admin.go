@@ -10,6 +10,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reminder"
+	"github.com/changzhi-amr/choucha/scheduler"
 )
 
 // cmdReminders prints the reminder calendar the plans imply, without
@@ -52,7 +53,7 @@ func cmdReminders(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	}
 	var all []reminder.Reminder
 	for _, p := range a.plans.Plans() {
-		if u := reminder.Unmapped(p, a.cfg.Reminders); len(u) > 0 {
+		if u := reminder.Unmapped(p, scheduler.ReminderOptions(a.cfg)); len(u) > 0 {
 			fmt.Fprintf(stderr, "注意：%d年度计划中这些部门未在 reminders.recipients 中配置接收人，它们的提醒不会发送：%s\n",
 				p.Year, strings.Join(u, "、"))
 		}

@@ -101,7 +101,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	}
 	var unmapped []string
 	for _, p := range a.plans.Plans() {
-		unmapped = append(unmapped, reminder.Unmapped(p, a.cfg.Reminders)...)
+		unmapped = append(unmapped, reminder.Unmapped(p, scheduler.ReminderOptions(a.cfg))...)
 	}
 	if len(unmapped) > 0 {
 		log.Warn("reminders: departments without recipients in reminders.recipients; their reminders are recorded, not sent", "departments", strings.Join(unmapped, ","))

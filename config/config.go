@@ -4,7 +4,11 @@
 // come from the environment (see WeComFromEnv).
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/changzhi-amr/choucha/reply"
+)
 
 // Config is the whole config.yaml. Zero values are filled by Defaults.
 type Config struct {
@@ -20,6 +24,8 @@ type Config struct {
 	WeCom     WeCom     `yaml:"wecom"`
 	Outbox    Outbox    `yaml:"outbox"`
 	Reminders Reminders `yaml:"reminders"`
+	// Departments is the bureau's vocabulary of units.
+	Departments Departments `yaml:"departments"`
 	// Admins are WeCom userids allowed to run admin commands.
 	Admins []string `yaml:"admins"`
 
@@ -91,14 +97,31 @@ type Reminders struct {
 	// Recipients maps a plan department or section name (计量科, 市市场监督管理局,
 	// 潞州区, ...) to WeCom recipients.
 	Recipients map[string]Recipient `yaml:"recipients"`
-	// CountyBureaus lists the bureaus that "各地/各县区局" means.
+}
+
+// Departments lists the bureau's units (see package department): the city
+// bureau's sections and its county/district bureaus, one source for the
+// plan, the questions, the reminders and the directories.
+type Departments struct {
+	// Sections are the city bureau's sections (科室).
+	Sections []string `yaml:"sections"`
+	// SectionAliases maps another name people use to a section, e.g. 特设科: 特种设备安全监察科.
+	SectionAliases map[string]string `yaml:"section_aliases"`
+	// CountyBureaus are the county and district bureaus: what "各地/各县区局"
+	// in the plan means, and the 所属区县 of the directories.
 	CountyBureaus []string `yaml:"county_bureaus"`
 }
 
-// Recipient is where a department's messages go.
+// Recipient is where a department's messages go (reply.Recipient as
+// written in config.yaml).
 type Recipient struct {
 	Users       []string `yaml:"users"`       // WeCom userids
 	Departments []int    `yaml:"departments"` // WeCom department ids
 	Tags        []int    `yaml:"tags"`        // WeCom tag ids
 	Webhook     string   `yaml:"webhook"`     // group robot webhook key
+}
+
+// Recipient converts the configured recipient to the outgoing message's.
+func (r Recipient) Recipient() reply.Recipient {
+	return reply.Recipient{Users: r.Users, Departments: r.Departments, Tags: r.Tags, Webhook: r.Webhook}
 }

@@ -114,7 +114,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"reminders.open_before_days", cfg.Reminders.OpenBeforeDays, []int{7}},
 		{"reminders.close_before_days", cfg.Reminders.CloseBeforeDays, []int{30, 7, 1}},
 		{"reminders.catch_up_days", cfg.Reminders.CatchUpDays, 3},
-		{"reminders.county_bureaus", cfg.Reminders.CountyBureaus, []string{
+		{"departments.county_bureaus", cfg.Departments.CountyBureaus, []string{
 			"潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县",
 			"黎城县", "壶关县", "长子县", "武乡县", "沁县", "沁源县"}},
 		{"admins", len(cfg.Admins), 0},
@@ -137,10 +137,11 @@ plans:
   - plans/p.txt
 redis:
   url: redis://127.0.0.1:1/2
+departments:
+  county_bureaus: [潞州区]
 reminders:
   enabled: false
   open_before_days: []
-  county_bureaus: [潞州区]
   recipients:
     计量科:
       users: [zhangsan, li.si]
@@ -169,8 +170,8 @@ admins: [zhangsan]
 	if cfg.WeCom.Departments[12] != "计量科" || cfg.WeCom.DedupeTTL != 48*time.Hour {
 		t.Errorf("wecom = %+v", cfg.WeCom)
 	}
-	if !reflect.DeepEqual(cfg.Reminders.CountyBureaus, []string{"潞州区"}) {
-		t.Errorf("county_bureaus = %v", cfg.Reminders.CountyBureaus)
+	if !reflect.DeepEqual(cfg.Departments.CountyBureaus, []string{"潞州区"}) {
+		t.Errorf("county_bureaus = %v", cfg.Departments.CountyBureaus)
 	}
 }
 
@@ -265,8 +266,11 @@ func TestLoadBad(t *testing.T) {
 		{"bad tag id", plan + "reminders:\n  recipients:\n    消保科:\n      tags: [-4]\n", []string{"reminders.recipients.消保科.tags[0]:"}},
 		{"bad webhook", plan + "reminders:\n  recipients:\n    市市场监督管理局:\n      webhook: \"key with spaces\"\n", []string{"config.yaml:5: reminders.recipients.市市场监督管理局.webhook: is not a group robot webhook key"}},
 		{"webhook url without key", plan + "reminders:\n  recipients:\n    潞州区:\n      webhook: https://example.invalid/send\n", []string{"reminders.recipients.潞州区.webhook:"}},
-		{"county dup", plan + "reminders:\n  county_bureaus: [沁县, 沁县]\n", []string{"reminders.county_bureaus[1]: 沁县 is listed twice"}},
-		{"county empty", plan + "reminders:\n  county_bureaus: [\"\"]\n", []string{"reminders.county_bureaus[0]: must not be empty"}},
+		{"county dup", plan + "departments:\n  county_bureaus: [沁县, 沁县]\n", []string{"departments.county_bureaus[1]: 沁县 is already listed in departments.county_bureaus"}},
+		{"county empty", plan + "departments:\n  county_bureaus: [\"\"]\n", []string{"departments.county_bureaus[0]: must not be empty"}},
+		{"county is a section", plan + "departments:\n  county_bureaus: [计量科]\n", []string{"departments.county_bureaus[0]: 计量科 is already listed in departments.sections"}},
+		{"alias of no section", plan + "departments:\n  section_aliases: {质监科: 质量科}\n", []string{"departments.section_aliases.质监科: \"质量科\" is not one of departments.sections"}},
+		{"moved key", plan + "reminders:\n  county_bureaus: [沁县]\n", []string{"reminders.county_bureaus: this key moved to departments.county_bureaus"}},
 		{"admin", plan + "admins: [\"\"]\n", []string{"config.yaml:2: admins[0]:"}},
 	}
 	for _, c := range cases {

@@ -15,6 +15,7 @@ import (
 	"time"
 	_ "time/tzdata" // a bare machine without /usr/share/zoneinfo still knows Asia/Shanghai
 
+	"github.com/changzhi-amr/choucha/department"
 	"gopkg.in/yaml.v3"
 )
 
@@ -23,9 +24,36 @@ const DefaultTimezone = "Asia/Shanghai"
 
 // DefaultCountyBureaus are 长治市's districts and counties: what "各地/各县区局"
 // in the plan means.
-var DefaultCountyBureaus = []string{
-	"潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县",
-	"黎城县", "壶关县", "长子县", "武乡县", "沁县", "沁源县",
+var DefaultCountyBureaus = department.DefaultCounties
+
+// movedKeys are keys of earlier versions and where they live now.
+var movedKeys = map[string]string{"reminders.county_bureaus": "departments.county_bureaus"}
+
+// defaultDepartments are 长治市市场监督管理局's sections and county bureaus.
+func defaultDepartments() Departments {
+	d := Departments{SectionAliases: map[string]string{}, CountyBureaus: append([]string(nil), DefaultCountyBureaus...)}
+	for _, s := range department.DefaultSections {
+		d.Sections = append(d.Sections, s.Name)
+		for _, a := range s.Aliases {
+			d.SectionAliases[a] = s.Name
+		}
+	}
+	return d
+}
+
+// Vocabulary builds the unit vocabulary the departments describe.
+func (d Departments) Vocabulary() (*department.Vocabulary, error) {
+	aliases := map[string][]string{}
+	for alias, name := range d.SectionAliases {
+		aliases[name] = append(aliases[name], alias)
+	}
+	sections := make([]department.Section, len(d.Sections))
+	for i, name := range d.Sections {
+		a := aliases[name]
+		sort.Strings(a)
+		sections[i] = department.Section{Name: name, Aliases: a}
+	}
+	return department.New(sections, d.CountyBureaus)
 }
 
 // Defaults returns a config with every default filled in and no plans. Its
@@ -69,10 +97,10 @@ func Defaults() *Config {
 			CloseBeforeDays: []int{30, 7, 1},
 			CatchUpDays:     3,
 			Recipients:      map[string]Recipient{},
-			CountyBureaus:   append([]string(nil), DefaultCountyBureaus...),
 		},
-		Admins:   []string{},
-		Location: loc,
+		Departments: defaultDepartments(),
+		Admins:      []string{},
+		Location:    loc,
 	}
 }
 
@@ -270,8 +298,11 @@ func unknownKeys(file string, n *yaml.Node, t reflect.Type, path []string) []err
 			ft, ok := fields[k.Value]
 			p := append(append([]string(nil), path...), k.Value)
 			if !ok {
-				errs = append(errs, &Error{File: file, Line: k.Line, Key: strings.Join(p, "."),
-					Msg: "unknown key (known keys here: " + strings.Join(names, ", ") + ")"})
+				msg := "unknown key (known keys here: " + strings.Join(names, ", ") + ")"
+				if moved, ok := movedKeys[strings.Join(p, ".")]; ok {
+					msg = "this key moved to " + moved
+				}
+				errs = append(errs, &Error{File: file, Line: k.Line, Key: strings.Join(p, "."), Msg: msg})
 				continue
 			}
 			errs = append(errs, unknownKeys(file, v, ft, p)...)

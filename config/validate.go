@@ -95,6 +95,7 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 	}
 
 	c.validateRedis(ck)
+	c.validateDepartments(ck)
 
 	if c.Answers.ClosingSoonDays <= 0 {
 		ck.add(p("answers", "closing_soon_days"), "must be a positive number of days, got %d", c.Answers.ClosingSoonDays)
@@ -277,16 +278,40 @@ func (c *Config) validateReminders(ck *checker) {
 		}
 	}
 
-	seen := map[string]bool{}
-	for i, b := range r.CountyBureaus {
-		key := p("reminders", "county_bureaus", idx(i))
-		switch {
-		case strings.TrimSpace(b) == "":
-			ck.add(key, "must not be empty")
-		case seen[b]:
-			ck.add(key, "%s is listed twice", b)
+}
+
+func (c *Config) validateDepartments(ck *checker) {
+	d := c.Departments
+	seen := map[string]string{}
+	names := func(field string, list []string) {
+		for i, b := range list {
+			key := p("departments", field, idx(i))
+			switch {
+			case strings.TrimSpace(b) == "":
+				ck.add(key, "must not be empty")
+			case seen[b] != "":
+				ck.add(key, "%s is already listed in departments.%s", b, seen[b])
+			}
+			seen[b] = field
 		}
-		seen[b] = true
+	}
+	names("sections", d.Sections)
+	names("county_bureaus", d.CountyBureaus)
+	if len(d.CountyBureaus) == 0 {
+		ck.add(p("departments", "county_bureaus"), "at least one county or district bureau is needed (what 各县区局 in the plan means)")
+	}
+	aliases := make([]string, 0, len(d.SectionAliases))
+	for a := range d.SectionAliases {
+		aliases = append(aliases, a)
+	}
+	sort.Strings(aliases)
+	for _, a := range aliases {
+		if name := d.SectionAliases[a]; seen[name] != "sections" {
+			ck.add(p("departments", "section_aliases", a), "%q is not one of departments.sections", name)
+		}
+	}
+	if _, err := d.Vocabulary(); err != nil {
+		ck.add(p("departments"), "%v", err)
 	}
 }
 

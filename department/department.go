@@ -47,12 +47,17 @@ type Section struct {
 	Aliases []string
 }
 
-// DefaultSections are 长治市市场监督管理局's sections that the 2023 plan names,
-// with the short forms people use.
+// DefaultSections are 长治市市场监督管理局's sections that lead or carry out
+// the 2023 plan's items, with the short forms people use.
 var DefaultSections = []Section{
 	{Name: "计量科"},
 	{Name: "消保科", Aliases: []string{"消费者权益保护科", "消费者保护科"}},
 	{Name: "特种设备安全监察科", Aliases: []string{"特种设备监察科", "特种设备安全科", "特种设备科", "特设科"}},
+	{Name: "食品生产安全监督管理科", Aliases: []string{"食品生产科"}},
+	{Name: "认证认可与检验检测监督管理科", Aliases: []string{"认证科"}},
+	{Name: "广告监督管理科", Aliases: []string{"广告科"}},
+	{Name: "产品质量安全监督管理科", Aliases: []string{"质量科"}},
+	{Name: "价格监督检查和反不正当竞争科", Aliases: []string{"价监科"}},
 }
 
 // DefaultCounties are 长治市's districts and counties.

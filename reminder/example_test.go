@@ -11,7 +11,7 @@ import (
 // `reminders --from 2023-01-01 --to 2023-12-31 --dept 特种设备安全监察科`
 // prints it (here with that section left unmapped in the config).
 func ExampleFormatCalendar() {
-	rules, err := reminder.NewRules(remindertest.Config("特种设备安全监察科"), loc)
+	rules, err := reminder.NewRules(remindertest.Options("特种设备安全监察科"), loc)
 	if err != nil {
 		panic(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/workday"
@@ -107,15 +106,13 @@ func (r *Rules) recipient(name string) (reply.Recipient, bool) {
 	}, true
 }
 
-func usable(c config.Recipient) bool {
-	return len(c.Users) > 0 || len(c.Departments) > 0 || len(c.Tags) > 0 || c.Webhook != ""
-}
+func usable(c reply.Recipient) bool { return !c.Empty() }
 
 // Unmapped lists, sorted, the departments the plan's reminders go to that have
 // no usable recipient in cfg.Recipients (各县区局 expanded to
 // cfg.CountyBureaus, or DefaultCountyBureaus when empty). Show it as a
 // start-up warning and on /readyz.
-func Unmapped(p *plan.Plan, cfg config.Reminders) []string {
+func Unmapped(p *plan.Plan, cfg Options) []string {
 	r := &Rules{Recipients: cfg.Recipients, CountyBureaus: cfg.CountyBureaus}
 	if len(r.CountyBureaus) == 0 {
 		r.CountyBureaus = DefaultCountyBureaus

@@ -29,7 +29,7 @@ func d(s string) time.Time {
 
 func rules(t *testing.T, unmapped ...string) *reminder.Rules {
 	t.Helper()
-	r, err := reminder.NewRules(remindertest.Config(unmapped...), loc)
+	r, err := reminder.NewRules(remindertest.Options(unmapped...), loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +159,10 @@ func TestRecipientsAndIdentity(t *testing.T) {
 		}
 		ids[r.ID] = true
 	}
-	if u := reminder.Unmapped(remindertest.Seed2023(), remindertest.Config("沁源县", "特种设备安全监察科")); !slices.Equal(u, []string{"沁源县", "特种设备安全监察科"}) {
+	if u := reminder.Unmapped(remindertest.Seed2023(), remindertest.Options("沁源县", "特种设备安全监察科")); !slices.Equal(u, []string{"沁源县", "特种设备安全监察科"}) {
 		t.Errorf("Unmapped = %v", u)
 	}
-	if u := reminder.Unmapped(remindertest.Seed2023(), remindertest.Config()); len(u) != 0 {
+	if u := reminder.Unmapped(remindertest.Seed2023(), remindertest.Options()); len(u) != 0 {
 		t.Errorf("Unmapped with full config = %v", u)
 	}
 	var buf bytes.Buffer
@@ -282,12 +282,12 @@ func TestTableGrows(t *testing.T) {
 }
 
 func TestNewRulesErrors(t *testing.T) {
-	cfg := remindertest.Config()
+	cfg := remindertest.Options()
 	cfg.CloseBeforeDays = []int{30, -1}
 	if _, err := reminder.NewRules(cfg, loc); err == nil || !strings.Contains(err.Error(), "reminders.close_before_days[1]") {
 		t.Errorf("err = %v", err)
 	}
-	cfg = remindertest.Config()
+	cfg = remindertest.Options()
 	cfg.OpenBeforeDays, cfg.CloseBeforeDays, cfg.CountyBureaus = nil, []int{7, 7}, nil
 	r, err := reminder.NewRules(cfg, loc)
 	if err != nil {

@@ -14,8 +14,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/plan"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/workday"
 )
 
@@ -88,7 +89,7 @@ type Rules struct {
 	Rules    []Rule
 	Location *time.Location
 	// Recipients maps a department or section name to its WeCom recipients.
-	Recipients map[string]config.Recipient
+	Recipients map[string]reply.Recipient
 	// CountyBureaus is what 各县区局 expands to.
 	CountyBureaus []string
 	// Progress returns a progress line for an item and department (drawn,
@@ -97,10 +98,7 @@ type Rules struct {
 }
 
 // DefaultCountyBureaus are 长治市's districts and counties.
-var DefaultCountyBureaus = []string{
-	"潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县",
-	"黎城县", "壶关县", "长子县", "武乡县", "沁县", "沁源县",
-}
+var DefaultCountyBureaus = department.DefaultCounties
 
 // Default offsets in days.
 var (
@@ -111,10 +109,21 @@ var (
 	DefaultYearEndBeforeDays = []int{30}
 )
 
-// NewRules builds the default table from the reminder configuration. Empty
+// Options are the reminder settings: config reminders.* (recipients
+// already converted) and departments.county_bureaus.
+type Options struct {
+	OpenBeforeDays  []int // days before a window opens; nil: DefaultOpenBeforeDays
+	CloseBeforeDays []int // days before a window closes; nil: DefaultCloseBeforeDays
+	// Recipients maps a department or section name to its WeCom recipients.
+	Recipients map[string]reply.Recipient
+	// CountyBureaus is what 各县区局 expands to; nil: DefaultCountyBureaus.
+	CountyBureaus []string
+}
+
+// NewRules builds the default table from the reminder options. Empty
 // offsets and an empty county list take the defaults; a negative offset is
 // an error naming its config key.
-func NewRules(cfg config.Reminders, loc *time.Location) (*Rules, error) {
+func NewRules(cfg Options, loc *time.Location) (*Rules, error) {
 	if loc == nil {
 		loc = workday.Location()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
@@ -22,9 +23,9 @@ func BenchmarkRunReminders(b *testing.B) {
 	srv := redistest.Start(b)
 	rdb := srv.Client(b)
 	ctx := context.Background()
-	p, cfg := remindertest.Generated(2023, 500, 200)
-	cfg.CatchUpDays = 3
-	rules, err := reminder.NewRules(cfg, loc)
+	p, opts := remindertest.Generated(2023, 500, 200)
+	cfg := config.Reminders{CatchUpDays: 3}
+	rules, err := reminder.NewRules(opts, loc)
 	if err != nil {
 		b.Fatal(err)
 	}

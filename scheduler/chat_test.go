@@ -38,7 +38,7 @@ func TestRecordsShowUndeliveredReminders(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := remindertest.Config()
-	rules, err := reminder.NewRules(cfg, zone)
+	rules, err := reminder.NewRules(remindertest.OptionsOf(cfg, remindertest.CountyBureaus), zone)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 // by 各县区局, with depts county bureaus mapped to one member each: items ×
 // depts "opens" reminders fall on 2023-03-01, ten per member (under WeCom's
 // per-member limit, so pacing per member is not what is measured).
-func fanoutPlan(items, depts int) (*plan.Plan, config.Reminders) {
+func fanoutPlan(items, depts int) (*plan.Plan, config.Reminders, reminder.Options) {
 	p := &plan.Plan{Title: "扇出基准计划", Year: 2023}
 	for i := range items {
 		t := &plan.Task{Serial: i + 1, Name: fmt.Sprintf("扇出任务%d", i+1)}
@@ -33,12 +33,13 @@ func fanoutPlan(items, depts int) (*plan.Plan, config.Reminders) {
 		p.Tasks = append(p.Tasks, t)
 	}
 	cfg := config.Reminders{CatchUpDays: 3, Recipients: map[string]config.Recipient{}}
+	var counties []string
 	for i := range depts {
 		name := fmt.Sprintf("县区局%04d", i+1)
-		cfg.CountyBureaus = append(cfg.CountyBureaus, name)
+		counties = append(counties, name)
 		cfg.Recipients[name] = config.Recipient{Users: []string{fmt.Sprintf("head%04d", i+1)}}
 	}
-	return p, cfg
+	return p, cfg, remindertest.OptionsOf(cfg, counties)
 }
 
 // BenchmarkReminderFanout10k is the daily job on a day with 10,000
@@ -68,8 +69,8 @@ func BenchmarkReminderFanout10k(b *testing.B) {
 func benchFanout(b *testing.B, workers, faultEvery int) {
 	const items, depts = 10, 1000
 	const n = items * depts
-	p, cfg := fanoutPlan(items, depts)
-	all, err := reminder.NewRules(cfg, zone)
+	p, cfg, opts := fanoutPlan(items, depts)
+	all, err := reminder.NewRules(opts, zone)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -413,3 +413,18 @@ func (r *Reminders) Records(ctx context.Context, year int) ([]Record, error) {
 	sortRecords(out)
 	return out, nil
 }
+
+// ReminderOptions are the reminder calendar's options from the config:
+// reminders.* and departments.county_bureaus.
+func ReminderOptions(cfg *config.Config) reminder.Options {
+	rc := make(map[string]reply.Recipient, len(cfg.Reminders.Recipients))
+	for name, r := range cfg.Reminders.Recipients {
+		rc[name] = r.Recipient()
+	}
+	return reminder.Options{
+		OpenBeforeDays:  cfg.Reminders.OpenBeforeDays,
+		CloseBeforeDays: cfg.Reminders.CloseBeforeDays,
+		Recipients:      rc,
+		CountyBureaus:   cfg.Departments.CountyBureaus,
+	}
+}

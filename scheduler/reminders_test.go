@@ -92,7 +92,7 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newRunner(t testing.TB, rdb redis.UniversalClient, snd reply.Sender, cfg config.Reminders) *Reminders {
 	t.Helper()
-	rules, err := reminder.NewRules(cfg, loc)
+	rules, err := reminder.NewRules(remindertest.OptionsOf(cfg, remindertest.CountyBureaus), loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +546,7 @@ func TestQuietHoursAndDaysOff(t *testing.T) {
 
 func TestOptionErrors(t *testing.T) {
 	srv := redistest.Start(t)
-	rules, _ := reminder.NewRules(remindertest.Config(), loc)
+	rules, _ := reminder.NewRules(remindertest.Options(), loc)
 	for _, tc := range []struct {
 		mod  func(*config.Reminders)
 		want string

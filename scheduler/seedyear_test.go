@@ -18,6 +18,7 @@ import (
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
+	"github.com/changzhi-amr/choucha/reminder/remindertest"
 	"github.com/changzhi-amr/choucha/scheduler"
 	"github.com/changzhi-amr/choucha/wecomapi"
 	"github.com/changzhi-amr/choucha/workday"
@@ -322,12 +323,13 @@ func TestSeedYearThroughOutbox(t *testing.T) {
 	cfg := config.Reminders{
 		Enabled: true, Spec: "0 9 * * *", SendFrom: "08:00", SendTo: "20:00",
 		OpenBeforeDays: []int{7}, CloseBeforeDays: []int{30, 7, 1}, CatchUpDays: 3,
-		Recipients: recipients, CountyBureaus: slices.Clone(config.DefaultCountyBureaus),
+		Recipients: recipients,
 	}
-	if u := reminder.Unmapped(p, cfg); len(u) != 0 {
+	opts := remindertest.OptionsOf(cfg, config.DefaultCountyBureaus)
+	if u := reminder.Unmapped(p, opts); len(u) != 0 {
 		t.Fatalf("unmapped departments: %v", u)
 	}
-	rules, err := reminder.NewRules(cfg, zone)
+	rules, err := reminder.NewRules(opts, zone)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/plan"
+	"github.com/changzhi-amr/choucha/reminder"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 type itemSpec struct {
@@ -97,8 +99,22 @@ func Config(unmapped ...string) config.Reminders {
 		CloseBeforeDays: []int{30, 7, 1},
 		CatchUpDays:     3,
 		Recipients:      rc,
-		CountyBureaus:   append([]string(nil), CountyBureaus...),
 	}
+}
+
+// Options is Config as the reminder calendar takes it, with CountyBureaus.
+func Options(unmapped ...string) reminder.Options {
+	return OptionsOf(Config(unmapped...), CountyBureaus)
+}
+
+// OptionsOf converts a reminders config and a county list to reminder.Options.
+func OptionsOf(cfg config.Reminders, counties []string) reminder.Options {
+	rc := map[string]reply.Recipient{}
+	for name, r := range cfg.Recipients {
+		rc[name] = r.Recipient()
+	}
+	return reminder.Options{OpenBeforeDays: cfg.OpenBeforeDays, CloseBeforeDays: cfg.CloseBeforeDays,
+		Recipients: rc, CountyBureaus: append([]string(nil), counties...)}
 }
 
 // Generated returns a plan of items items spread over tasks of up to three
@@ -106,7 +122,7 @@ func Config(unmapped ...string) config.Reminders {
 // departments-10 are county bureaus (各县区局), the rest sections. Every
 // third item is initiated by 各县区局, the others by the city bureau; each
 // item has one section; windows vary over the year, every tenth has none.
-func Generated(year, items, departments int) (*plan.Plan, config.Reminders) {
+func Generated(year, items, departments int) (*plan.Plan, reminder.Options) {
 	if departments < 11 {
 		departments = 11
 	}
@@ -146,5 +162,5 @@ func Generated(year, items, departments int) (*plan.Plan, config.Reminders) {
 			Departments: plan.Departments{Initiators: init, Sections: []plan.Section{{Name: sections[i%10], Role: "指导"}}},
 		})
 	}
-	return p, config.Reminders{Recipients: rc, CountyBureaus: counties, OpenBeforeDays: []int{7}, CloseBeforeDays: []int{30, 7, 1}}
+	return p, OptionsOf(config.Reminders{Recipients: rc, OpenBeforeDays: []int{7}, CloseBeforeDays: []int{30, 7, 1}}, counties)
 }
