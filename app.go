@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/plan"
@@ -26,6 +27,7 @@ type app struct {
 	cfg   *config.Config
 	log   *slog.Logger
 	plans *plan.Catalog
+	units *department.Vocabulary // config departments.*
 	now   func() time.Time
 }
 
@@ -77,7 +79,11 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 	if err != nil {
 		return nil, fmt.Errorf("plans: %w", err)
 	}
-	a := &app{cfg: cfg, log: log, plans: plans, now: time.Now}
+	units, err := cfg.Departments.Vocabulary()
+	if err != nil {
+		return nil, fmt.Errorf("%s: departments: %w", c.config, err)
+	}
+	a := &app{cfg: cfg, log: log, plans: plans, units: units, now: time.Now}
 	if c.now != "" {
 		t, err := parseNow(c.now, cfg.Location)
 		if err != nil {
@@ -127,6 +133,7 @@ func (a *app) router(rem handlers.Reminders) (*handlers.Router, error) {
 	return handlers.NewRouter(handlers.Deps{
 		Plans:           a.plans,
 		ClosingSoonDays: a.cfg.Answers.ClosingSoonDays,
+		Units:           a.units,
 		Logger:          a.log,
 		Reminders:       rem,
 	})

@@ -47,6 +47,15 @@ func cmdReminders(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	if end.Before(start) {
 		return fmt.Errorf("--to %s is before --from %s", end.Format("2006-01-02"), start.Format("2006-01-02"))
 	}
+	deptName := ""
+	if dept != "" {
+		u, ok := a.units.Resolve(dept)
+		if !ok {
+			return fmt.Errorf("--dept %q: not a section or county bureau of departments.* in the config (sections: %s; county bureaus: %s; or 市局, 各县区局)",
+				dept, strings.Join(a.units.Sections(), ", "), strings.Join(a.units.Counties(), ", "))
+		}
+		deptName = u.Name
+	}
 	rules, cal, err := a.reminderRules()
 	if err != nil {
 		return err
@@ -57,20 +66,9 @@ func cmdReminders(ctx context.Context, args []string, _ io.Reader, stdout, stder
 			fmt.Fprintf(stderr, "注意：%d年度计划中这些部门未在 reminders.recipients 中配置接收人，它们的提醒不会发送：%s\n",
 				p.Year, strings.Join(u, "、"))
 		}
-		all = append(all, reminder.Calendar(p, rules, cal, start, end, reminderDeptFlag(dept))...)
+		all = append(all, reminder.Calendar(p, rules, cal, start, end, deptName)...)
 	}
 	return reminder.FormatCalendar(stdout, all)
-}
-
-// reminderDeptFlag accepts the short names people type (市局, 县区局).
-func reminderDeptFlag(s string) string {
-	switch s {
-	case "市局", "市市场监管局":
-		return "市市场监督管理局"
-	case "县区局", "各地":
-		return "各县区局"
-	}
-	return s
 }
 
 // cmdOutbox lists and re-sends the outbox's dead letters:

@@ -166,13 +166,7 @@ func (v *Vocabulary) Resolve(name string) (Unit, bool) {
 	if u, ok := v.exact[k]; ok {
 		return u, true
 	}
-	// "长治市市场监督管理局", "长治市市场监管局": a city name + bureau suffix.
-	for _, suf := range []string{"市场监督管理局", "市场监管局"} {
-		if core, ok := strings.CutSuffix(k, suf); ok && strings.HasSuffix(core, "市") && !strings.ContainsAny(core, "县区各") {
-			return Unit{City, KindCity}, true
-		}
-	}
-	return Unit{}, false
+	return Bureau(name) // 长治市市场监督管理局, 各县、区市场监管局, ...
 }
 
 // Find returns the unit whose name or alias occurs in text, preferring the
@@ -185,6 +179,22 @@ func (v *Vocabulary) Find(text string) (Unit, bool) {
 		}
 	}
 	return Unit{}, false
+}
+
+// Word is one way of writing a unit, in Fold form.
+type Word struct {
+	Text string
+	Unit Unit
+}
+
+// Words lists every name and alias the vocabulary knows, longest first (so
+// a scanner that takes them in order consumes 潞州区局 before 区局).
+func (v *Vocabulary) Words() []Word {
+	out := make([]Word, len(v.words))
+	for i, w := range v.words {
+		out[i] = Word{Text: w.text, Unit: w.unit}
+	}
+	return out
 }
 
 // Members expands a unit to the concrete units it stands for: AllCounties to
@@ -206,4 +216,37 @@ var foldPunct = strings.NewReplacer(" ", "", "\t", "", "\u3000", "", "·", "", "
 // spaces and brackets removed.
 func Fold(s string) string {
 	return foldPunct.Replace(width.Fold.String(strings.TrimSpace(s)))
+}
+
+var bureauPunct = strings.NewReplacer("、", "", "(", "", ")", "", "·", "")
+
+// Bureau recognises the names of the two bureau-level units, whatever the
+// configured sections and counties: the city bureau (市市场监管局, 市局,
+// 长治市市场监督管理局) and every county bureau together (各地, 各县区局,
+// 各县、区市场监管局). It is how the plan's 发起部门 column is read.
+func Bureau(name string) (Unit, bool) {
+	n := bureauPunct.Replace(width.Fold.String(strings.TrimSpace(name)))
+	switch n {
+	case "各地", "各地局", "各地市场监管局", "各地市场监督管理局":
+		return Unit{AllCounties, KindAllCounties}, true
+	case "市局", "市本级":
+		return Unit{City, KindCity}, true
+	}
+	core := n
+	for _, suf := range []string{"市场监督管理局", "市场监管局", "局"} {
+		if strings.HasSuffix(core, suf) {
+			core = strings.TrimSuffix(core, suf)
+			break
+		}
+	}
+	switch strings.TrimPrefix(core, "各") {
+	case "县区", "区县", "县市区", "县市", "县", "区":
+		if core != n || strings.HasPrefix(core, "各") {
+			return Unit{AllCounties, KindAllCounties}, true
+		}
+	}
+	if core != n && strings.HasSuffix(core, "市") && !strings.ContainsAny(core, "县区各") {
+		return Unit{City, KindCity}, true // 市市场监管局, 长治市市场监督管理局
+	}
+	return Unit{}, false
 }

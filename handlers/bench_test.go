@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 	"testing"
-
-	"github.com/changzhi-amr/choucha/question"
 )
 
 // BenchmarkHandle answers each kind of question through the whole router:
@@ -48,24 +46,4 @@ func BenchmarkHandle(b *testing.B) {
 			}
 		})
 	}
-}
-
-// FuzzAnswer: no message makes the answerer panic (the router would hide
-// a panic behind Recover, so the answerer is called directly).
-func FuzzAnswer(f *testing.F) {
-	cat := seedCatalog(f)
-	now := day(f, "2023-03-15")
-	for _, c := range answerCases {
-		f.Add(c.q)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		a := &asker{plans: cat, closingDays: DefaultClosingSoonDays}
-		ans, err := a.answer(question.Parse(s), now, []string{s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ans.Markdown() == "" {
-			t.Fatalf("empty answer to %q", s)
-		}
-	})
 }

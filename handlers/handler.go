@@ -6,8 +6,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/changzhi-amr/choucha/reply"
@@ -100,34 +98,12 @@ type Handler func(ctx context.Context, req *Request) (reply.Reply, error)
 // Middleware wraps a Handler.
 type Middleware func(Handler) Handler
 
-// Error is an application error: Message is Simplified Chinese and safe to
-// show the user; Code is stable for logs and tests. Internal errors (anything
-// that is not an *Error) are logged with detail and shown as a generic message.
-type Error struct {
-	Code    string
-	Message string
-	Err     error // optional cause, logged, never shown
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
-	}
-	return e.Code + ": " + e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is the application error (reply.Error): its Message is shown to
+// the user, its Code logged.
+type Error = reply.Error
 
 // Errorf returns an *Error with a user-facing message.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
+var Errorf = reply.Errorf
 
 // UserMessage is what the user sees for err.
-func UserMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return "抱歉，处理您的消息时出现内部错误，请稍后再试。如问题持续，请联系管理员。"
-}
+var UserMessage = reply.UserMessage

@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/question"
 	"github.com/changzhi-amr/choucha/reply"
 )
@@ -26,7 +28,7 @@ const (
 )
 
 // reminderRoutes are the reminder entries of the route table.
-func reminderRoutes(r Reminders) []Route {
+func reminderRoutes(r Reminders, units *department.Vocabulary) []Route {
 	return []Route{
 		{Name: "reminder-records", Match: Match{Exact: []string{remindersRecordsWord, "提醒日志"}},
 			Handler: func(ctx context.Context, req *Request) (reply.Reply, error) {
@@ -49,7 +51,12 @@ func reminderRoutes(r Reminders) []Route {
 				}
 				depts := req.Sections
 				if rest := strings.TrimPrefix(question.Normalize(req.Text), remindersPlanWord); rest != "" {
-					depts = []string{reminderDepartment(rest)}
+					u, ok := units.Resolve(rest)
+					if !ok {
+						return reply.Text(fmt.Sprintf("没有名为“%s”的科室或县区局，无法查看它的提醒计划。\n可以指定：%s、%s、市局、各县区局，例如“提醒计划 %s”。",
+							rest, strings.Join(units.Sections(), "、"), strings.Join(units.Counties(), "、"), units.Sections()[0])), nil
+					}
+					depts = []string{u.Name}
 				}
 				if len(depts) == 0 {
 					return reply.Text("暂时不知道您所在的部门（您的企业微信部门尚未在配置中对应到计划中的科室或县区局）。\n" +
@@ -65,19 +72,3 @@ func reminderRoutes(r Reminders) []Route {
 }
 
 const remindersOff = "提醒功能未启用（控制台模式或配置中 reminders.enabled 为 false）。可以用命令 `choucha reminders --from 日期 --to 日期` 查看提醒日历。"
-
-// reminderDepartment maps what a user typed after 提醒计划 to the name the
-// reminder calendar uses: the city bureau's canonical name, a section, or a
-// county bureau by its own name (潞州区).
-func reminderDepartment(s string) string {
-	switch s {
-	case "市局", "市市场监管局", "市市场监督管理局", "市级":
-		return "市市场监督管理局"
-	case "县区局", "各县区局", "各地":
-		return "各县区局"
-	}
-	if c := question.CanonicalDepartment(s); c != "" && strings.HasSuffix(c, "科") {
-		return c
-	}
-	return s
-}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/question"
 	"github.com/changzhi-amr/choucha/reply"
 )
@@ -48,6 +49,7 @@ type Router struct {
 	exact   map[string]int // normalised exact text -> route index
 	handler []Handler      // routes' handlers wrapped in middleware
 	log     *slog.Logger
+	parser  *question.Parser
 }
 
 // NewRouter builds the bot's router from the route table Routes(deps), with
@@ -55,7 +57,12 @@ type Router struct {
 // deps.Middleware outside those.
 func NewRouter(deps Deps) (*Router, error) {
 	deps = deps.withDefaults()
-	return New(Routes(deps), deps.Logger, deps.Middleware...)
+	r, err := New(Routes(deps), deps.Logger, deps.Middleware...)
+	if err != nil {
+		return nil, err
+	}
+	r.parser = question.NewParser(deps.Units)
+	return r, nil
 }
 
 // New builds a router from an ordered table. It fails on an empty or
@@ -67,7 +74,7 @@ func New(routes []Route, log *slog.Logger, mws ...Middleware) (*Router, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Router{exact: map[string]int{}, log: log}
+	r := &Router{exact: map[string]int{}, log: log, parser: question.NewParser(department.Default())}
 	names := map[string]bool{}
 	for i, rt := range routes {
 		switch {
@@ -133,7 +140,7 @@ func (r *Router) Handle(ctx context.Context, req *Request) (reply.Reply, error) 
 	var q question.Query
 	var norm string
 	if req.Kind == KindText || req.Kind == "" {
-		q = question.Parse(req.Text)
+		q = r.parser.Parse(req.Text)
 		norm = q.Norm
 	}
 	ctx = context.WithValue(ctx, queryKey{}, q)

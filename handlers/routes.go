@@ -2,9 +2,10 @@ package handlers
 
 import (
 	"context"
-	"io"
 	"log/slog"
 
+	"github.com/changzhi-amr/choucha/answer"
+	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
 	"github.com/changzhi-amr/choucha/reply"
@@ -23,14 +24,14 @@ type Deps struct {
 	Middleware []Middleware
 	// Reminders answers 提醒计划 / 提醒记录; nil: those say reminders are off.
 	Reminders Reminders
+	// Units is the department vocabulary (config departments.*); nil:
+	// department.Default().
+	Units *department.Vocabulary
 }
 
-// DefaultClosingSoonDays is used when Deps.ClosingSoonDays is 0.
-const DefaultClosingSoonDays = 30
-
 func (d Deps) withDefaults() Deps {
-	if d.ClosingSoonDays <= 0 {
-		d.ClosingSoonDays = DefaultClosingSoonDays
+	if d.Units == nil {
+		d.Units = department.Default()
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -42,7 +43,7 @@ func (d Deps) withDefaults() Deps {
 // fallback is last. Text routes see the message after question.Normalize.
 func Routes(d Deps) []Route {
 	d = d.withDefaults()
-	a := &asker{plans: d.Plans, closingDays: d.ClosingSoonDays}
+	a := &asker{answer.New(answer.Options{Plans: d.Plans, ClosingSoonDays: d.ClosingSoonDays, Units: d.Units})}
 	intent := func(i question.Intent) func(*Request, *question.Query) bool {
 		return func(req *Request, q *question.Query) bool { return isText(req) && q.Intent == i }
 	}
@@ -50,7 +51,7 @@ func Routes(d Deps) []Route {
 		{Name: "help", Match: Match{Exact: question.HelpWords}, Handler: a.handleQuestion},
 		{Name: "thanks", Match: Match{Exact: question.ThanksWords}, Handler: handleThanks},
 	}
-	routes = append(routes, reminderRoutes(d.Reminders)...)
+	routes = append(routes, reminderRoutes(d.Reminders, d.Units)...)
 	return append(routes, []Route{
 		{Name: "enter", Match: Match{Func: func(req *Request, _ *question.Query) bool {
 			return req.Kind == KindEvent && req.Event == "enter_agent"
@@ -73,11 +74,14 @@ func isText(req *Request) bool { return req.Kind == KindText || req.Kind == "" }
 // Ask answers req.Text with the structured Answer, without routing or
 // middleware (the route handlers render the same Answer to markdown). It
 // uses req.Now and req.Sections; tools and tests may call it directly.
-func (d Deps) Ask(req *Request) (Answer, error) {
+func (d Deps) Ask(req *Request) (answer.Answer, error) {
 	d = d.withDefaults()
-	a := &asker{plans: d.Plans, closingDays: d.ClosingSoonDays}
-	return a.answer(question.Parse(req.Text), req.Now, req.Sections)
+	a := answer.New(answer.Options{Plans: d.Plans, ClosingSoonDays: d.ClosingSoonDays, Units: d.Units})
+	return a.Answer(question.NewParser(d.Units).Parse(req.Text), req.Now, req.Sections)
 }
+
+// asker routes plan questions to the answer package.
+type asker struct{ *answer.Asker }
 
 // handleQuestion answers any parsed text question.
 func (a *asker) handleQuestion(ctx context.Context, req *Request) (reply.Reply, error) {
@@ -85,7 +89,7 @@ func (a *asker) handleQuestion(ctx context.Context, req *Request) (reply.Reply, 
 	if !ok {
 		q = question.Parse(req.Text)
 	}
-	ans, err := a.answer(q, req.Now, req.Sections)
+	ans, err := a.Answer(q, req.Now, req.Sections)
 	if err != nil {
 		return reply.Reply{}, err
 	}
@@ -93,7 +97,7 @@ func (a *asker) handleQuestion(ctx context.Context, req *Request) (reply.Reply, 
 }
 
 func handleEnter(context.Context, *Request) (reply.Reply, error) {
-	ans := helpAnswer()
+	ans := answer.Help()
 	ans.Title = "您好，我是抽查助手"
 	return reply.Markdown(ans.Markdown()), nil
 }
@@ -109,6 +113,3 @@ func handleNotText(context.Context, *Request) (reply.Reply, error) {
 func handleEmpty(context.Context, *Request) (reply.Reply, error) {
 	return reply.Text("请输入您的问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
 }
-
-// discardLogger is for callers that want no logs (benchmarks).
-var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

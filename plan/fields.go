@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/changzhi-amr/choucha/department"
 )
 
 // ParseRatio parses the 抽查比例及频次 cell: "不低于5%/一年一次",
@@ -390,35 +392,15 @@ func splitRole(part string) (name, role string) {
 	return name, ""
 }
 
-var bureauPunct = strings.NewReplacer("、", "", "(", "", ")", "", "·", "")
-
 // canonicalBureau maps the ways the plan names the city bureau and the
 // county/district bureaus to CityBureau and CountyBureaus; "" otherwise.
+// The spellings are the department vocabulary's (department.Bureau).
 func canonicalBureau(name string) string {
-	n := bureauPunct.Replace(Fold(name))
-	switch n {
-	case "各地", "各地局", "各地市场监管局", "各地市场监督管理局":
-		return CountyBureaus
-	case "市局", "市本级":
-		return CityBureau
+	u, ok := department.Bureau(Fold(name))
+	if !ok {
+		return ""
 	}
-	core := n
-	for _, suf := range []string{"市场监督管理局", "市场监管局", "局"} {
-		if strings.HasSuffix(core, suf) {
-			core = strings.TrimSuffix(core, suf)
-			break
-		}
-	}
-	switch strings.TrimPrefix(core, "各") {
-	case "县区", "区县", "县市区", "县市", "县", "区":
-		if core != n || strings.HasPrefix(core, "各") {
-			return CountyBureaus
-		}
-	}
-	if core != n && strings.HasSuffix(core, "市") && !containsAny(core, "县", "区", "各") {
-		return CityBureau // 市市场监管局, 长治市市场监督管理局
-	}
-	return ""
+	return u.Name
 }
 
 func appendUnique(list []string, s string) []string {

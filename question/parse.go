@@ -5,7 +5,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/changzhi-amr/choucha/department"
 )
 
 // sep replaces consumed phrases so that neighbours do not join into new words.
@@ -108,9 +111,66 @@ func (sc *scanner) takeRe(re *regexp.Regexp) []string {
 	return m
 }
 
+// Parser understands messages with one department vocabulary. It is
+// immutable and safe for concurrent use.
+type Parser struct {
+	depts []deptGroup // in the order they are taken
+}
+
+// deptGroup is the words that name one of the plan's departments.
+type deptGroup struct {
+	canonical string   // a section, CityBureau or CountyBureaus
+	words     []string // longest first
+}
+
+// NewParser builds a parser whose departments come from v: sections (and
+// their aliases) first, then the county bureaus (each county's name stands
+// for 各县区局, whose items are each county's own), then the city bureau.
+func NewParser(v *department.Vocabulary) *Parser {
+	p := &Parser{}
+	index := map[string]int{}
+	add := func(canonical, word string) {
+		i, ok := index[canonical]
+		if !ok {
+			i = len(p.depts)
+			index[canonical] = i
+			p.depts = append(p.depts, deptGroup{canonical: canonical})
+		}
+		p.depts[i].words = append(p.depts[i].words, Normalize(word))
+	}
+	words := v.Words() // longest first
+	for _, s := range v.Sections() {
+		index[s] = len(p.depts)
+		p.depts = append(p.depts, deptGroup{canonical: s})
+	}
+	for _, kind := range []department.Kind{department.KindSection, department.KindCounty, department.KindAllCounties, department.KindCity} {
+		for _, w := range words {
+			if w.Unit.Kind != kind {
+				continue
+			}
+			switch kind {
+			case department.KindSection:
+				add(w.Unit.Name, w.Text)
+			case department.KindCity:
+				add(CityBureau, w.Text)
+			default:
+				add(CountyBureaus, w.Text)
+			}
+		}
+	}
+	return p
+}
+
+// defaultParser parses with 长治's vocabulary (department.Default).
+var defaultParser = sync.OnceValue(func() *Parser { return NewParser(department.Default()) })
+
+// Parse understands one message with the default vocabulary (tests and
+// tools; the bot uses a Parser built from config).
+func Parse(text string) Query { return defaultParser().Parse(text) }
+
 // Parse understands one message. It never fails: a message it cannot read
 // has Intent Unknown (and maybe a Rest the answerer can try as a subject).
-func Parse(text string) Query {
+func (p *Parser) Parse(text string) Query {
 	q := Query{Text: text, Norm: Normalize(text)}
 	n := q.Norm
 	if n == "" {
@@ -149,9 +209,9 @@ func Parse(text string) Query {
 
 	// Departments before subjects ("特种设备科" is a section, "特种设备" a subject)
 	// and before attributes ("哪个科" is not 计量科).
-	for _, d := range departmentWords {
-		if sc.takeAny(d.Words) && !slices.Contains(q.Departments, d.Canonical) {
-			q.Departments = append(q.Departments, d.Canonical)
+	for _, d := range p.depts {
+		if sc.takeAny(d.words) && !slices.Contains(q.Departments, d.canonical) {
+			q.Departments = append(q.Departments, d.canonical)
 		}
 	}
 

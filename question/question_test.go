@@ -1,8 +1,11 @@
 package question
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/changzhi-amr/choucha/department"
 )
 
 func TestNormalize(t *testing.T) {
@@ -203,14 +206,28 @@ func TestPeriodMonths(t *testing.T) {
 	}
 }
 
-func TestCanonicalDepartment(t *testing.T) {
+func TestParserDepartments(t *testing.T) {
 	for in, want := range map[string]string{
-		"计量科": "计量科", "消费者权益保护科": "消保科", "特种设备科": "特种设备安全监察科",
-		"潞州区": CountyBureaus, "长治市潞州区市场监督管理局": CountyBureaus, "沁县": CountyBureaus,
-		"市市场监管局": CityBureau, "长治市市场监督管理局": CityBureau, "办公室": "", "": "",
+		"计量科": "计量科", "消费者权益保护科": "消保科", "特种设备科": "特种设备安全监察科", "特设科": "特种设备安全监察科",
+		"潞州区": CountyBureaus, "潞州区局": CountyBureaus, "长治市潞州区市场监督管理局": CountyBureaus, "沁县": CountyBureaus,
+		"市市场监管局": CityBureau, "长治市市场监督管理局": CityBureau, "办公室": "",
 	} {
-		if got := CanonicalDepartment(in); got != want {
-			t.Errorf("CanonicalDepartment(%q) = %q, want %q", in, got, want)
+		q := Parse(in + "的任务")
+		got := strings.Join(q.Departments, ",")
+		if got != want {
+			t.Errorf("Parse(%q).Departments = %q, want %q", in+"的任务", got, want)
+		}
+	}
+	// The vocabulary is configuration: a county or section added there is
+	// understood, and one not there is not.
+	v, err := department.New([]department.Section{{Name: "质量科", Aliases: []string{"质监科"}}}, []string{"测试县"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewParser(v)
+	for in, want := range map[string]string{"测试县局的任务": CountyBureaus, "质监科的任务": "质量科", "潞州区的任务": ""} {
+		if got := strings.Join(p.Parse(in).Departments, ","); got != want {
+			t.Errorf("configured Parse(%q).Departments = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package question
 
 import (
-	"strings"
-
 	"github.com/changzhi-amr/choucha/plan"
 )
 
@@ -52,19 +50,6 @@ var Synonyms = []Synonym{
 	{"特种设备", []string{"特种设备", "锅炉", "电梯", "压力容器", "压力管道", "起重机", "叉车"}, []string{"特种设备"}},
 }
 
-// departmentWords map what users type to canonical department names.
-var departmentWords = []struct {
-	Canonical string
-	Words     []string
-}{
-	{"特种设备安全监察科", []string{"特种设备安全监察科", "特种设备监察科", "特种设备安全科", "特种设备科", "特设科"}},
-	{"消保科", []string{"消费者权益保护科", "消费者保护科", "消保科"}},
-	{"计量科", []string{"计量科"}},
-	{CountyBureaus, []string{"各县、区市场监管局", "各县区市场监管局", "县区市场监管局", "各县区局", "县区局", "各地", "县局", "区局", "各县", "县区", "基层",
-		"潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县", "黎城县", "壶关县", "长子县", "武乡县", "沁县", "沁源县"}},
-	{CityBureau, []string{"长治市市场监督管理局", "市市场监督管理局", "市市场监管局", "市局", "市本级", "市级"}},
-}
-
 // edgeStops are single characters trimmed from the edges of Rest.
 const edgeStops = "的有是要和及与或在中了吗呢哪都还我,.、-?!:;|"
 
@@ -73,24 +58,6 @@ const (
 	CityBureau    = plan.CityBureau    // 市市场监督管理局 (also 市市场监管局, 市局)
 	CountyBureaus = plan.CountyBureaus // 各县区局 (also 各地, 县区局)
 )
-
-// Sections are the canonical names of the city bureau's sections.
-var Sections = []string{"计量科", "消保科", "特种设备安全监察科"}
-
-// CanonicalDepartment maps a department or section name as written in the
-// WeCom address book or config (计量科, 潞州区, 市市场监管局) to its canonical
-// name, or "" when unknown.
-func CanonicalDepartment(name string) string {
-	n := Normalize(name)
-	for _, d := range departmentWords {
-		for _, w := range d.Words {
-			if n == w || strings.Contains(n, w) {
-				return d.Canonical
-			}
-		}
-	}
-	return ""
-}
 
 // HelpWords are whole messages that ask for help (after Normalize).
 var HelpWords = []string{"帮助", "菜单", "?", "help", "h", "menu", "/help", "功能", "说明", "使用说明", "用法",

@@ -9,6 +9,8 @@ package reply
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -166,4 +168,36 @@ type Message struct {
 // on this interface; in production the durable outbox implements it.
 type Sender interface {
 	Send(ctx context.Context, msg Message) error
+}
+
+// Error is an application error: Message is Simplified Chinese and safe to
+// show the user; Code is stable for logs and tests. Internal errors (anything
+// that is not an *Error) are logged with detail and shown as a generic message.
+type Error struct {
+	Code    string
+	Message string
+	Err     error // optional cause, logged, never shown
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with a user-facing message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// UserMessage is what the user sees for err.
+func UserMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "抱歉，处理您的消息时出现内部错误，请稍后再试。如问题持续，请联系管理员。"
 }

@@ -1,4 +1,4 @@
-package handlers
+package answer
 
 import (
 	"fmt"
@@ -57,6 +57,11 @@ func (a *Answer) Markdown() string {
 			b.WriteString(itemLine(it, true) + "\n")
 		}
 	}
+	if a.Kind != AnswerAttribute {
+		if n := listFootnote(a.Items, a.NoWindow, a.Alternatives); n != "" {
+			b.WriteString(n + "\n")
+		}
+	}
 	if len(a.Examples) > 0 {
 		qs := make([]string, len(a.Examples))
 		for i, e := range a.Examples {
@@ -83,14 +88,35 @@ func itemName(it *plan.Item) string {
 	return it.Name()
 }
 
-// itemLine is "**7** 对强制性产品认证活动的双随机抽查｜10%/一年一次｜3月-12月｜市市场监督管理局".
+// itemLine is "**7** 对强制性产品认证活动的双随机抽查｜10%｜3月-12月｜市局": a
+// list line, short enough that the whole plan fits one WeCom message. The
+// frequency 一年一次 is left out (the list's footnote says so) and the city
+// bureau is 市局.
 func itemLine(it *plan.Item, window bool) string {
-	parts := []string{"**" + it.ID + "** " + itemName(it), it.Ratio.Raw}
+	parts := []string{"**" + it.ID + "** " + itemName(it), ratioShort(it.Ratio)}
 	if window {
 		parts = append(parts, it.Window.String())
 	}
-	parts = append(parts, deptText(it.Departments))
+	parts = append(parts, strings.Replace(deptText(it.Departments), plan.CityBureau, "市局", 1))
 	return strings.Join(parts, "｜")
+}
+
+// onceAYear is the frequency list lines leave out.
+const onceAYear = "/一年一次"
+
+// ratioShort is the ratio as written without "/一年一次".
+func ratioShort(r plan.Ratio) string { return strings.TrimSuffix(r.Raw, onceAYear) }
+
+// listFootnote explains the short forms of list lines, when lines used them.
+func listFootnote(items ...[]*plan.Item) string {
+	for _, list := range items {
+		for _, it := range list {
+			if strings.HasSuffix(it.Ratio.Raw, onceAYear) {
+				return "<font color=\"comment\">比例后未写频次的均为一年一次；市局即市市场监督管理局。</font>"
+			}
+		}
+	}
+	return ""
 }
 
 // deptText is "各县区局（计量科指导）".

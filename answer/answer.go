@@ -1,4 +1,9 @@
-package handlers
+// Package answer answers questions about the loaded plans: it takes a
+// parsed question (package question), picks the plan for the year asked
+// about, filters and ranks the plan's items, and builds a structured Answer
+// that renders to WeCom markdown. It imports neither Redis, WeCom nor the
+// channels; the route table (package handlers) calls it.
+package answer
 
 import (
 	"fmt"
@@ -7,8 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // AnswerKind says what sort of answer was built.
@@ -71,11 +78,66 @@ func ids(items []*plan.Item) []string {
 	return out
 }
 
-// asker builds answers from the deps' plans.
-type asker struct {
+// DefaultClosingSoonDays is used when Options.ClosingSoonDays is 0.
+const DefaultClosingSoonDays = 30
+
+// Options configures an Asker.
+type Options struct {
+	Plans *plan.Catalog
+	// ClosingSoonDays: "快到期的" lists windows closing within this many days
+	// (config answers.closing_soon_days); 0 means DefaultClosingSoonDays.
+	ClosingSoonDays int
+	// Units resolves department names; nil: department.Default().
+	Units *department.Vocabulary
+}
+
+// Asker builds answers from the loaded plans. It is safe for concurrent use.
+type Asker struct {
 	plans       *plan.Catalog
 	closingDays int
+	units       *department.Vocabulary
 }
+
+// New builds an Asker.
+func New(o Options) *Asker {
+	if o.ClosingSoonDays <= 0 {
+		o.ClosingSoonDays = DefaultClosingSoonDays
+	}
+	if o.Units == nil {
+		o.Units = department.Default()
+	}
+	return &Asker{plans: o.Plans, closingDays: o.ClosingSoonDays, units: o.Units}
+}
+
+// Answer answers the parsed question q, asked at now by a user in sections.
+// A question it cannot answer (no plan loaded) is a *reply.Error.
+func (a *Asker) Answer(q question.Query, now time.Time, sections []string) (Answer, error) {
+	return a.answer(q, now, sections)
+}
+
+// planDepartment maps a unit name as the address book or config writes it
+// (计量科, 潞州区, 长治市潞州区市场监督管理局) to the name the plan's
+// departments use: a section, plan.CityBureau or plan.CountyBureaus; "" when
+// the vocabulary does not know it.
+func (a *Asker) planDepartment(name string) string {
+	u, ok := a.units.Resolve(name)
+	if !ok {
+		u, ok = a.units.Find(name)
+	}
+	if !ok {
+		return ""
+	}
+	switch u.Kind {
+	case department.KindCity:
+		return plan.CityBureau
+	case department.KindCounty, department.KindAllCounties:
+		return plan.CountyBureaus
+	}
+	return u.Name
+}
+
+// Help is the help text as an answer.
+func Help() Answer { return helpAnswer() }
 
 // foldedText caches each item's folded name + 抽查事项 + 抽查对象范围.
 var foldedText sync.Map // *plan.Item -> string
@@ -210,7 +272,7 @@ var quarterNames = []string{"", "第一季度", "第二季度", "第三季度", 
 
 // resolveTime turns the query's period and event into a filter on the plan
 // p, and returns the year asked about.
-func (a *asker) resolveTime(q *question.Query, now time.Time, p *plan.Plan) (timeFilter, int) {
+func (a *Asker) resolveTime(q *question.Query, now time.Time, p *plan.Plan) (timeFilter, int) {
 	f := timeFilter{event: q.Event}
 	loc := now.Location()
 	// Dates are mapped into the plan's year: a 2024 clock asking "快到期的"
@@ -296,14 +358,14 @@ func eventVerb(e question.Event) string {
 
 // planFor picks the plan for the year asked about and says so when it is
 // another year's plan.
-func (a *asker) planFor(q *question.Query, now time.Time) (*plan.Plan, string, *Error) {
+func (a *Asker) planFor(q *question.Query, now time.Time) (*plan.Plan, string, *reply.Error) {
 	at := now
 	if y, from, _, ok := q.Period.Months(now); ok && q.Period.Kind != question.PeriodYear {
 		at = time.Date(y, time.Month(from), 1, 0, 0, 0, 0, now.Location())
 	}
 	p := a.plans.Current(at)
 	if p == nil {
-		return nil, "", Errorf("no_plan", "抽查计划尚未加载，请联系管理员。")
+		return nil, "", reply.Errorf("no_plan", "抽查计划尚未加载，请联系管理员。")
 	}
 	basis := ""
 	if p.Year != at.Year() {
@@ -313,7 +375,7 @@ func (a *asker) planFor(q *question.Query, now time.Time) (*plan.Plan, string, *
 }
 
 // answer builds the answer to q asked at now by a user in sections.
-func (a *asker) answer(q question.Query, now time.Time, sections []string) (Answer, error) {
+func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answer, error) {
 	switch q.Intent {
 	case question.Help:
 		return helpAnswer(), nil
@@ -370,7 +432,7 @@ func anyItem(p *plan.Plan, f func(*plan.Item) bool) bool {
 
 // filter returns the items passing every filter of q except time, and the
 // time filter applied to them.
-func (a *asker) filter(q *question.Query, now time.Time, p *plan.Plan, useTime bool) (items, noWindow []*plan.Item, tf timeFilter, basis string) {
+func (a *Asker) filter(q *question.Query, now time.Time, p *plan.Plan, useTime bool) (items, noWindow []*plan.Item, tf timeFilter, basis string) {
 	tf, year := a.resolveTime(q, now, p)
 	if !useTime {
 		tf = timeFilter{}
@@ -408,7 +470,7 @@ func (a *asker) filter(q *question.Query, now time.Time, p *plan.Plan, useTime b
 }
 
 // list answers a List question.
-func (a *asker) list(q question.Query, now time.Time, p *plan.Plan) Answer {
+func (a *Asker) list(q question.Query, now time.Time, p *plan.Plan) Answer {
 	items, noWindow, tf, basis := a.filter(&q, now, p, true)
 	ans := Answer{Kind: AnswerList, Items: items, NoWindow: noWindow, Basis: basis}
 	// A time question counts the tasks with a window in the period; the
@@ -449,7 +511,7 @@ func describe(q *question.Query, tf timeFilter) string {
 	if len(q.Departments) > 0 {
 		var inits, secs []string
 		for _, d := range q.Departments {
-			if slices.Contains(question.Sections, d) {
+			if d != plan.CityBureau && d != plan.CountyBureaus { // a section
 				secs = append(secs, d)
 			} else {
 				inits = append(inits, d)
@@ -493,7 +555,7 @@ func pct(p float64) string { return fmt.Sprintf("%g%%", p) }
 
 // tasks answers a question about tasks by number or subject: details or
 // one attribute.
-func (a *asker) tasks(q question.Query, now time.Time, p *plan.Plan, ignored string) Answer {
+func (a *Asker) tasks(q question.Query, now time.Time, p *plan.Plan, ignored string) Answer {
 	var items []*plan.Item
 	var what string
 	if q.Ref != nil {
@@ -596,7 +658,7 @@ func serialRanges(p *plan.Plan) string {
 // subjectExamples are suggested when a subject finds nothing.
 var subjectExamples = []string{"加油站", "眼镜店", "食品", "认证", "广告", "钢筋", "特种设备", "直销", "拍卖", "文物"}
 
-func notFoundSubject(q question.Query, p *plan.Plan, now time.Time, a *asker) Answer {
+func notFoundSubject(q question.Query, p *plan.Plan, now time.Time, a *Asker) Answer {
 	labels := make([]string, len(q.Subjects))
 	for i, s := range q.Subjects {
 		labels[i] = "“" + s.Label + "”"
@@ -618,10 +680,10 @@ func notFoundSubject(q question.Query, p *plan.Plan, now time.Time, a *asker) An
 }
 
 // mine answers "我科室的任务" from the user's sections.
-func (a *asker) mine(q question.Query, now time.Time, p *plan.Plan, sections []string) Answer {
+func (a *Asker) mine(q question.Query, now time.Time, p *plan.Plan, sections []string) Answer {
 	var depts, unknown []string
 	for _, s := range sections {
-		if c := question.CanonicalDepartment(s); c != "" {
+		if c := a.planDepartment(s); c != "" {
 			if !slices.Contains(depts, c) {
 				depts = append(depts, c)
 			}
