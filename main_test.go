@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,9 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/outbox"
 )
 
 // seedPlan is the absolute path of the seed plan.
@@ -296,11 +300,93 @@ func textMsg(corp, user, content string, id int) string {
 		"<MsgId>%d</MsgId><AgentID>1000002</AgentID></xml>", corp, user, time.Now().Unix(), content, id)
 }
 
+// promText is one scrape of a serve process's /metrics (text format).
+type promText string
+
+func scrape(t *testing.T, p *serveProc) promText {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	return promText(body)
+}
+
+// sum adds up the samples of metric name whose labels include every
+// pair in labels ("k", "v", ...); a metric with no samples is 0.
+func (m promText) sum(name string, labels ...string) float64 {
+	var total float64
+	for _, line := range strings.Split(string(m), "\n") {
+		sp := strings.LastIndexByte(line, ' ')
+		if line == "" || line[0] == '#' || sp < 0 {
+			continue
+		}
+		series, value := line[:sp], line[sp+1:]
+		if n, _, _ := strings.Cut(series, "{"); n != name {
+			continue
+		}
+		match := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			match = match && strings.Contains(series, labels[i]+"="+strconv.Quote(labels[i+1]))
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil && match {
+			total += v
+		}
+	}
+	return total
+}
+
+// sumOver adds up promText.sum over one scrape of each process.
+func sumOver(t *testing.T, procs []*serveProc, name string, labels ...string) float64 {
+	t.Helper()
+	var total float64
+	for _, p := range procs {
+		total += scrape(t, p).sum(name, labels...)
+	}
+	return total
+}
+
+// waitSettled waits until the serve processes have handled every message
+// they accepted (their dispatch queues are empty: each answer is in the
+// outbox) and the outbox in Redis has delivered everything queued (nothing
+// pending or in flight), so every message they are going to send has
+// reached the fake. Call it after the callbacks were answered: their
+// messages are counted in the queue depth before the 200.
+func waitSettled(t *testing.T, rdb redis.UniversalClient, procs ...*serveProc) outbox.Stats {
+	t.Helper()
+	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "t:"}) // writeConfig's prefix
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		depth := sumOver(t, procs, "choucha_wecom_queue_depth")
+		st, err := ob.Stats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if depth == 0 && st.Queued == 0 && st.InFlight == 0 {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not settled after 10s: %v messages being handled, outbox %+v", depth, st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestServeWeCom runs the real serve command against the local fake WeCom:
 // an encrypted callback gets exactly one answer from the real handlers;
 // WeCom's retries and a second replica on the same Redis add none; a
 // message pending in the outbox when serve stops is delivered once after a
-// restart; secrets never reach the log.
+// restart; secrets never reach the log. "None" and "once" are counted only
+// once the processes have settled (waitSettled), so a late extra answer is
+// seen, not raced.
 func TestServeWeCom(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{
 		{UserID: "zhangsan", Name: "张三", Departments: []int{12}},
@@ -311,7 +397,9 @@ func TestServeWeCom(t *testing.T) {
 	t.Setenv("WECOM_TOKEN", testToken)
 	t.Setenv("WECOM_AES_KEY", testAESKey)
 	t.Setenv("WECOM_API_BASE", fake.URL)
-	cfg := writeConfig(t, redistest.Start(t).URL(), `wecom:
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	cfg := writeConfig(t, srv.URL(), `wecom:
   departments: {12: 计量科}
 outbox:
   initial_backoff: 20ms
@@ -348,9 +436,25 @@ reminders:
 	if _, err := fake.WaitMessages(2, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // room for a wrong extra answer to arrive
-	if n := len(fake.Messages()); n != 2 {
-		t.Fatalf("fake received %d messages, want 2: %+v", n, fake.Messages())
+	// The callbacks are answered after the intake decided: each replica
+	// took one message as new and dropped one retry as a duplicate.
+	for name, p := range map[string]*serveProc{"a": a, "b": b} {
+		m := scrape(t, p)
+		if in, hits := m.sum("choucha_wecom_messages_in_total"), m.sum("choucha_wecom_dedupe_hits_total"); in != 1 || hits != 1 {
+			t.Fatalf("replica %s accepted %v messages and dropped %v retries, want 1 and 1", name, in, hits)
+		}
+	}
+	// Once both have handled all they accepted and the outbox is empty,
+	// every answer they will send has reached the fake.
+	if st := waitSettled(t, rdb, a, b); st.Dead != 0 {
+		t.Fatalf("outbox dead letters: %+v", st)
+	}
+	procs := []*serveProc{a, b}
+	if n, queued := sumOver(t, procs, "choucha_wecom_answers_total"), sumOver(t, procs, "choucha_wecom_answers_total", "result", "queued"); n != 2 || queued != 2 {
+		t.Fatalf("%v messages handled, %v answers queued, want 2 and 2", n, queued)
+	}
+	if n, sent, calls := len(fake.Messages()), sumOver(t, procs, "choucha_wecom_sent_total"), fake.Calls(fakewecom.EndpointSend); n != 2 || sent != 2 || calls != 2 {
+		t.Fatalf("fake received %d messages in %d calls (%v counted sent), want 2: %+v", n, calls, sent, fake.Messages())
 	}
 
 	// WeCom is down (HTTP 500): the answer waits in the outbox; stop both.
@@ -370,8 +474,9 @@ reminders:
 	if n := len(fake.Messages()); n != 2 {
 		t.Fatalf("fake received %d messages while failing", n)
 	}
+	callsBefore := fake.Calls(fakewecom.EndpointSend)
 	fake.ClearFaults()
-	startServe(t, cfg)
+	r := startServe(t, cfg)
 	got, err = fake.WaitMessages(3, 10*time.Second)
 	if err != nil {
 		t.Fatalf("pending answer not delivered after restart: %v", err)
@@ -379,12 +484,14 @@ reminders:
 	if !strings.Contains(got[2].Content, "30%") {
 		t.Fatalf("delivered %q", got[2].Content)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if n := len(fake.Messages()); n != 3 {
-		t.Fatalf("fake received %d messages, want 3", n)
+	if st := waitSettled(t, rdb, r); st.Dead != 0 {
+		t.Fatalf("outbox dead letters: %+v", st)
+	}
+	if n, sent, calls := len(fake.Messages()), scrape(t, r).sum("choucha_wecom_sent_total"), fake.Calls(fakewecom.EndpointSend)-callsBefore; n != 3 || sent != 1 || calls != 1 {
+		t.Fatalf("fake received %d messages, want 3; the restarted serve made %d send calls (%v counted sent), want 1", n, calls, sent)
 	}
 	for _, secret := range []string{fake.CorpSecret(), testAESKey, testToken} {
-		for _, p := range []*serveProc{a, b} {
+		for _, p := range []*serveProc{a, b, r} {
 			if strings.Contains(p.stderr.String(), secret) {
 				t.Fatalf("a secret reached the log:\n%s", p.stderr.String())
 			}

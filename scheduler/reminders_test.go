@@ -500,6 +500,8 @@ func TestLease(t *testing.T) {
 	}
 }
 
+// TestLostLeaseStopsRun: a lease another owner took over cancels the run
+// at the next renewal, and releasing it then leaves the new owner's lease.
 func TestLostLeaseStopsRun(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
@@ -509,10 +511,20 @@ func TestLostLeaseStopsRun(t *testing.T) {
 	if err != nil || l == nil {
 		t.Fatal(err)
 	}
-	rdb.Set(ctx, "test:lease3", "thief", time.Minute)
-	<-ctx.Done() // renewal noticed the takeover and cancelled the run
+	if err := rdb.Set(ctx, "test:lease3", "thief", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done(): // renewal noticed the takeover and cancelled the run
+	case <-time.After(10 * time.Second):
+		t.Fatal("lease taken over, but its renewal (every 30ms) did not cancel the run within 10s")
+	}
 	if err := l.release(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	// Releasing a lost lease leaves the new owner's alone.
+	if owner, err := rdb.Get(context.Background(), "test:lease3").Result(); err != nil || owner != "thief" {
+		t.Fatalf("after release the lease holds %q (%v), want the new owner's %q", owner, err, "thief")
 	}
 }
 

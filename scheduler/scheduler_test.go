@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,13 +92,17 @@ func TestSkipIfStillRunning(t *testing.T) {
 func TestStopWaits(t *testing.T) {
 	started := make(chan struct{}, 1)
 	release := make(chan struct{})
+	finish := sync.OnceFunc(func() { close(release) })
+	defer finish() // let the job end on a failure too
 	var finished atomic.Bool
+	var cancelledEarly atomic.Bool
 	s, err := New(loc, quietLog, []Job{{Name: "tick", Spec: "@every 1s", Run: func(ctx context.Context) error {
 		select {
 		case started <- struct{}{}:
 		default:
 		}
-		<-release
+		<-release // until Stop is waiting
+		cancelledEarly.Store(ctx.Err() != nil)
 		finished.Store(true)
 		return nil
 	}}})
@@ -110,14 +115,43 @@ func TestStopWaits(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("job never started")
 	}
-	stopped := make(chan error, 1)
-	go func() { stopped <- s.Stop(context.Background()) }()
-	close(release)
-	if err := <-stopped; err != nil {
-		t.Fatal(err)
+	// Stop, noting whether the job had finished when it returned.
+	waiting := &doneProbe{Context: context.Background(), called: make(chan struct{})}
+	type stopResult struct {
+		err      error
+		finished bool
 	}
-	if !finished.Load() {
-		t.Error("Stop returned before the running job finished")
+	stopped := make(chan stopResult, 1)
+	go func() {
+		err := s.Stop(waiting)
+		stopped <- stopResult{err, finished.Load()}
+	}()
+	select {
+	case <-waiting.called: // Stop has stopped the cron and waits on its context
+	case r := <-stopped:
+		t.Fatalf("Stop returned (%v) while the job was still running", r.err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Stop neither returned nor waited on its context")
+	}
+	select {
+	case r := <-stopped:
+		t.Fatalf("Stop returned (%v) while the job was still running", r.err)
+	default:
+	}
+	finish() // the job finishes; only now may Stop return
+	select {
+	case r := <-stopped:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if !r.finished {
+			t.Error("Stop returned before the running job finished")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Stop did not return after the job finished")
+	}
+	if cancelledEarly.Load() {
+		t.Error("Stop cancelled the job's context while waiting for it")
 	}
 
 	// A job that only ends when cancelled.
@@ -144,7 +178,22 @@ func TestStopWaits(t *testing.T) {
 		t.Errorf("Stop = %v", err)
 	}
 	// The job's context was cancelled: a second Stop now returns once it ends.
-	if err := s2.Stop(context.Background()); err != nil || !cancelled.Load() {
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel2()
+	if err := s2.Stop(ctx2); err != nil || !cancelled.Load() {
 		t.Errorf("second Stop = %v, cancelled %v", err, cancelled.Load())
 	}
+}
+
+// doneProbe is a context that reports the first call of Done: the moment
+// a function given it starts waiting on it.
+type doneProbe struct {
+	context.Context
+	once   sync.Once
+	called chan struct{}
+}
+
+func (p *doneProbe) Done() <-chan struct{} {
+	p.once.Do(func() { close(p.called) })
+	return p.Context.Done()
 }
