@@ -12,8 +12,23 @@ import (
 // foldCell is the form coded cells are read in: full-width folded to
 // half-width, every space removed, letters upper-cased.
 func foldCell(s string) string {
+	if isFoldedCell(s) {
+		return s
+	}
 	s = width.Fold.String(s)
 	return strings.ToUpper(strings.Join(strings.FieldsFunc(s, isBlank), ""))
+}
+
+// isFoldedCell reports whether foldCell would leave s as it is: printable
+// ASCII without space or lower case, and CJK ideographs. It spares the
+// common cell (a credit code, 存续) the allocations.
+func isFoldedCell(s string) bool {
+	for _, r := range s {
+		if !('!' <= r && r <= '~' && !('a' <= r && r <= 'z') || 0x4E00 <= r && r <= 0x9FFF) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseCreditCode reads a 统一社会信用代码 cell; msg says what is wrong.
@@ -86,23 +101,17 @@ func positive(s string) (int, bool) {
 	return n, n > 0
 }
 
-// itemChecker reads cells listing plan item ids, asking Options.KnownItem
-// once per distinct id.
-type itemChecker struct {
-	known func(id string) bool
-	memo  map[string]bool
-}
-
-// parse returns the canonical ids of the cell, unique and in order, and a
-// message naming the ids that are malformed or not in the plan.
-func (c *itemChecker) parse(raw string) (ids []string, msg string) {
+// parseItems reads a cell listing plan item ids: their canonical forms,
+// unique and in order, and a message naming the ids that are malformed or,
+// by known (nil: any), not in the plan.
+func parseItems(known func(id string) bool, raw string) (ids []string, msg string) {
 	var bad, unknown []string
 	for _, part := range splitList(raw) {
 		id, ok := itemID(part)
 		switch {
 		case !ok:
 			bad = append(bad, strconv.Quote(part))
-		case !c.isKnown(id):
+		case known != nil && !known(id):
 			unknown = append(unknown, id)
 		case !contains(ids, id):
 			ids = append(ids, id)
@@ -118,16 +127,23 @@ func (c *itemChecker) parse(raw string) (ids []string, msg string) {
 	return ids, strings.Join(msgs, "；")
 }
 
-func (c *itemChecker) isKnown(id string) bool {
-	if c.known == nil {
-		return true
+// memo caches a cell parser for the few distinct values a column repeats
+// over 100,000 rows (所属区县, 登记状态, 抽查任务). Results are shared: copy
+// a slice before handing it out.
+func memo[A, B any](f func(string) (A, B)) func(string) (A, B) {
+	type result struct {
+		a A
+		b B
 	}
-	k, ok := c.memo[id]
-	if !ok {
-		k = c.known(id)
-		c.memo[id] = k
+	m := map[string]result{}
+	return func(s string) (A, B) {
+		r, ok := m[s]
+		if !ok {
+			r.a, r.b = f(s)
+			m[s] = r
+		}
+		return r.a, r.b
 	}
-	return k
 }
 
 func contains(list []string, s string) bool {
@@ -146,9 +162,11 @@ func baseWord(raw string) string {
 	if before, _, ok := strings.Cut(s, "("); ok && before != "" {
 		s = before
 	}
-	s = strings.NewReplacer(",", "", "、", "", "。", "").Replace(s)
+	s = dropPunct.Replace(s)
 	return strings.TrimPrefix(s, "已")
 }
+
+var dropPunct = strings.NewReplacer(",", "", "、", "", "。", "")
 
 var riskWords = map[string]RiskClass{
 	"A": RiskA, "低风险": RiskA,

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,7 +47,9 @@ func ImportEntities(name string, data []byte, opts Options) (*Entities, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := itemChecker{known: o.KnownItem, memo: map[string]bool{}}
+	items := memo(func(raw string) ([]string, string) { return parseItems(o.KnownItem, raw) })
+	county := memo(func(raw string) (string, bool) { return resolveCounty(o.Units, raw) })
+	risk, status := memo(parseRisk), memo(parseStatus)
 	seen := map[string]int{} // credit code -> row
 	var list []Entity
 	t.rows(func(row int, cells []string) {
@@ -63,14 +66,15 @@ func ImportEntities(name string, data []byte, opts Options) (*Entities, error) {
 			t.add(row, cName, "", "为空")
 		}
 		raw = t.cell(cells, cItems)
-		var msg string
-		if e.Items, msg = items.parse(raw); msg != "" {
+		if ids, msg := items(raw); msg != "" {
 			t.add(row, cItems, raw, "%s", msg)
-		} else if len(e.Items) == 0 {
+		} else if len(ids) == 0 {
 			t.add(row, cItems, "", "为空（每个检查对象至少属于一个抽查任务）")
+		} else {
+			e.Items = slices.Clone(ids)
 		}
 		raw = t.cell(cells, cDistrict)
-		if c, ok := resolveCounty(o.Units, raw); ok {
+		if c, ok := county(raw); ok {
 			e.District = c
 		} else if raw == "" {
 			t.add(row, cDistrict, "", "为空")
@@ -79,11 +83,11 @@ func ImportEntities(name string, data []byte, opts Options) (*Entities, error) {
 		}
 		raw = t.cell(cells, cRisk)
 		var ok bool
-		if e.Risk, ok = parseRisk(raw); !ok {
+		if e.Risk, ok = risk(raw); !ok {
 			t.add(row, cRisk, raw, "不是信用风险分类（应为 A、B、C、D 或 低风险、一般风险、较高风险、高风险，未分类留空）")
 		}
 		raw = t.cell(cells, cStatus)
-		if e.Status, ok = parseStatus(raw); !ok && raw == "" {
+		if e.Status, ok = status(raw); !ok && raw == "" {
 			t.add(row, cStatus, "", "为空")
 		} else if !ok {
 			t.add(row, cStatus, raw, "不是登记状态（应为 存续、在业、注销、吊销、撤销 或 迁出）")
@@ -119,7 +123,8 @@ func ImportInspectors(name string, data []byte, opts Options, entities *Entities
 			known[entities.List[i].CreditCode] = true
 		}
 	}
-	items := itemChecker{known: o.KnownItem, memo: map[string]bool{}}
+	items := memo(func(raw string) ([]string, string) { return parseItems(o.KnownItem, raw) })
+	unit := memo(o.Units.Resolve)
 	users, badges := map[string]int{}, map[string]int{} // folded -> row
 	var list []Inspector
 	var warnings []Problem
@@ -150,7 +155,7 @@ func ImportInspectors(name string, data []byte, opts Options, entities *Entities
 			badges[key] = row
 		}
 		raw := t.cell(cells, iUnit)
-		switch u, ok := o.Units.Resolve(raw); {
+		switch u, ok := unit(raw); {
 		case raw == "":
 			t.add(row, iUnit, "", "为空")
 		case !ok:
@@ -163,12 +168,12 @@ func ImportInspectors(name string, data []byte, opts Options, entities *Entities
 		raw = t.cell(cells, iItems)
 		if contains(allItemsWords, foldCell(raw)) {
 			in.AllItems = true
-		} else if ids, msg := items.parse(raw); msg != "" {
+		} else if ids, msg := items(raw); msg != "" {
 			t.add(row, iItems, raw, "%s", msg)
 		} else if len(ids) == 0 {
 			t.add(row, iItems, "", "为空（不限任务请填写 全部）")
 		} else {
-			in.Items = ids
+			in.Items = slices.Clone(ids)
 		}
 		raw = t.cell(cells, iAvoid)
 		var bad []string
