@@ -110,10 +110,10 @@ func newKind(what string, cols []column) *kind {
 
 // foldHeader is the form header cells are matched in: full-width folded,
 // spaces and brackets dropped, lower case, and a template's required marks
-// (*, 必填, 选填) removed.
+// (*, 必填, 选填) and quotes (seen before the text is parsed as CSV) removed.
 func foldHeader(s string) string {
 	s = strings.ToLower(department.Fold(s))
-	s = strings.Trim(s, "*:")
+	s = strings.Trim(s, `*:"`)
 	for _, suf := range []string{"必填", "选填", "可选"} {
 		s = strings.TrimSuffix(s, suf)
 	}

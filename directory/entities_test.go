@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 )
 
 var entityHeader = []string{ColCreditCode, ColName, ColItems, ColDistrict, ColRisk, ColStatus, ColAddress, ColPhone, ColIndustry}
@@ -57,6 +58,10 @@ func TestImportEntitiesFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	utf16TSV, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(csvBytes(t, '\t', table))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Columns shuffled, an extra 序号 in front and 备注 at the end, two
 	// title rows and a blank row above the header.
 	perm := []int{5, 1, 0, 8, 3, 2, 4, 7, 6}
@@ -78,6 +83,8 @@ func TestImportEntitiesFormats(t *testing.T) {
 		{"GBK CSV", "对象.csv", gbk, 2},
 		{"CRLF CSV", "对象.csv", []byte(strings.ReplaceAll(string(utf8CSV), "\n", "\r\n")), 2},
 		{"tab-separated", "对象.txt", csvBytes(t, '\t', table), 2},
+		{"UTF-16 tab-separated (Excel's Unicode text)", "对象.txt", utf16TSV, 2},
+		{"tab-separated, quoted header", "对象.txt", []byte(`"` + strings.Join(entityHeader, "\"\t\"") + "\"\n" + string(csvBytes(t, '\t', entityRows))), 2},
 		{"tab-separated, commas in cells", "对象.txt", csvBytes(t, '\t', append([][]string{entityHeader}, reorder(entityRows, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, "a,b")...)), 2},
 		{"xlsx", "对象.xlsx", xlsxBytes(t, sheet{"名录", table}), 2},
 		{"xlsx without extension", "upload", xlsxBytes(t, sheet{"名录", table}), 2},
@@ -296,5 +303,18 @@ func TestKnownItemNil(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.List[0].Items, []string{"12", "99-3"}) {
 		t.Errorf("items %v", got.List[0].Items)
+	}
+}
+
+// TestSmallMaxBytes: a limit of the file's size still reads a workbook,
+// whose unzip limit is then well under excelize's 16 MiB in-memory one.
+func TestSmallMaxBytes(t *testing.T) {
+	data := xlsxBytes(t, sheet{"S", append([][]string{entityHeader}, entityRows...)})
+	got, err := ImportEntities("a.xlsx", data, Options{MaxBytes: int64(len(data)), KnownItem: seedOptions(t).KnownItem})
+	if err != nil || len(got.List) != len(entityRows) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if _, err := ImportEntities("a.xlsx", data, Options{MaxBytes: int64(len(data)) - 1}); err == nil || !strings.Contains(err.Error(), "超过上限") {
+		t.Errorf("one byte over: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -22,7 +23,9 @@ import (
 const headerScanRows = 20
 
 // unzipRatio bounds what an .xlsx may unpack to, as a multiple of
-// MaxBytes: real sheets compress about tenfold, zip bombs far more.
+// MaxBytes: real sheets compress about tenfold, zip bombs far more. (A
+// worksheet over 16 MiB unpacked is streamed from a temporary file by
+// excelize rather than held in memory.)
 const unzipRatio = 40
 
 // rowSource yields a file's rows in order.
@@ -281,10 +284,14 @@ func openXLSX(name string, data []byte, o *Options, k *kind) (t *table, err erro
 			t, err = nil, fileError(name, "", "不是有效的 .xlsx 工作簿（%v）", r)
 		}
 	}()
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: o.MaxBytes * unzipRatio})
+	unzip := int64(math.MaxInt64)
+	if o.MaxBytes < unzip/unzipRatio {
+		unzip = o.MaxBytes * unzipRatio
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: unzip})
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size") {
-			return nil, fileError(name, "", "工作簿解压后超过 %s，拒绝读取", sizeText(o.MaxBytes*unzipRatio))
+			return nil, fileError(name, "", "工作簿解压后超过 %s，拒绝读取", sizeText(unzip))
 		}
 		return nil, fileError(name, "", "不是有效的 .xlsx 工作簿，文件可能不完整或已损坏（%v）", err)
 	}
