@@ -1,9 +1,12 @@
 package directory
 
 import (
+	"archive/zip"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -316,5 +319,40 @@ func TestSmallMaxBytes(t *testing.T) {
 	}
 	if _, err := ImportEntities("a.xlsx", data, Options{MaxBytes: int64(len(data)) - 1}); err == nil || !strings.Contains(err.Error(), "超过上限") {
 		t.Errorf("one byte over: %v", err)
+	}
+}
+
+// TestZipBomb: a workbook that unpacks to far more than MaxBytes allows is
+// refused before it is read.
+func TestZipBomb(t *testing.T) {
+	small := xlsxBytes(t, sheet{"S", append([][]string{entityHeader}, entityRows...)})
+	zr, err := zip.NewReader(bytes.NewReader(small), int64(len(small)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, _ := io.ReadAll(rc)
+		if f.Name == "xl/worksheets/sheet1.xml" {
+			part = bytes.Replace(part, []byte("<sheetData>"), append([]byte("<sheetData>"), bytes.Repeat([]byte(" "), 8<<20)...), 1)
+		}
+		w, _ := zw.Create(f.Name)
+		w.Write(part)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{MaxBytes: 64 << 10}
+	if buf.Len() > int(opts.MaxBytes) {
+		t.Fatalf("bomb is %d bytes", buf.Len())
+	}
+	_, err = ImportEntities("a.xlsx", buf.Bytes(), opts)
+	if err == nil || !strings.Contains(err.Error(), "工作簿解压后超过 2.5 MiB，拒绝读取") {
+		t.Errorf("error %v", err)
 	}
 }
