@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/changzhi-amr/choucha/department"
 )
 
 var entityHeader = []string{ColCreditCode, ColName, ColItems, ColDistrict, ColRisk, ColStatus, ColAddress, ColPhone, ColIndustry}
@@ -355,4 +357,22 @@ func TestZipBomb(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "工作簿解压后超过 2.5 MiB，拒绝读取") {
 		t.Errorf("error %v", err)
 	}
+}
+
+// TestOptionsUnits: districts and units resolve through the configured
+// vocabulary, not the default one.
+func TestOptionsUnits(t *testing.T) {
+	units, err := department.New(nil, []string{"测试县"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Units: units}
+	got, err := ImportEntities("a.csv", entityFile(t, with(0, ColDistrict, "测试县局")), opts)
+	if err != nil || got.List[0].District != "测试县" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	_, err = ImportEntities("a.csv", entityFile(t, entityRows[0]), opts)
+	assertProblems(t, err, "a.csv", []Problem{{2, ColDistrict, "潞州区", "不是区县（应为 测试县 之一）"}})
+	_, _, err = ImportInspectors("b.csv", inspectorFile(t, withIn(0, ColUnit, "各县区局")), opts, nil)
+	assertProblems(t, err, "b.csv", []Problem{{2, ColUnit, "各县区局", "应写具体的县区局（测试县 之一）"}})
 }

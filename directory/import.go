@@ -161,7 +161,7 @@ func ImportInspectors(name string, data []byte, opts Options, entities *Entities
 		case !ok:
 			t.add(row, iUnit, raw, "不是已知的部门（应为科室、县区局或 %s）", department.City)
 		case u.Kind == department.KindAllCounties:
-			t.add(row, iUnit, raw, "应写具体的县区局，如 %s", o.Units.Counties()[0])
+			t.add(row, iUnit, raw, "应写具体的县区局（%s 之一）", strings.Join(o.Units.Counties(), "、"))
 		default:
 			in.Unit = u.Name
 		}

@@ -92,12 +92,13 @@ func openText(name string, data []byte, k *kind) (*table, error) {
 	text, err := textenc.Decode(data)
 	if err != nil {
 		var te *textenc.Error
-		errors.As(err, &te)
-		switch {
-		case errors.Is(err, textenc.ErrBinary):
-			return nil, fileError(name, "", "既不是 .xlsx 工作簿也不是文本文件（第%d行有 NUL 字节）；请上传 .xlsx 或 CSV 文件", te.Line)
-		case errors.Is(err, textenc.ErrUnknown):
-			return nil, fileError(name, "", "第%d行起的文字既不是 UTF-8 也不是 GBK 编码；请用 Excel 另存为 .xlsx 或“CSV UTF-8”", te.Line)
+		if errors.As(err, &te) {
+			switch te.Err {
+			case textenc.ErrBinary:
+				return nil, fileError(name, "", "既不是 .xlsx 工作簿也不是文本文件（第%d行有 NUL 字节）；请上传 .xlsx 或 CSV 文件", te.Line)
+			case textenc.ErrUnknown:
+				return nil, fileError(name, "", "第%d行起的文字既不是 UTF-8 也不是 GBK 编码；请用 Excel 另存为 .xlsx 或“CSV UTF-8”", te.Line)
+			}
 		}
 		return nil, fileError(name, "", "无法解码文本（%v）", err)
 	}
@@ -278,9 +279,13 @@ func (t *table) err() error {
 }
 
 func openXLSX(name string, data []byte, o *Options, k *kind) (t *table, err error) {
+	var f *excelize.File
 	defer func() {
 		// excelize may panic on malformed parts; a bad file is not a crash.
 		if r := recover(); r != nil {
+			if f != nil {
+				f.Close() // its temporary files
+			}
 			t, err = nil, fileError(name, "", "不是有效的 .xlsx 工作簿（%v）", r)
 		}
 	}()
@@ -288,7 +293,7 @@ func openXLSX(name string, data []byte, o *Options, k *kind) (t *table, err erro
 	if o.MaxBytes < unzip/unzipRatio {
 		unzip = o.MaxBytes * unzipRatio
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: unzip})
+	f, err = excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: unzip})
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size") {
 			return nil, fileError(name, "", "工作簿解压后超过 %s，拒绝读取", sizeText(unzip))
