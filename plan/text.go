@@ -1,16 +1,13 @@
 package plan
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/unicode"
+	"github.com/changzhi-amr/choucha/textenc"
 )
 
 // maxFileSize bounds what Parse and Load read: a plan is a few kilobytes.
@@ -39,41 +36,22 @@ func Parse(name string, r io.Reader) (*Plan, error) {
 	return parseText(name, text)
 }
 
-// decodeText turns the file's bytes into UTF-8 text.
+// decodeText turns the file's bytes into UTF-8 text (package textenc),
+// saying in the plan's words what is wrong when it cannot.
 func decodeText(name string, data []byte) (string, *ParseError) {
-	switch {
-	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
-		data = data[3:]
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
-		if err != nil {
-			return "", &ParseError{File: name, Msg: "invalid UTF-16 text", Err: err}
-		}
-		data = out
+	text, err := textenc.Decode(data)
+	if err == nil {
+		return text, nil
 	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return "", &ParseError{File: name, Line: 1 + bytes.Count(data[:i], []byte{'\n'}),
-			Msg: "not a text file (NUL byte); save the plan as text or .xlsx"}
+	var te *textenc.Error
+	if !errors.As(err, &te) {
+		return "", &ParseError{File: name, Msg: "cannot decode text", Err: err}
 	}
-	if utf8.Valid(data) {
-		return string(data), nil
+	pe := &ParseError{File: name, Line: te.Line, Msg: te.Err.Error(), Err: te.Cause}
+	if te.Err == textenc.ErrBinary {
+		pe.Msg = "not a text file (NUL byte); save the plan as text or .xlsx"
 	}
-	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-	if err == nil && !bytes.ContainsRune(out, utf8.RuneError) {
-		return string(out), nil
-	}
-	line := 1
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size <= 1 {
-			break
-		}
-		if r == '\n' {
-			line++
-		}
-		i += size
-	}
-	return "", &ParseError{File: name, Line: line, Msg: "text is neither UTF-8 nor GBK"}
+	return "", pe
 }
 
 func parseText(name, text string) (*Plan, error) {
