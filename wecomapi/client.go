@@ -1,7 +1,9 @@
 // Package wecomapi is the client for WeCom's (企业微信) server API used by the
 // bot: the access token (shared by all replicas through Redis), app messages
-// (message/send, text and markdown), group robots (webhook/send) and the
-// address book (user/get, department/list), plus media/get.
+// (message/send: text, markdown, template cards and files, with
+// message/update_template_card and media/upload), group robots
+// (webhook/send) and the address book (user/get, department/list), plus
+// media/get.
 //
 // It builds on github.com/silenceper/wechat/v2: the SDK's cache.Cache
 // interface (RedisCache is a go-redis v9 adapter), its token cache key and
@@ -281,12 +283,25 @@ func decode(op string, raw []byte, out any) error {
 	return nil
 }
 
-// do performs the request and returns the body and its content type.
+// rawBody is a request body sent as it is, with its own content type (a
+// multipart upload), instead of being encoded as JSON.
+type rawBody struct {
+	contentType string
+	data        []byte
+}
+
+// do performs the request and returns the body and its content type. A
+// rawBody is sent as is; any other non-nil body is encoded as JSON.
 func (c *Client) do(ctx context.Context, op, method string, q url.Values, body any) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var rd io.Reader
-	if body != nil {
+	ctype := "application/json; charset=utf-8"
+	switch b := body.(type) {
+	case nil:
+	case rawBody:
+		rd, ctype = bytes.NewReader(b.data), b.contentType
+	default:
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -304,7 +319,7 @@ func (c *Client) do(ctx context.Context, op, method string, q url.Values, body a
 		return nil, "", &Error{Op: op, Code: CodeHTTP, Class: Permanent, Err: errors.New("cannot build request")}
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Header.Set("Content-Type", ctype)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -1,9 +1,12 @@
 // Package fakewecom is a local fake of the WeCom (企业微信) server API for
-// tests and benchmarks: gettoken, message/send (text, markdown), user/get,
-// department/list, media/get and the group-robot webhook, speaking the
-// documented JSON shapes (errcode/errmsg/invaliduser...). It records what it
-// accepts, and can inject faults per endpoint: WeCom errcodes (42001, 40014,
-// 45009, 45033, -1...), HTTP errors and slow answers.
+// tests and benchmarks: gettoken, message/send (text, markdown,
+// template_card, file), message/update_template_card, user/get,
+// department/list, media/upload, media/get and the group-robot webhook,
+// speaking the documented JSON shapes (errcode/errmsg/invaliduser...). It
+// records what it accepts (messages, card updates, uploaded files), and can
+// inject faults per endpoint: WeCom errcodes (42001, 40014, 45009, 45033,
+// -1...), HTTP errors and slow answers. CardEvent builds the callback a
+// click on a sent card produces.
 //
 // Point the project's WeCom client at Server.URL (its API base). Code that
 // calls the silenceper SDK directly, with its hard-coded host, can use
@@ -16,8 +19,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +42,8 @@ const (
 	EndpointUser        Endpoint = "user/get"
 	EndpointDepartments Endpoint = "department/list"
 	EndpointMedia       Endpoint = "media/get"
+	EndpointUpload      Endpoint = "media/upload"
+	EndpointUpdateCard  Endpoint = "message/update_template_card"
 	EndpointWebhook     Endpoint = "webhook/send"
 )
 
@@ -45,14 +52,22 @@ const (
 	CodeOK                 = 0
 	CodeBusy               = -1
 	CodeInvalidSecret      = 40001
+	CodeInvalidMediaType   = 40004
+	CodeInvalidFileSize    = 40006
 	CodeInvalidMediaID     = 40007
 	CodeInvalidMsgType     = 40008
 	CodeInvalidCorpID      = 40013
 	CodeInvalidToken       = 40014
 	CodeInvalidAgentID     = 40056
+	CodeInvalidParam       = 40058
 	CodeMissingToken       = 41001
+	CodeMissingMediaID     = 41006
 	CodeTokenExpired       = 42001
+	CodeInvalidTaskID      = 42014
+	CodeResponseCodeUsed   = 42022 // "code已经被使用过"; also for an expired response_code
+	CodeEmptyMedia         = 44001
 	CodeEmptyContent       = 44004
+	CodeMediaTooLarge      = 45001
 	CodeContentTooLong     = 45002
 	CodeFreqLimit          = 45009
 	CodeConcurrencyLimit   = 45033
@@ -68,6 +83,20 @@ const MaxContentBytes = 2048
 
 // MaxWebhookMarkdownBytes is the group robot's markdown limit.
 const MaxWebhookMarkdownBytes = 4096
+
+// Media limits of media/upload (上传临时素材): a file must be more than
+// MinFileBytes; one of type file at most MaxFileBytes (20 MB), an image or
+// a video at most MaxImageBytes (10 MB), a voice at most MaxVoiceBytes.
+const (
+	MinFileBytes  = 5
+	MaxFileBytes  = 20 << 20
+	MaxImageBytes = 10 << 20
+	MaxVoiceBytes = 2 << 20
+)
+
+// ResponseCodeTTL is how long a template card's response_code can be used
+// (once) for message/update_template_card.
+const ResponseCodeTTL = 72 * time.Hour
 
 // User is an address-book member.
 type User struct {
@@ -116,10 +145,20 @@ type Message struct {
 	ToParty    string
 	ToTag      string
 	AgentID    int
-	MsgType    string // text, markdown
-	Content    string
+	MsgType    string // text, markdown, template_card, file
+	Content    string // text and markdown
 	MsgID      string
 	At         time.Time
+	// template_card: the card as received and decoded, its task_id and
+	// card_type, and the response_code the send answered with (empty for
+	// a card without callbacks).
+	CardJSON     json.RawMessage
+	Card         *TemplateCard
+	TaskID       string
+	CardType     string
+	ResponseCode string
+	// file: the media_id sent; Server.Media(MediaID) has its bytes and name.
+	MediaID string
 	// Dropped is true when WeCom would silently not deliver it (more than
 	// PerUserPerMinute messages to one member of ToUser within a minute).
 	Dropped bool
@@ -163,6 +202,21 @@ type Server struct {
 	depts     map[int]Department
 	hooks     map[string]bool
 	faultsHit map[Endpoint]int
+
+	mediaSeq  int
+	uploads   map[string]Media
+	uploadLog []string // media ids in upload order
+	codeSeq   int
+	codes     map[string]*responseCode
+	cardTypes map[string]string // task_id → card_type of the last card sent
+	updates   []CardUpdate
+}
+
+// responseCode is one issued template-card response_code.
+type responseCode struct {
+	taskID string
+	issued time.Time
+	used   bool
 }
 
 // New starts a fake WeCom server. Call Close when done (or use Start).
@@ -194,6 +248,9 @@ func New(opts Options) *Server {
 		depts:     map[int]Department{},
 		hooks:     map[string]bool{},
 		faultsHit: map[Endpoint]int{},
+		uploads:   map[string]Media{},
+		codes:     map[string]*responseCode{},
+		cardTypes: map[string]string{},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	for _, u := range opts.Users {
@@ -211,6 +268,8 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/cgi-bin/user/get", s.wrap(EndpointUser, s.handleUser))
 	mux.HandleFunc("/cgi-bin/department/list", s.wrap(EndpointDepartments, s.handleDepartments))
 	mux.HandleFunc("/cgi-bin/media/get", s.wrap(EndpointMedia, s.handleMedia))
+	mux.HandleFunc("/cgi-bin/media/upload", s.wrap(EndpointUpload, s.handleUpload))
+	mux.HandleFunc("/cgi-bin/message/update_template_card", s.wrap(EndpointUpdateCard, s.handleUpdateCard))
 	mux.HandleFunc("/cgi-bin/webhook/send", s.wrap(EndpointWebhook, s.handleWebhook))
 	s.Server = httptest.NewServer(mux)
 	return s
@@ -351,11 +410,13 @@ func (s *Server) WaitMessages(n int, timeout time.Duration) ([]Message, error) {
 	return append([]Message(nil), s.messages...), nil
 }
 
-// Reset forgets recorded messages, counters and faults (tokens stay valid).
+// Reset forgets recorded messages, card updates, counters and faults
+// (tokens, uploaded media and response codes stay valid).
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.messages = nil
+	s.updates = nil
 	s.perUser = map[string][]time.Time{}
 	s.calls = map[Endpoint]int{}
 	s.faultsHit = map[Endpoint]int{}
@@ -368,7 +429,9 @@ func (s *Server) wrap(ep Endpoint, h func(w http.ResponseWriter, r *http.Request
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body []byte
 		if r.Method == http.MethodPost {
-			b, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+			// Read one byte past the limit so a handler can tell an
+			// oversized body (len(body) > bodyLimit(ep)).
+			b, err := io.ReadAll(io.LimitReader(r.Body, bodyLimit(ep)+1))
 			if err != nil {
 				return
 			}
@@ -420,6 +483,15 @@ func (s *Server) wrap(ep Endpoint, h func(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// bodyLimit is the most of a request body the fake reads: room for the
+// largest upload plus its multipart framing, 4 MiB for JSON calls.
+func bodyLimit(ep Endpoint) int64 {
+	if ep == EndpointUpload {
+		return MaxFileBytes + 64<<10
+	}
+	return 4 << 20
+}
+
 func errMsg(code int) string {
 	switch code {
 	case CodeOK:
@@ -428,6 +500,10 @@ func errMsg(code int) string {
 		return "system busy"
 	case CodeInvalidSecret:
 		return "invalid credential"
+	case CodeInvalidMediaType:
+		return "invalid media type"
+	case CodeInvalidFileSize:
+		return "invalid file size"
 	case CodeInvalidMediaID:
 		return "invalid media_id"
 	case CodeInvalidMsgType:
@@ -438,12 +514,24 @@ func errMsg(code int) string {
 		return "invalid access_token"
 	case CodeInvalidAgentID:
 		return "invalid agentid"
+	case CodeInvalidParam:
+		return "invalid parameter"
 	case CodeMissingToken:
 		return "access_token missing"
+	case CodeMissingMediaID:
+		return "media_id missing"
 	case CodeTokenExpired:
 		return "access_token expired"
+	case CodeInvalidTaskID:
+		return "invalid task_id"
+	case CodeResponseCodeUsed:
+		return "code has been used"
+	case CodeEmptyMedia:
+		return "empty media data"
 	case CodeEmptyContent:
 		return "empty content"
+	case CodeMediaTooLarge:
+		return "media size out of limit"
 	case CodeContentTooLong:
 		return "content size out of limit"
 	case CodeFreqLimit:
@@ -543,26 +631,24 @@ type sendRequest struct {
 	AgentID  json.RawMessage `json:"agentid"` // number or string
 	Text     *contentField   `json:"text"`
 	Markdown *contentField   `json:"markdown"`
+	Card     json.RawMessage `json:"template_card"`
+	File     *mediaField     `json:"file"`
 }
 
 type contentField struct {
 	Content string `json:"content"`
 }
 
-func (q *sendRequest) content() (string, bool) {
-	switch q.MsgType {
-	case "text":
-		if q.Text == nil {
-			return "", true
-		}
-		return q.Text.Content, true
-	case "markdown":
-		if q.Markdown == nil {
-			return "", true
-		}
-		return q.Markdown.Content, true
-	}
-	return "", false
+type mediaField struct {
+	MediaID string `json:"media_id"`
+}
+
+// decoded is the checked body of a message, by msgtype.
+type decoded struct {
+	content  string        // text, markdown
+	cardJSON []byte        // template_card
+	card     *TemplateCard // template_card
+	mediaID  string        // file
 }
 
 func parseAgentID(raw json.RawMessage) (int, bool) {
@@ -573,38 +659,70 @@ func parseAgentID(raw json.RawMessage) (int, bool) {
 
 // decodeMessage reads a message/send or webhook body and its content,
 // answering WeCom's error and returning ok false when it is not valid JSON,
-// fails check (run before the content checks; nil: none), has an unknown
-// msgtype or empty content.
-func (s *Server) decodeMessage(w http.ResponseWriter, body []byte, check func(sendRequest) bool) (req sendRequest, content string, ok bool) {
+// fails check (run before the content checks; nil: none), has a msgtype
+// not in types, empty content, an invalid card (checkCard) or an unknown
+// media_id.
+func (s *Server) decodeMessage(w http.ResponseWriter, body []byte, check func(sendRequest) bool, types ...string) (req sendRequest, d decoded, ok bool) {
 	if err := json.Unmarshal(body, &req); err != nil || !utf8.Valid(body) {
 		s.fail(w, CodeBadJSON)
-		return req, "", false
+		return req, d, false
 	}
 	if check != nil && !check(req) {
-		return req, "", false
+		return req, d, false
 	}
-	content, ok = req.content()
-	if !ok {
+	if !slices.Contains(types, req.MsgType) {
 		s.fail(w, CodeInvalidMsgType)
-		return req, "", false
+		return req, d, false
 	}
-	if content == "" {
-		s.fail(w, CodeEmptyContent)
-		return req, "", false
+	code := 0
+	switch req.MsgType {
+	case "text", "markdown":
+		f := req.Text
+		if req.MsgType == "markdown" {
+			f = req.Markdown
+		}
+		if f != nil {
+			d.content = f.Content
+		}
+		if d.content == "" {
+			code = CodeEmptyContent
+		}
+	case "template_card":
+		d.cardJSON = req.Card
+		d.card, code = checkCard(req.Card)
+	case "file":
+		switch {
+		case req.File == nil || req.File.MediaID == "":
+			code = CodeMissingMediaID
+		case !s.hasMedia(req.File.MediaID):
+			code = CodeInvalidMediaID
+		default:
+			d.mediaID = req.File.MediaID
+		}
 	}
-	return req, content, true
+	if code != 0 {
+		s.fail(w, code)
+		return req, d, false
+	}
+	return req, d, true
+}
+
+// postWithToken answers and returns false unless r is a POST with a valid
+// access_token.
+func (s *Server) postWithToken(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return false
+	}
+	return s.checkToken(w, r)
 }
 
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte) {
-	if r.Method != http.MethodPost {
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
-	if !s.checkToken(w, r) {
+	if !s.postWithToken(w, r) {
 		return
 	}
 	var agent int
-	req, content, ok := s.decodeMessage(w, body, func(req sendRequest) bool {
+	req, d, ok := s.decodeMessage(w, body, func(req sendRequest) bool {
 		var ok bool
 		agent, ok = parseAgentID(req.AgentID)
 		if !ok || agent != s.opts.AgentID {
@@ -612,11 +730,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 			return false
 		}
 		return true
-	})
+	}, "text", "markdown", "template_card", "file")
 	if !ok {
 		return
 	}
-	if len(content) > MaxContentBytes {
+	if len(d.content) > MaxContentBytes {
 		s.fail(w, CodeContentTooLong)
 		return
 	}
@@ -648,23 +766,33 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	s.msgSeq++
 	msgID := fmt.Sprintf("fakemsg%08d", s.msgSeq)
-	s.messages = append(s.messages, Message{
+	m := Message{
 		Endpoint: EndpointSend,
 		ToUser:   req.ToUser,
 		ToParty:  req.ToParty,
 		ToTag:    req.ToTag,
 		AgentID:  agent,
 		MsgType:  req.MsgType,
-		Content:  content,
+		Content:  d.content,
 		MsgID:    msgID,
 		At:       now,
 		Dropped:  dropped,
+		MediaID:  d.mediaID,
 		Body:     append(json.RawMessage(nil), body...),
-	})
+	}
+	if d.card != nil {
+		m.CardJSON = append(json.RawMessage(nil), d.cardJSON...)
+		m.Card, m.TaskID, m.CardType = d.card, d.card.TaskID, d.card.CardType
+		if d.card.hasCallbacks() {
+			m.ResponseCode = s.issueCode(d.card.TaskID, now)
+			s.cardTypes[d.card.TaskID] = d.card.CardType
+		}
+	}
+	s.messages = append(s.messages, m)
 	s.cond.Broadcast()
 	s.mu.Unlock()
 
-	writeJSON(w, map[string]any{
+	answer := map[string]any{
 		"errcode":        0,
 		"errmsg":         "ok",
 		"invaliduser":    strings.Join(invalidUsers, "|"),
@@ -672,7 +800,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 		"invalidtag":     strings.Join(invalidTags, "|"),
 		"unlicenseduser": "",
 		"msgid":          msgID,
-	})
+	}
+	if m.ResponseCode != "" {
+		answer["response_code"] = m.ResponseCode
+	}
+	writeJSON(w, answer)
 }
 
 // splitUsers splits a touser list; s.mu must be held.
@@ -742,10 +874,11 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request, body []by
 		s.fail(w, CodeInvalidWebhookKey)
 		return
 	}
-	req, content, ok := s.decodeMessage(w, body, nil)
+	req, d, ok := s.decodeMessage(w, body, nil, "text", "markdown")
 	if !ok {
 		return
 	}
+	content := d.content
 	limit := MaxContentBytes
 	if req.MsgType == "markdown" {
 		limit = MaxWebhookMarkdownBytes
@@ -878,13 +1011,14 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request, _ []byte) {
 		return
 	}
 	id := r.URL.Query().Get("media_id")
-	data, ok := s.opts.Media[id]
+	m, ok := s.Media(id)
 	if !ok {
 		s.fail(w, CodeInvalidMediaID)
 		return
 	}
+	data := m.Data
 	w.Header().Set("Content-Type", http.DetectContentType(data))
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, id))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Name}))
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	_, _ = w.Write(data)
 }
