@@ -20,7 +20,7 @@ import (
 	"github.com/silenceper/wechat/v2/work/config"
 	"github.com/silenceper/wechat/v2/work/message"
 
-	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 )
 
@@ -470,11 +470,11 @@ func TestCardEventParsesAsCallback(t *testing.T) {
 	at := time.Unix(1720000000, 0)
 	plain, rc := s.CardEvent(fakewecom.CardClick{UserID: "lisi", TaskID: "v1", EventKey: "submit", At: at,
 		Selected: []fakewecom.SelectedItem{{QuestionKey: "choice", OptionIDs: []string{"a", "b"}}}})
-	m, err := bot.ParseIncoming(plain)
+	m, err := wecom.ParseIncoming(plain)
 	if err != nil {
 		t.Fatalf("%v: %s", err, plain)
 	}
-	if m.MsgType != "event" || m.Event != bot.EventTemplateCardEvent || m.FromUserName != "lisi" || m.ToUserName != s.CorpID() ||
+	if m.MsgType != "event" || m.Event != wecom.EventTemplateCardEvent || m.FromUserName != "lisi" || m.ToUserName != s.CorpID() ||
 		m.EventKey != "submit" || m.TaskID != "v1" || m.CardType != "vote_interaction" || m.ResponseCode != rc || m.CreateTime != at.Unix() ||
 		m.AgentID != strconv.Itoa(s.AgentID()) || len(m.SelectedItems) != 1 || m.SelectedItems[0].QuestionKey != "choice" ||
 		strings.Join(m.SelectedItems[0].OptionIDs, ",") != "a,b" {
@@ -488,7 +488,7 @@ func TestCardEventParsesAsCallback(t *testing.T) {
 	}
 	// A button click on a card the fake never saw.
 	plain, _ = s.CardEvent(fakewecom.CardClick{UserID: "u", TaskID: "unknown", EventKey: "yes"})
-	if m, err := bot.ParseIncoming(plain); err != nil || m.CardType != "button_interaction" || len(m.SelectedItems) != 0 {
+	if m, err := wecom.ParseIncoming(plain); err != nil || m.CardType != "button_interaction" || len(m.SelectedItems) != 0 {
 		t.Errorf("button click: %+v %v", m, err)
 	}
 }
