@@ -1,6 +1,7 @@
 package draw
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -9,11 +10,11 @@ import (
 	"strconv"
 )
 
-// assign gives each of g's drawn entities (indices into Entities.List, in
-// draw order) InspectorsPerEntity distinct inspectors of g's pool: the
-// greedy pass and then the rebalancing of doc.go. It returns pool indices,
+// assign gives each of g's drawn entities (in draw order)
+// InspectorsPerEntity distinct inspectors of g's pool: the greedy pass and
+// then the rebalancing of doc.go. It returns pool indices,
 // InspectorsPerEntity per entity.
-func (s *scope) assign(g *group, drawn []int32, seed Seed) ([]int32, error) {
+func (s *scope) assign(g *group, drawn []pick, seed Seed) ([]int32, error) {
 	n := s.in.Params.InspectorsPerEntity
 	list := s.in.Entities.List
 	ih := newKeyHasher(seed, "inspector", s.itemID)
@@ -24,15 +25,16 @@ func (s *scope) assign(g *group, drawn []int32, seed Seed) ([]int32, error) {
 	t := newTieTrie(g.pool)
 	load := make([]int32, len(g.pool))
 	asg := make([]int32, len(drawn)*n)
-	slot := newKeyHasher(seed, "slot", s.itemID)
 	var a []uint64
-	for k, ei := range drawn {
-		code := list[ei].CreditCode
-		avoid := g.avoid[code]
+	for k, c := range drawn {
+		var avoid []int32
+		if c.avoided { // spares reading the entity and a map lookup for nearly every one
+			avoid = g.avoid[list[c.idx].CreditCode]
+		}
 		for _, i := range avoid {
 			t.set(i, excluded)
 		}
-		a = slotValues(slot, code, n, a[:0])
+		a = slotValues(c.key, n, a[:0])
 		chosen := asg[k*n : (k+1)*n]
 		for j := range chosen {
 			i := t.min(a[j])
@@ -52,24 +54,29 @@ func (s *scope) assign(g *group, drawn []int32, seed Seed) ([]int32, error) {
 	}
 	if lo, hi := minMax(load); hi-lo > 1 {
 		codes := make([]string, len(drawn))
-		for k, ei := range drawn {
-			codes[k] = list[ei].CreditCode
+		for k, c := range drawn {
+			codes[k] = list[c.idx].CreditCode
 		}
 		rebalance(load, asg, n, codes, g.avoid)
 	}
 	return asg, nil
 }
 
-// slotValues appends A_0..A_{n-1} for the entity with this code: A_j is
-// bytes 8(j mod 4) to 8(j mod 4)+7 of SHA-256(seed ‖ "slot" ‖ 0 ‖ itemID ‖ 0
-// ‖ code ‖ 0 ‖ decimal(j div 4)).
-func slotValues(h *keyHasher, code string, n int, a []uint64) []uint64 {
-	var sum [32]byte
-	for j := range n {
-		if j%4 == 0 {
-			sum = h.sum(code, strconv.Itoa(j/4))
+// slotValues appends A_0..A_{n-1} for the entity with key k: the words of
+// the stream k[8:32] ‖ H(k ‖ "1") ‖ H(k ‖ "2") ‖ … (see doc.go).
+func slotValues(k *entityKey, n int, a []uint64) []uint64 {
+	a = append(a, k[1:min(n+1, 4)]...)
+	if n > 3 {
+		var buf [32 + 20]byte
+		for w := range k {
+			binary.BigEndian.PutUint64(buf[8*w:], k[w])
 		}
-		a = append(a, binary.BigEndian.Uint64(sum[8*(j%4):]))
+		for t := 1; len(a) < n; t++ {
+			sum := sha256.Sum256(strconv.AppendInt(buf[:32], int64(t), 10))
+			for w := 0; w < 4 && len(a) < n; w++ {
+				a = append(a, binary.BigEndian.Uint64(sum[8*w:]))
+			}
+		}
 	}
 	return a
 }

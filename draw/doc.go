@@ -55,9 +55,10 @@
 //
 // Inspectors, greedy pass. Per group, every pool member i has the number
 // B_i, the first 8 bytes of H(seed ‖ "inspector" ‖ 0 ‖ itemID ‖ 0 ‖ userid).
-// Each drawn entity has numbers A_0 … A_{P−1}: A_j is bytes 8(j mod 4) to
-// 8(j mod 4)+7 of H(seed ‖ "slot" ‖ 0 ‖ itemID ‖ 0 ‖ creditCode ‖ 0 ‖
-// decimal(j div 4)) (decimal 0 for j < 4). Every load starts at 0. The
+// Each drawn entity, with key K, has numbers A_0 … A_{P−1}: A_j is bytes
+// 8+8j to 15+8j of the stream K ‖ H(K ‖ "1") ‖ H(K ‖ "2") ‖ … (the numbers
+// after a hash are decimal text), so for P ≤ 3 simply the words of K after
+// its first 8 bytes, which no selection used. Every load starts at 0. The
 // drawn entities are taken in draw order; for slot j = 0 … P−1, the entity
 // gets, among the pool members who neither avoid it nor have been given it
 // already, the one with the least load, then the least A_j XOR B_i, then the

@@ -2,7 +2,6 @@ package draw
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -55,28 +54,84 @@ func Draw(in Input, seed Seed) (*Result, error) {
 	if err := s.outline().Err(); err != nil {
 		return nil, err
 	}
-	list := in.Entities.List
 	s.fillKeys(seed)
-	slices.SortFunc(s.cands, func(a, b cand) int {
-		if a.key != b.key {
-			if a.key < b.key {
-				return -1
-			}
-			return 1
-		}
-		// Equal first 8 bytes: compare whole keys (practically never).
-		ka, kb := entityKey(seed, s.itemID, list[a.idx].CreditCode), entityKey(seed, s.itemID, list[b.idx].CreditCode)
-		return bytes.Compare(ka[:], kb[:])
-	})
-	for i := 1; i < len(s.cands); i++ {
-		a, b := &list[s.cands[i-1].idx], &list[s.cands[i].idx]
-		if s.cands[i-1].key == s.cands[i].key && a.CreditCode == b.CreditCode {
-			return nil, duplicateEntity(a, b)
+	if err := s.sortByKey(); err != nil {
+		return nil, err
+	}
+	picks := s.pick()
+
+	// Groups have disjoint pools, so they are assigned independently.
+	res := &Result{ItemID: s.itemID, Groups: make([]Group, len(s.groups))}
+	errs := make([]error, len(s.groups))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for gi := range s.groups {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res.Groups[gi], errs[gi] = s.drawGroup(s.groups[gi], picks[gi], seed)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
+	return res, nil
+}
 
-	// The class counts take the smallest keys of each class, then Extra
-	// the smallest keys left in the group.
+// sortByKey puts the candidates in key order and refuses a credit code that
+// occurs twice (its keys are equal). Keys are uniform, so a counting sort on
+// their top 16 bits leaves buckets of a few candidates to sort.
+func (s *scope) sortByKey() error {
+	cmp := func(a, b cand) int { return a.key.cmp(&b.key) }
+	if len(s.cands) < 1<<12 {
+		slices.SortFunc(s.cands, cmp)
+	} else {
+		const shift = 64 - 16
+		start := make([]int, 1<<16+1)
+		for i := range s.cands {
+			start[s.cands[i].key[0]>>shift+1]++
+		}
+		for b := 1; b < len(start); b++ {
+			start[b] += start[b-1]
+		}
+		sorted := make([]cand, len(s.cands))
+		next := slices.Clone(start[:1<<16])
+		for i := range s.cands {
+			b := s.cands[i].key[0] >> shift
+			sorted[next[b]] = s.cands[i]
+			next[b]++
+		}
+		for b := range 1 << 16 {
+			if bucket := sorted[start[b]:start[b+1]]; len(bucket) > 1 {
+				slices.SortFunc(bucket, cmp)
+			}
+		}
+		s.cands = sorted
+	}
+	list := s.in.Entities.List
+	for i := 1; i < len(s.cands); i++ {
+		if s.cands[i-1].key == s.cands[i].key {
+			return duplicateEntity(&list[s.cands[i-1].idx], &list[s.cands[i].idx])
+		}
+	}
+	return nil
+}
+
+// pick is one drawn entity while its group is assigned.
+type pick struct {
+	key     *entityKey
+	idx     int32 // in Entities.List
+	extra   bool  // drawn to reach the explicit count
+	avoided bool  // some pool member avoids it
+}
+
+// pick takes, in each group, the smallest keys of each class up to its
+// count, then the extra from the smallest keys left; it returns each
+// group's drawn entities in key order. The candidates are in key order.
+func (s *scope) pick() [][]pick {
 	const (
 		byQuota = 1
 		byExtra = 2
@@ -103,67 +158,50 @@ func Draw(in Input, seed Seed) (*Result, error) {
 			}
 		}
 	}
-	drawn := make([][]int32, len(s.groups)) // entity indices in key order
-	extra := make([][]bool, len(s.groups))
+	picks := make([][]pick, len(s.groups))
 	for gi, g := range s.groups {
-		drawn[gi] = make([]int32, 0, g.counts.Draw)
-		extra[gi] = make([]bool, 0, g.counts.Draw)
+		picks[gi] = make([]pick, 0, g.counts.Draw)
 	}
-	for i, c := range s.cands {
-		if taken[i] != 0 {
-			drawn[c.group] = append(drawn[c.group], c.idx)
-			extra[c.group] = append(extra[c.group], taken[i] == byExtra)
+	for i := range s.cands {
+		if c := &s.cands[i]; taken[i] != 0 {
+			picks[c.group] = append(picks[c.group], pick{key: &c.key, idx: c.idx, extra: taken[i] == byExtra, avoided: c.avoided})
 		}
 	}
-
-	// Groups have disjoint pools, so they are assigned independently.
-	asg := make([][]int32, len(s.groups))
-	errs := make([]error, len(s.groups))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for gi, g := range s.groups {
-		if len(drawn[gi]) == 0 {
-			continue
-		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			asg[gi], errs[gi] = s.assign(g, drawn[gi], seed)
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	n := in.Params.InspectorsPerEntity
-	res := &Result{ItemID: s.itemID, Groups: make([]Group, len(s.groups))}
-	for gi, g := range s.groups {
-		out := Group{GroupCounts: g.counts, Entities: make([]Drawn, len(drawn[gi]))}
-		users := make([]string, len(asg[gi]))
-		for j, p := range asg[gi] {
-			users[j] = g.pool[p].in.UserID
-		}
-		for k, ei := range drawn[gi] {
-			e := &list[ei]
-			d := Drawn{CreditCode: e.CreditCode, Name: e.Name, District: e.District, Extra: extra[gi][k],
-				Inspectors: users[k*n : (k+1)*n : (k+1)*n]}
-			if !s.uniform {
-				d.Class = e.Risk
-				if d.Class == directory.RiskUnclassified {
-					d.Class = in.Params.UnclassifiedAs
-				}
-			}
-			out.Entities[k] = d
-		}
-		res.Groups[gi] = out
-	}
-	return res, nil
+	return picks
 }
 
-// fillKeys computes the first 8 bytes of every candidate's key, on all CPUs.
+// drawGroup assigns the inspectors of one group and builds its result.
+func (s *scope) drawGroup(g *group, picks []pick, seed Seed) (Group, error) {
+	out := Group{GroupCounts: g.counts, Entities: make([]Drawn, len(picks))}
+	if len(picks) == 0 {
+		return out, nil
+	}
+	asg, err := s.assign(g, picks, seed)
+	if err != nil {
+		return out, err
+	}
+	n := s.in.Params.InspectorsPerEntity
+	users := make([]string, len(asg))
+	for j, p := range asg {
+		users[j] = g.pool[p].in.UserID
+	}
+	list := s.in.Entities.List
+	for k, p := range picks {
+		e := &list[p.idx]
+		d := &out.Entities[k]
+		d.CreditCode, d.Name, d.District, d.Extra = e.CreditCode, e.Name, e.District, p.extra
+		d.Inspectors = users[k*n : (k+1)*n : (k+1)*n]
+		if !s.uniform {
+			d.Class = e.Risk
+			if d.Class == directory.RiskUnclassified {
+				d.Class = s.in.Params.UnclassifiedAs
+			}
+		}
+	}
+	return out, nil
+}
+
+// fillKeys computes every candidate's key, on all CPUs.
 func (s *scope) fillKeys(seed Seed) {
 	list := s.in.Entities.List
 	workers := runtime.GOMAXPROCS(0)
@@ -175,15 +213,17 @@ func (s *scope) fillKeys(seed Seed) {
 			h := newKeyHasher(seed, "entity", s.itemID)
 			for i := range part {
 				sum := h.sum(list[part[i].idx].CreditCode)
-				part[i].key = binary.BigEndian.Uint64(sum[:8])
+				for w := range part[i].key {
+					part[i].key[w] = binary.BigEndian.Uint64(sum[8*w:])
+				}
 			}
 		})
 	}
 	wg.Wait()
 }
 
-// keyHasher computes SHA-256(seed ‖ tag ‖ 0 ‖ itemID ‖ 0 ‖ parts joined by 0)
-// reusing one buffer.
+// keyHasher computes SHA-256(seed ‖ tag ‖ 0 ‖ itemID ‖ 0 ‖ text) reusing
+// one buffer.
 type keyHasher struct {
 	buf    []byte
 	prefix int
@@ -199,21 +239,9 @@ func newKeyHasher(seed Seed, tag, itemID string) *keyHasher {
 	return &keyHasher{buf: buf, prefix: len(buf)}
 }
 
-func (h *keyHasher) sum(parts ...string) [32]byte {
-	b := h.buf[:h.prefix]
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		b = append(b, p...)
-	}
-	h.buf = b
-	return sha256.Sum256(b)
-}
-
-// entityKey is a candidate's whole sort key.
-func entityKey(seed Seed, itemID, code string) [32]byte {
-	return newKeyHasher(seed, "entity", itemID).sum(code)
+func (h *keyHasher) sum(text string) [32]byte {
+	h.buf = append(h.buf[:h.prefix], text...)
+	return sha256.Sum256(h.buf)
 }
 
 // Hash is "sha256:<hex>" of the canonical encoding of r, UTF-8 lines each

@@ -107,12 +107,31 @@ type group struct {
 }
 
 // cand is one candidate entity: its index in Entities.List, its class
-// index (0 for a uniform draw) and, in Draw, the first 8 bytes of its key.
+// index (0 for a uniform draw), its group, whether some pool member avoids
+// it and, in Draw, its key. The key travels with it so that nothing after
+// the sort reads the entity list at random.
 type cand struct {
-	key   uint64
-	idx   int32
-	class int8
-	group int16
+	key     entityKey
+	idx     int32
+	group   int16
+	class   int8
+	avoided bool
+}
+
+// entityKey is a candidate's key, read as four big-endian words so that it
+// compares as numbers.
+type entityKey [4]uint64
+
+func (k *entityKey) cmp(o *entityKey) int {
+	for i := range k {
+		if k[i] != o[i] {
+			if k[i] < o[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 type poolSlot struct {
@@ -160,6 +179,7 @@ func prepare(in Input) (*scope, error) {
 
 	// Candidates.
 	list := in.Entities.List
+	s.cands = make([]cand, 0, len(list))
 	for i := range list {
 		e := &list[i]
 		if !e.Active() || !e.InScope(item.ID) {
@@ -265,13 +285,16 @@ func (s *scope) check() {
 		}
 	}
 	if scan {
-		for _, c := range s.cands {
+		for i := range s.cands {
+			c := &s.cands[i]
 			g := s.groups[c.group]
 			if g.counts.Draw == 0 || len(g.pool) < need || len(g.avoid) == 0 {
 				continue
 			}
 			e := &s.in.Entities.List[c.idx]
-			if left := len(g.pool) - len(g.avoid[e.CreditCode]); left < need {
+			avoiders := len(g.avoid[e.CreditCode])
+			c.avoided = avoiders > 0
+			if left := len(g.pool) - avoiders; left < need {
 				perGroup[c.group] = append(perGroup[c.group], Problem{Group: g.counts.Group, Pool: g.label, ItemID: s.itemID,
 					CreditCode: e.CreditCode, Name: e.Name, Available: left, Needed: need})
 			}

@@ -189,9 +189,14 @@ func refAssign(seed Seed, itemID string, pool []*directory.Inspector, drawn []*d
 	asg := make([][]int, len(drawn))
 	holds := func(k, i int) bool { return slices.Contains(asg[k], i) }
 	for k, e := range drawn {
+		key := refHash(seed, "entity", itemID, e.CreditCode)
+		stream := key[:]
+		for t := 1; len(stream) < 8+8*need; t++ {
+			h := sha256.Sum256(append(key[:], strconv.Itoa(t)...))
+			stream = append(stream, h[:]...)
+		}
 		for j := range need {
-			h := refHash(seed, "slot", itemID, e.CreditCode, strconv.Itoa(j/4))
-			a := binary.BigEndian.Uint64(h[8*(j%4):])
+			a := binary.BigEndian.Uint64(stream[8+8*j:])
 			best := -1
 			for i, x := range pool { // pool is in userid order: the first best wins ties
 				if x.Avoids(e.CreditCode) || holds(k, i) {
