@@ -51,11 +51,11 @@ func Draw(in Input, seed Seed) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.outline().Err(); err != nil {
-		return nil, err
-	}
 	s.fillKeys(seed)
 	if err := s.sortByKey(); err != nil {
+		return nil, err // a duplicate, which Preview reports too
+	}
+	if err := s.outline().Err(); err != nil {
 		return nil, err
 	}
 	picks := s.pick()

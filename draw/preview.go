@@ -108,7 +108,7 @@ type group struct {
 
 // cand is one candidate entity: its index in Entities.List, its class
 // index (0 for a uniform draw), its group, whether some pool member avoids
-// it and, in Draw, its key. The key travels with it so that nothing after
+// it (set by check) and, in Draw, its key. The key travels with it so that nothing after
 // the sort reads the entity list at random.
 type cand struct {
 	key     entityKey
