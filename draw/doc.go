@@ -56,14 +56,16 @@
 // Inspectors, greedy pass. Per group, every pool member i has the number
 // B_i, the first 8 bytes of H(seed ‖ "inspector" ‖ 0 ‖ itemID ‖ 0 ‖ userid).
 // Each drawn entity, with key K, has numbers A_0 … A_{P−1}: A_j is bytes
-// 8+8j to 15+8j of the stream K ‖ H(K ‖ "1") ‖ H(K ‖ "2") ‖ … (the numbers
-// after a hash are decimal text), so for P ≤ 3 simply the words of K after
-// its first 8 bytes, which no selection used. Every load starts at 0. The
+// 8+8j to 15+8j, as a number, of the stream K ‖ H(K ‖ "1") ‖ H(K ‖ "2") ‖ …
+// (the counters are decimal text), so for P ≤ 3 simply the rest of K after
+// the first 8 bytes that ordered the entities. Every load starts at 0. The
 // drawn entities are taken in draw order; for slot j = 0 … P−1, the entity
 // gets, among the pool members who neither avoid it nor have been given it
 // already, the one with the least load, then the least A_j XOR B_i, then the
 // smaller userid; then the loads of its P inspectors go up by one. Without
-// avoidance this keeps every load within one of every other.
+// avoidance this keeps every load within one of every other. (A XOR B
+// rather than a hash of each pair lets the least be found in a trie of the
+// B values, without hashing the whole pool for every entity.)
 //
 // Inspectors, rebalancing. Then, while some loads differ by two or more:
 // for each load level l present, from the highest down to the lowest + 2,
@@ -82,8 +84,16 @@
 //
 // Result. The drawn entities per group in draw order with their class (empty
 // for a uniform draw) and their inspectors' userids by slot. Result.Hash is
-// SHA-256 over the canonical text documented on Result.Hash. A Record adds
-// who drew, when, the snapshot hashes, the parameters and the seed.
+// "sha256:" and the hex of H over this UTF-8 text, each line ended by "\n",
+// fields separated by one tab:
+//
+//	choucha-draw/1
+//	item	<item id>
+//	group	<group name>                    one line per group, in order, each followed by
+//	entity	<credit code>	<class>	<userid>,<userid>,…   one line per drawn entity, in draw order
+//
+// A Record adds who drew, when, the snapshot hashes, the parameters and the
+// seed; Verify re-runs the draw from them.
 package draw
 
 // Algorithm names the algorithm above. A change to anything that can change

@@ -244,15 +244,10 @@ func (h *keyHasher) sum(text string) [32]byte {
 	return sha256.Sum256(h.buf)
 }
 
-// Hash is "sha256:<hex>" of the canonical encoding of r, UTF-8 lines each
-// ended by "\n", fields separated by a tab:
-//
-//	choucha-draw/1
-//	item	<item id>
-//	group	<group name>                      (one per group, in order)
-//	entity	<credit code>	<class>	<userid>,<userid>   (its drawn entities in order)
-//
-// <class> is empty for a uniform draw; userids are in assignment order.
+// Hash is "sha256:<hex>" of the canonical text of r given in the package
+// comment: the item, each group's name and each drawn entity's credit code,
+// class and userids, in order. Names and counts are left out: they follow
+// from the snapshot.
 func (r *Result) Hash() string {
 	h := sha256.New()
 	r.encode(h)

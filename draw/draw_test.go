@@ -62,6 +62,9 @@ func TestDrawProperties(t *testing.T) {
 		if got, want := mustJSON(t, res), mustJSON(t, ref); got != want {
 			t.Fatalf("iteration %d: draw differs from the reference\n got %s\nwant %s", it, got, want)
 		}
+		if got, want := res.Hash(), refResultHash(ref); got != want {
+			t.Fatalf("iteration %d: hash %s, the documented text gives %s", it, got, want)
+		}
 		if prev.Err() != nil {
 			t.Fatalf("iteration %d: preview has problems %v but the draw succeeded", it, prev.Problems)
 		}

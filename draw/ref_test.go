@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math/big"
 	"slices"
 	"strconv"
@@ -265,4 +266,16 @@ func refAssign(seed Seed, itemID string, pool []*directory.Inspector, drawn []*d
 		}
 	}
 	return asg, load
+}
+
+// refResultHash is Result.Hash from the package comment's description.
+func refResultHash(r *Result) string {
+	text := "choucha-draw/1\nitem\t" + r.ItemID + "\n"
+	for _, g := range r.Groups {
+		text += "group\t" + g.Group + "\n"
+		for _, d := range g.Entities {
+			text += "entity\t" + d.CreditCode + "\t" + string(d.Class) + "\t" + strings.Join(d.Inspectors, ",") + "\n"
+		}
+	}
+	return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(text)))
 }
