@@ -146,86 +146,109 @@ func prepare(in Input) (*scope, error) {
 	if err := in.Params.Validate(); err != nil {
 		return nil, err
 	}
-	p := in.Params
-	item := in.Item
-	ppm, err := ratioPPM(item)
+	ppm, err := ratioPPM(in.Item)
 	if err != nil {
 		return nil, err
 	}
-	s := &scope{in: in, itemID: item.ID, uniform: !item.Risk.Differentiated}
-
-	// Groups and the units their pools come from.
-	perCounty := slices.Contains(item.Departments.Initiators, plan.CountyBureaus)
-	byDistrict := map[string]int{}
-	unitGroup := map[string]int{}
-	if perCounty {
-		for i, c := range p.Counties {
-			s.groups = append(s.groups, &group{
-				counts: GroupCounts{Group: c, Units: []string{c}},
-				label:  c + "局",
-			})
-			byDistrict[c], unitGroup[c] = i, i
-		}
-	} else {
-		units, label, err := cityUnits(item, p)
-		if err != nil {
-			return nil, err
-		}
-		s.groups = []*group{{counts: GroupCounts{Group: department.City, Units: units}, label: label}}
-		for _, u := range units {
-			unitGroup[u] = 0
-		}
+	s := &scope{in: in, itemID: in.Item.ID, uniform: !in.Item.Risk.Differentiated}
+	unitGroup, err := s.makeGroups()
+	if err != nil {
+		return nil, err
 	}
+	if err := s.collectCandidates(unitGroup); err != nil {
+		return nil, err
+	}
+	if err := s.collectPools(unitGroup); err != nil {
+		return nil, err
+	}
+	for _, g := range s.groups {
+		s.count(g, ppm, in.Item.Ratio.Count)
+	}
+	s.check()
+	return s, nil
+}
 
-	// Candidates.
-	list := in.Entities.List
+// makeGroups makes the groups and maps each pool unit to its group.
+func (s *scope) makeGroups() (map[string]int, error) {
+	unitGroup := map[string]int{}
+	if s.perCounty() {
+		for i, c := range s.in.Params.Counties {
+			s.groups = append(s.groups, &group{counts: GroupCounts{Group: c, Units: []string{c}}, label: c + "局"})
+			unitGroup[c] = i
+		}
+		return unitGroup, nil
+	}
+	units, label, err := cityUnits(s.in.Item, s.in.Params)
+	if err != nil {
+		return nil, err
+	}
+	s.groups = []*group{{counts: GroupCounts{Group: department.City, Units: units}, label: label}}
+	for _, u := range units {
+		unitGroup[u] = 0
+	}
+	return unitGroup, nil
+}
+
+// perCounty reports whether the item is drawn per county or district.
+func (s *scope) perCounty() bool {
+	return slices.Contains(s.in.Item.Departments.Initiators, plan.CountyBureaus)
+}
+
+// collectCandidates finds the active entities in scope with their group
+// (a county's is the one named after it) and class.
+func (s *scope) collectCandidates(unitGroup map[string]int) error {
+	list := s.in.Entities.List
+	if len(list) > math.MaxInt32 {
+		return errors.New("draw: too many entities")
+	}
+	perCounty := s.perCounty()
 	s.cands = make([]cand, 0, len(list))
 	for i := range list {
 		e := &list[i]
-		if !e.Active() || !e.InScope(item.ID) {
+		if !e.Active() || !e.InScope(s.itemID) {
 			continue
 		}
 		gi := 0
 		if perCounty {
 			var ok bool
-			if gi, ok = byDistrict[e.District]; !ok {
-				return nil, fmt.Errorf("%w：检查对象 %s %s（第%d行）的所属区县「%s」不是已配置的县区", ErrInput, e.CreditCode, e.Name, e.Row, e.District)
+			if gi, ok = unitGroup[e.District]; !ok {
+				return fmt.Errorf("%w：检查对象 %s %s（第%d行）的所属区县「%s」不是已配置的县区", ErrInput, e.CreditCode, e.Name, e.Row, e.District)
 			}
 		}
 		class := 0
 		if !s.uniform {
 			rc := e.Risk
 			if rc == directory.RiskUnclassified {
-				rc = p.UnclassifiedAs
+				rc = s.in.Params.UnclassifiedAs
 			}
 			if class = classIndex(rc); class < 0 {
-				return nil, fmt.Errorf("%w：检查对象 %s %s（第%d行）的信用风险分类「%s」无法识别", ErrInput, e.CreditCode, e.Name, e.Row, e.Risk)
+				return fmt.Errorf("%w：检查对象 %s %s（第%d行）的信用风险分类「%s」无法识别", ErrInput, e.CreditCode, e.Name, e.Row, e.Risk)
 			}
-		}
-		if i > math.MaxInt32 {
-			return nil, errors.New("draw: too many entities")
 		}
 		s.cands = append(s.cands, cand{idx: int32(i), class: int8(class), group: int16(gi)})
 		s.groups[gi].n[class]++
 	}
+	return nil
+}
 
-	// Pools.
+// collectPools puts each inspector of a pool unit who may execute the item
+// into its group's pool, in userid order, and indexes their avoidances.
+func (s *scope) collectPools(unitGroup map[string]int) error {
 	seenUser := map[string]*directory.Inspector{}
-	for i := range in.Inspectors.List {
-		ins := &in.Inspectors.List[i]
+	for i := range s.in.Inspectors.List {
+		ins := &s.in.Inspectors.List[i]
 		gi, ok := unitGroup[ins.Unit]
-		if !ok || !ins.CanExecute(item.ID) {
+		if !ok || !ins.CanExecute(s.itemID) {
 			continue
 		}
 		if err := checkUserID(ins); err != nil {
-			return nil, err
+			return err
 		}
 		if o, dup := seenUser[ins.UserID]; dup {
-			return nil, fmt.Errorf("%w：检查人员 %s（第%d行）与 %s（第%d行）的企业微信账号都是 %s", ErrInput, ins.Name, ins.Row, o.Name, o.Row, ins.UserID)
+			return fmt.Errorf("%w：检查人员 %s（第%d行）与 %s（第%d行）的企业微信账号都是 %s", ErrInput, ins.Name, ins.Row, o.Name, o.Row, ins.UserID)
 		}
 		seenUser[ins.UserID] = ins
-		g := s.groups[gi]
-		g.pool = append(g.pool, poolSlot{in: ins})
+		s.groups[gi].pool = append(s.groups[gi].pool, poolSlot{in: ins})
 	}
 	for _, g := range s.groups {
 		slices.SortFunc(g.pool, func(a, b poolSlot) int { return strings.Compare(a.in.UserID, b.in.UserID) })
@@ -238,10 +261,8 @@ func prepare(in Input) (*scope, error) {
 				g.avoid[code] = append(g.avoid[code], int32(j))
 			}
 		}
-		s.count(g, ppm, item.Ratio.Count)
 	}
-	s.check()
-	return s, nil
+	return nil
 }
 
 // count fills the class counts, Extra and Draw of g.
