@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/changzhi-amr/choucha/department"
@@ -308,7 +309,7 @@ func TestBalanceAgainstFlow(t *testing.T) {
 		for i := range nEnt {
 			in.Entities.List = append(in.Entities.List, directory.Entity{CreditCode: creditCode(i), Items: []string{"8"}, Status: directory.StatusExisting})
 		}
-		for i := range pool {
+		for _, i := range r.Perm(pool) { // not in userid order
 			x := directory.Inspector{UserID: string(rune('a' + i)), Unit: "消保科", AllItems: true}
 			for e := range nEnt {
 				if r.IntN(3) == 0 {
@@ -325,6 +326,9 @@ func TestBalanceAgainstFlow(t *testing.T) {
 				t.Fatal(err)
 			}
 			continue
+		}
+		if ref, _ := refDraw(world{in: in, percent: "100"}, seed); mustJSON(t, ref) != mustJSON(t, res) {
+			t.Fatalf("draw differs from the reference\n got %s\nwant %s", mustJSON(t, res), mustJSON(t, ref))
 		}
 		loads := map[string]int{}
 		for _, x := range in.Inspectors.List {
@@ -368,8 +372,9 @@ func greedyOnlySpread(in Input, res *Result, seed Seed) int {
 	}
 	var pool []*directory.Inspector
 	for i := range in.Inspectors.List {
-		pool = append(pool, &in.Inspectors.List[i]) // userids a, b, c, ...: in userid order
+		pool = append(pool, &in.Inspectors.List[i])
 	}
+	slices.SortFunc(pool, func(a, b *directory.Inspector) int { return strings.Compare(a.UserID, b.UserID) })
 	_, load := refAssign(seed, in.Item.ID, pool, drawn, in.Params.InspectorsPerEntity, false)
 	return slices.Max(load) - slices.Min(load)
 }
