@@ -36,22 +36,30 @@ type Params struct {
 // arithmetic of quotas cannot overflow.
 const maxMultiplier = 100000
 
+// clone copies p's lists, so that a record does not share them with the
+// caller's configuration.
+func (p Params) clone() Params {
+	c := p
+	c.Counties = slices.Clone(p.Counties)
+	c.Sections = make([]department.Section, len(p.Sections))
+	for i, s := range p.Sections {
+		c.Sections[i] = department.Section{Name: s.Name, Aliases: slices.Clone(s.Aliases)}
+	}
+	return c
+}
+
 // DefaultParams are ×1, ×1.5, ×2 and ×3 for classes A to D (the plan's ratio
 // is class A's, and a high-risk entity is three times as likely to be drawn
 // as a low-risk one), unclassified entities drawn as class B (一般风险),
 // two inspectors per entity, and 长治市's units.
 func DefaultParams() Params {
-	sections := make([]department.Section, len(department.DefaultSections))
-	for i, s := range department.DefaultSections {
-		sections[i] = department.Section{Name: s.Name, Aliases: append([]string(nil), s.Aliases...)}
-	}
 	return Params{
 		Multipliers:         [4]int{100, 150, 200, 300},
 		UnclassifiedAs:      directory.RiskB,
 		InspectorsPerEntity: 2,
-		Counties:            append([]string(nil), department.DefaultCounties...),
-		Sections:            sections,
-	}
+		Counties:            department.DefaultCounties,
+		Sections:            department.DefaultSections,
+	}.clone()
 }
 
 // Validate reports every problem with p at once.
