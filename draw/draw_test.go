@@ -297,7 +297,7 @@ func TestBalanceAgainstFlow(t *testing.T) {
 	balanced, greedyFailed := 0, 0
 	for range iterations {
 		pool := 2 + r.IntN(6)
-		need := 1 + r.IntN(min(pool, 3))
+		need := 2 + r.IntN(min(pool-1, 2))
 		nEnt := 1 + r.IntN(12)
 		in := Input{
 			Item:       &plan.Item{ID: "8", Ratio: plan.Ratio{Percent: 100}, Departments: plan.Departments{Initiators: []string{plan.CityBureau}}},

@@ -175,7 +175,7 @@ func TestInputErrors(t *testing.T) {
 		{"userid with a comma", func(in *Input) { in.Inspectors.List[1].UserID = "a,b" }, "企业微信账号「a,b」为空或含有空白、逗号"},
 		{"no ratio", func(in *Input) { in.Item.Ratio = plan.Ratio{} }, "任务9 没有抽查比例或户数"},
 		{"inexact ratio", func(in *Input) { in.Item.Ratio.Percent = 1.23456789 }, "精确到 0.0001% 以内"},
-		{"bad params", func(in *Input) { in.Params.InspectorsPerEntity = 0 }, "inspectors_per_entity is 0"},
+		{"bad params", func(in *Input) { in.Params.InspectorsPerEntity = 1 }, "inspectors_per_entity is 1, want at least 2"},
 	} {
 		in := base()
 		c.change(&in)

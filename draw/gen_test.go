@@ -46,7 +46,7 @@ func genWorld(r *rand.Rand, o genOpts) world {
 		m += []int{0, 25, 50, 100, 300}[r.IntN(5)]
 	}
 	p.UnclassifiedAs = directory.RiskClasses[r.IntN(4)]
-	p.InspectorsPerEntity = []int{1, 2, 2, 2, 3, 4, 5}[r.IntN(7)]
+	p.InspectorsPerEntity = []int{2, 2, 2, 2, 3, 4, 5}[r.IntN(7)]
 
 	id := itemIDs[r.IntN(len(itemIDs))]
 	pct := ratios[r.IntN(len(ratios))]

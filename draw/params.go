@@ -22,7 +22,7 @@ type Params struct {
 	// UnclassifiedAs is the class entities without a risk class are drawn in.
 	UnclassifiedAs directory.RiskClass `json:"unclassified_as"`
 	// InspectorsPerEntity is how many distinct inspectors each drawn entity
-	// gets (行政处罚法 第42条: at least two).
+	// gets: at least two (行政处罚法 第42条).
 	InspectorsPerEntity int `json:"inspectors_per_entity"`
 	// Counties are the county and district bureaus in configured order:
 	// the groups of items started by 各县区局.
@@ -80,8 +80,8 @@ func (p Params) Validate() error {
 	if classIndex(p.UnclassifiedAs) < 0 {
 		errs = append(errs, fmt.Errorf("draw params: unclassified_as is %q, want one of A, B, C, D", p.UnclassifiedAs))
 	}
-	if p.InspectorsPerEntity < 1 {
-		errs = append(errs, fmt.Errorf("draw params: inspectors_per_entity is %d, want at least 1", p.InspectorsPerEntity))
+	if p.InspectorsPerEntity < 2 {
+		errs = append(errs, fmt.Errorf("draw params: inspectors_per_entity is %d, want at least 2 (行政处罚法 第42条)", p.InspectorsPerEntity))
 	}
 	if len(p.Counties) == 0 {
 		errs = append(errs, errors.New("draw params: no counties"))
