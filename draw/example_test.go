@@ -3,9 +3,11 @@ package draw
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/directory"
 	"github.com/changzhi-amr/choucha/plan"
 )
@@ -87,8 +89,13 @@ func TestPreview2023Plan(t *testing.T) {
 		if g.Group != "市市场监督管理局" || g.Draw != 10 || g.Extra != 3 || len(g.Entities) != 10 {
 			t.Fatalf("group %+v", g.GroupCounts)
 		}
-		if strings.Join(g.Units, ",") != "计量科,消保科,特种设备安全监察科,市市场监督管理局" {
-			t.Fatalf("units %v", g.Units)
+		var want []string
+		for _, s := range department.DefaultSections {
+			want = append(want, s.Name)
+		}
+		want = append(want, department.City)
+		if !slices.Equal(g.Units, want) { // every section and the bureau itself: no lead section named
+			t.Fatalf("units %v, want %v", g.Units, want)
 		}
 	})
 	t.Run("item 17: the lead section's pool", func(t *testing.T) {
