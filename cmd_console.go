@@ -65,8 +65,8 @@ func cmdAsk(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return err
 	}
 	defer closeStore(st, a.log)
-	reply, _ := bot.Ask(ctx, h, text, a.now().In(a.cfg.Location), a.consoleUser(f))
-	fmt.Fprintln(stdout, strings.TrimRight(reply.Text, "\n"))
+	rep, _ := bot.Ask(ctx, h, text, a.now().In(a.cfg.Location), a.consoleUser(f))
+	fmt.Fprintln(stdout, bot.PlainText(rep, false))
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,10 +19,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
+	"github.com/changzhi-amr/choucha/reply"
 )
 
 // seedPlan is the absolute path of the seed plan.
@@ -73,20 +76,19 @@ func runCmd(t *testing.T, stdin string, args ...string) (stdout, stderr string, 
 }
 
 // listed returns the task/item ids an answer lists as "**id** ".
+// listed returns the item ids of a list answer, as WeCom markdown or as
+// the console prints it ("7 对强制性产品认证活动的双随机抽查｜10%｜…").
 func listed(answer string) []string {
 	var ids []string
-	for _, line := range strings.Split(answer, "\n") {
-		if strings.HasPrefix(line, "**") {
-			rest := line[2:]
-			if i := strings.Index(rest, "** "); i > 0 {
-				if _, err := strconv.Atoi(strings.Split(rest[:i], "-")[0]); err == nil {
-					ids = append(ids, rest[:i])
-				}
-			}
+	for _, line := range strings.Split(bot.PlainText(reply.Markdown(answer), false), "\n") {
+		if m := reListLine.FindStringSubmatch(line); m != nil {
+			ids = append(ids, m[1])
 		}
 	}
 	return ids
 }
+
+var reListLine = regexp.MustCompile(`^(\d+(?:-\d+)?) [^｜]+｜`)
 
 func TestAskCommand(t *testing.T) {
 	cfg := writeConfig(t, redistest.Start(t).URL(), "")
@@ -97,7 +99,7 @@ func TestAskCommand(t *testing.T) {
 	}{
 		{[]string{"--now", "2023-03-15", "本月哪些抽查任务"}, "1 4 5 6 7 8 9 10 17 2 3 13", []string{"2023年3月", "未注明起止时间"}},
 		// flags after the question, full-width digits, and a plan of another year
-		{[]string{"任务１５－２", "--now", "2024-05-01T10:00"}, "", []string{"## 任务15-2 ", "工业产品生产许可资格检查", "依据2023年度计划"}},
+		{[]string{"任务１５－２", "--now", "2024-05-01T10:00"}, "", []string{"任务15-2 ", "工业产品生产许可资格检查", "依据2023年度计划"}},
 		{[]string{"--now", "2023-03-15", "任务12"}, "", []string{"没有任务12"}},
 		{[]string{"--now", "2023-07-01T09:00", "--dept", "计量科", "我科室的任务"}, "1 2 3", nil},
 	}
@@ -168,8 +170,19 @@ func TestChatFromPipe(t *testing.T) {
 	if !strings.Contains(out, "对强制性产品认证活动的双随机抽查") || !strings.Contains(out, "30%/一年一次") {
 		t.Fatalf("answers missing:\n%s", out)
 	}
-	if strings.Contains(out, "**8** 拍卖活动检查｜") && strings.Count(out, "拍卖") > 3 {
+	noMarkup(t, out)
+	if strings.Contains(out, "8 拍卖活动检查｜") && strings.Count(out, "拍卖") > 3 {
 		t.Fatalf("a message after 退出 was answered:\n%s", out)
+	}
+}
+
+// noMarkup fails when console output shows WeCom markup.
+func noMarkup(t *testing.T, out string) {
+	t.Helper()
+	for _, m := range []string{"**", "<font", "## ", "\n> "} {
+		if strings.Contains(out, m) {
+			t.Errorf("console output shows markup %q:\n%s", m, out)
+		}
 	}
 }
 
@@ -186,6 +199,7 @@ func TestServeWithoutCredentialsIsConsole(t *testing.T) {
 	if got := strings.Join(listed(out), " "); got != "1 4 5 6 7 8 9 10 17 2 3 13" {
 		t.Fatalf("listed %q:\n%s", got, out)
 	}
+	noMarkup(t, out)
 	if !strings.Contains(errOut, "控制台模式") {
 		t.Fatalf("stderr should say console mode: %s", errOut)
 	}

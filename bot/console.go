@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,6 +30,8 @@ type ConsoleOptions struct {
 	Prompt      string           // default "> "
 	Now         func() time.Time // default time.Now
 	Location    *time.Location   // Request.Now's zone; default Asia/Shanghai
+	// ANSI forces terminal emphasis on or off; nil: on when out is a terminal.
+	ANSI *bool
 }
 
 var consoleQuit = map[string]bool{"退出": true, "exit": true, "quit": true}
@@ -59,9 +62,15 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 		readErr <- sc.Err()
 		close(lines)
 	}()
+	ansi := isTerminalWriter(out)
+	if o.ANSI != nil {
+		ansi = *o.ANSI
+	}
 	if interactive {
 		fmt.Fprintln(out, "抽查助手（控制台）。输入问题后回车；输入“帮助”查看用法，输入“退出”结束。")
+		fmt.Fprintln(out, "卡片按钮回复序号即可；“/点击 键”模拟点击按钮，“/图片 路径”“/文件 路径”模拟发送图片或文件。")
 	}
+	seq := 0
 	for {
 		if interactive {
 			fmt.Fprint(out, o.Prompt)
@@ -93,9 +102,12 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 		if o.Now != nil {
 			now = o.Now
 		}
-		rep, _ := Ask(ctx, h, text, now().In(zone(o.Location)), o.User)
-		if rep.Text != "" {
-			fmt.Fprintln(out, strings.TrimRight(rep.Text, "\n"))
+		seq++
+		req := ConsoleRequest(text, now().In(zone(o.Location)), o.User)
+		req.MsgID = fmt.Sprintf("console:%d:%d", now().UnixNano(), seq)
+		rep, _ := Handle(ctx, h, req)
+		if s := PlainText(rep, ansi); s != "" {
+			fmt.Fprintln(out, s)
 		}
 	}
 }
@@ -104,18 +116,47 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 // `ask` command). A handler error becomes its user-facing message in the
 // reply and is also returned, so callers can set an exit status.
 func Ask(ctx context.Context, h handlers.Handler, text string, now time.Time, user ConsoleUser) (reply.Reply, error) {
+	req := ConsoleRequest(text, now, user)
+	req.MsgID = fmt.Sprintf("console:%d", now.UnixNano())
+	return Handle(ctx, h, req)
+}
+
+// ConsoleRequest is the request a console line makes: a text, or the
+// console's forms of what WeCom delivers otherwise — "/点击 KEY" (or
+// "/click KEY") a card button, "/图片 PATH" ("/image") an image and
+// "/文件 PATH" ("/file") a file, whose media id is the local path.
+func ConsoleRequest(line string, now time.Time, user ConsoleUser) *handlers.Request {
 	if user.ID == "" {
 		user.ID = "console"
 	}
-	req := &handlers.Request{
-		Channel:  "console",
-		UserID:   user.ID,
-		Kind:     handlers.KindText,
-		Text:     text,
-		Now:      now,
-		Sections: user.Sections,
-		Admin:    user.Admin,
+	req := &handlers.Request{Channel: "console", UserID: user.ID, Kind: handlers.KindText, Text: line,
+		Now: now, Sections: user.Sections, Admin: user.Admin}
+	cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+	arg = strings.TrimSpace(arg)
+	switch strings.ToLower(cmd) {
+	case "/点击", "/click":
+		if arg != "" {
+			req.Kind, req.Text, req.Event = handlers.KindEvent, "", handlers.EventCard
+			req.Card = &handlers.CardEvent{Key: arg}
+		}
+	case "/图片", "/image", "/文件", "/file":
+		if arg != "" {
+			req.Kind, req.Text = handlers.KindImage, ""
+			if cmd == "/文件" || strings.ToLower(cmd) == "/file" {
+				req.Kind = handlers.KindFile
+			}
+			req.Media = &handlers.Media{ID: LocalMediaPrefix + arg, FileName: filepath.Base(arg)}
+		}
 	}
+	return req
+}
+
+// LocalMediaPrefix marks a console media id: the rest is a local file path.
+const LocalMediaPrefix = "local:"
+
+// Handle runs req through h; a handler error becomes its user-facing
+// message in the reply and is also returned.
+func Handle(ctx context.Context, h handlers.Handler, req *handlers.Request) (reply.Reply, error) {
 	rep, err := safeCall(ctx, h, req)
 	if err != nil {
 		return reply.Text(handlers.UserMessage(err)), err
@@ -143,6 +184,15 @@ func zone(loc *time.Location) *time.Location {
 		return l
 	}
 	return time.Local
+}
+
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func isTerminal(r io.Reader) bool {

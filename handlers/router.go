@@ -50,6 +50,7 @@ type Router struct {
 	handler []Handler      // routes' handlers wrapped in middleware
 	log     *slog.Logger
 	parser  *question.Parser
+	conv    Handler // the conversation seam with its middleware; nil: none
 }
 
 // NewRouter builds the bot's router from the route table Routes(deps), with
@@ -62,6 +63,20 @@ func NewRouter(deps Deps) (*Router, error) {
 		return nil, err
 	}
 	r.parser = question.NewParser(deps.Units)
+	if c := deps.Conversations; c != nil {
+		var h Handler = func(ctx context.Context, req *Request) (reply.Reply, error) {
+			rep, handled, err := c.Continue(ctx, req, r.route)
+			if !handled && err == nil {
+				return r.route(ctx, req)
+			}
+			return rep, err
+		}
+		h = Logging(deps.Logger, "dialog")(Errors(deps.Logger, "dialog")(Recover(deps.Logger, "dialog")(h)))
+		for k := len(deps.Middleware) - 1; k >= 0; k-- {
+			h = deps.Middleware[k](h)
+		}
+		r.conv = h
+	}
 	return r, nil
 }
 
@@ -130,13 +145,22 @@ func QueryFrom(ctx context.Context) (question.Query, bool) {
 	return q, ok
 }
 
-// Handle answers req with the first matching route. A user's mistake is
-// never a Go error: it is a polite reply. With no matching route (only
-// possible in a table without fallback) the reply is empty.
+// Handle answers req: the user's running conversation first (see
+// Conversations), else the first matching route. A user's mistake is never
+// a Go error: it is a polite reply. With no matching route (only possible
+// in a table without fallback) the reply is empty.
 func (r *Router) Handle(ctx context.Context, req *Request) (reply.Reply, error) {
 	if req == nil {
 		return reply.Reply{}, errors.New("handlers: nil request")
 	}
+	if r.conv != nil {
+		return r.conv(ctx, req)
+	}
+	return r.route(ctx, req)
+}
+
+// route answers req with the first matching route.
+func (r *Router) route(ctx context.Context, req *Request) (reply.Reply, error) {
 	var q question.Query
 	var norm string
 	if req.Kind == KindText || req.Kind == "" {

@@ -24,6 +24,9 @@ type Deps struct {
 	Middleware []Middleware
 	// Reminders answers 提醒计划 / 提醒记录; nil: those say reminders are off.
 	Reminders Reminders
+	// Conversations, when set, gets each message before the route table
+	// (a running dialog).
+	Conversations Conversations
 	// Units is the department vocabulary (config departments.*); nil:
 	// department.Default().
 	Units *department.Vocabulary
@@ -106,8 +109,23 @@ func handleThanks(context.Context, *Request) (reply.Reply, error) {
 	return reply.Text("不客气！还有问题可以随时问我，发送“帮助”查看全部用法。"), nil
 }
 
-func handleNotText(context.Context, *Request) (reply.Reply, error) {
-	return reply.Text("目前只能回答文字问题，例如“本月哪些抽查任务”。发送“帮助”查看全部用法。"), nil
+// handleNotText answers what no conversation took: a card click whose
+// dialog is over, media, locations.
+func handleNotText(_ context.Context, req *Request) (reply.Reply, error) {
+	const help = "发送“帮助”查看全部用法。"
+	switch {
+	case req.Card != nil:
+		return reply.Text("这张卡片对应的操作已经结束或已过期，无需再点。如需重新开始，请直接发送指令。" + help), nil
+	case req.Kind == KindImage:
+		return reply.Text("已收到您发送的图片。当前没有需要图片的填报步骤；提问请直接输入文字，例如“本月有哪些抽查任务”。" + help), nil
+	case req.Kind == KindVoice:
+		return reply.Text("已收到您的语音。目前我还听不懂语音，请直接输入文字提问。" + help), nil
+	case req.Kind == KindFile:
+		return reply.Text("已收到您发送的文件。当前没有需要文件的操作；提问请直接输入文字。" + help), nil
+	case req.Kind == KindLocation:
+		return reply.Text("已收到您的位置。目前我只能回答文字提问。" + help), nil
+	}
+	return reply.Text("目前只能回答文字问题，例如“本月哪些抽查任务”。" + help), nil
 }
 
 func handleEmpty(context.Context, *Request) (reply.Reply, error) {

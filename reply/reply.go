@@ -33,6 +33,39 @@ type Reply struct {
 	Card   *Card       `json:"card,omitempty"`   // KindCard
 	Update *CardUpdate `json:"update,omitempty"` // KindCardUpdate
 	File   *File       `json:"file,omitempty"`   // KindFile
+	// More are replies sent after this one, in order, as one answer (a
+	// question answered in the middle of a dialog, then the dialog's prompt).
+	More []Reply `json:"more,omitempty"`
+}
+
+// Then returns r followed by next (either may be zero).
+func (r Reply) Then(next Reply) Reply {
+	switch {
+	case next.IsZero():
+		return r
+	case r.IsZero():
+		return next
+	}
+	r.More = append(append([]Reply(nil), r.More...), next)
+	return r
+}
+
+// Flatten lists r and everything in its More, in order, without More.
+func (r Reply) Flatten() []Reply {
+	var out []Reply
+	var walk func(Reply)
+	walk = func(x Reply) {
+		more := x.More
+		x.More = nil
+		if !x.selfZero() {
+			out = append(out, x)
+		}
+		for _, m := range more {
+			walk(m)
+		}
+	}
+	walk(r)
+	return out
 }
 
 // Text builds a plain-text reply.
@@ -43,6 +76,19 @@ func Markdown(s string) Reply { return Reply{Kind: KindMarkdown, Text: s} }
 
 // IsZero reports whether r is no answer at all.
 func (r Reply) IsZero() bool {
+	if !r.selfZero() {
+		return false
+	}
+	for _, m := range r.More {
+		if !m.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// selfZero reports whether r itself, without More, is empty.
+func (r Reply) selfZero() bool {
 	switch r.Kind {
 	case KindCard:
 		return r.Card == nil

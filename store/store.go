@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -87,38 +86,6 @@ func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logge
 	}
 	return s, nil
 }
-
-// Key is Prefix followed by parts joined with ':'.
-func (s *Store) Key(parts ...string) string {
-	n := len(s.Prefix) + len(parts)
-	for _, p := range parts {
-		n += len(p)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(s.Prefix)
-	for i, p := range parts {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
-// Ping checks that Redis answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.Client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis %s: %w", s.addr, err)
-	}
-	return nil
-}
-
-// Addr is the Redis server's host:port.
-func (s *Store) Addr() string { return s.addr }
-
-// Managed is the bot's own redis-server, or nil when redis.url is set.
-func (s *Store) Managed() *redisserver.Server { return s.server }
 
 // Close closes the client, then releases the managed server (which shuts it
 // down when no other bot process uses it).

@@ -19,22 +19,16 @@ func TestOpenURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Managed() != nil || s.Addr() != srv.Addr {
-		t.Errorf("Managed = %v, Addr = %s", s.Managed(), s.Addr())
+	if s.server != nil || s.addr != srv.Addr {
+		t.Errorf("Managed = %v, Addr = %s", s.server, s.addr)
 	}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.Client.Ping(ctx).Err(); err != nil {
 		t.Fatal(err)
-	}
-	if got := s.Key("dedupe", "msg", "42"); got != "choucha:dedupe:msg:42" {
-		t.Errorf("Key = %q", got)
-	}
-	if got := s.Key(); got != "choucha:" {
-		t.Errorf("Key() = %q", got)
 	}
 	if s.Client.Options().PoolSize != PoolSize {
 		t.Errorf("PoolSize = %d", s.Client.Options().PoolSize)
 	}
-	if err := s.Client.Set(ctx, s.Key("k"), "v", 0).Err(); err != nil {
+	if err := s.Client.Set(ctx, "choucha:k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	// The write went to the configured server, under the prefix, and the
@@ -54,7 +48,7 @@ func TestOpenURL(t *testing.T) {
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Ping(ctx); err == nil {
+	if err := s.Client.Ping(ctx).Err(); err == nil {
 		t.Error("Ping after Close succeeded")
 	}
 	// An external server is never shut down by the bot.
@@ -106,11 +100,11 @@ func TestOpenManaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := s.Managed()
-	if m == nil || !m.Started() || m.Dir() != filepath.Join(base, "data", "redis") || s.Addr() != m.Addr() {
+	m := s.server
+	if m == nil || !m.Started() || m.Dir() != filepath.Join(base, "data", "redis") || s.addr != m.Addr() {
 		t.Fatalf("managed server: %+v", m)
 	}
-	if err := s.Client.Set(ctx, s.Key("x"), "1", 0).Err(); err != nil {
+	if err := s.Client.Set(ctx, "choucha:x", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -119,8 +113,8 @@ func TestOpenManaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s2.Managed().Started() || s2.Addr() != s.Addr() {
-		t.Errorf("second store: started=%v addr=%s, want reuse of %s", s2.Managed().Started(), s2.Addr(), s.Addr())
+	if s2.server.Started() || s2.addr != s.addr {
+		t.Errorf("second store: started=%v addr=%s, want reuse of %s", s2.server.Started(), s2.addr, s.addr)
 	}
 	if v, err := s2.Client.Get(ctx, "choucha:x").Result(); err != nil || v != "1" {
 		t.Errorf("second store reads %q, %v", v, err)
@@ -128,7 +122,7 @@ func TestOpenManaged(t *testing.T) {
 	if err := s2.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.Client.Ping(ctx).Err(); err != nil {
 		t.Fatalf("first store lost Redis when the second closed: %v", err)
 	}
 	if err := s.Close(ctx); err != nil {

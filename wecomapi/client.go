@@ -32,7 +32,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/silenceper/wechat/v2/credential"
-	"github.com/silenceper/wechat/v2/util"
 	"github.com/silenceper/wechat/v2/work/addresslist"
 	"github.com/silenceper/wechat/v2/work/message"
 
@@ -426,8 +425,16 @@ func (c *Client) SendWebhook(ctx context.Context, key string, kind reply.Kind, c
 // It is deterministic (the outbox resumes a message by part index).
 func (c *Client) Parts(r reply.Reply) []reply.Reply { return Parts(r) }
 
-// Parts is Client.Parts without a client.
+// Parts is Client.Parts without a client. A reply with More is its parts
+// and then each of More's, in order.
 func Parts(r reply.Reply) []reply.Reply {
+	if len(r.More) > 0 {
+		var out []reply.Reply
+		for _, x := range r.Flatten() {
+			out = append(out, Parts(x)...)
+		}
+		return out
+	}
 	switch r.Kind {
 	case reply.KindText, reply.KindMarkdown, "":
 		texts := Split(r.Text, MaxContentBytes)
@@ -561,23 +568,4 @@ func (c *Client) GetMedia(ctx context.Context, mediaID string) ([]byte, string, 
 		}
 		return data, ctype, nil
 	}
-}
-
-// InstallSDKBase points calls made directly through the silenceper SDK
-// (which hard-codes https://qyapi.weixin.qq.com) at base, process-wide, via
-// util.SetURIModifier. Client does not need it; call it once at start-up
-// only if other code uses the SDK's API clients with a private deployment.
-// An empty base or DefaultAPIBase removes the rewrite.
-func InstallSDKBase(base string) {
-	base = strings.TrimRight(base, "/")
-	if base == "" || base == DefaultAPIBase {
-		util.SetURIModifier(nil)
-		return
-	}
-	util.SetURIModifier(func(uri string) string {
-		if rest, ok := strings.CutPrefix(uri, DefaultAPIBase); ok {
-			return base + rest
-		}
-		return uri
-	})
 }

@@ -1,0 +1,454 @@
+// Package dialog runs guided, multi-step conversations declared as data: a
+// Flow is named steps, each with its prompt, its options and a parse
+// function that reads the user's answer and names the next step. The
+// engine handles what every flow shares — "取消", "上一步", "跳过" on optional
+// steps, an invalid answer explained and the step asked again, a message
+// applied twice (inbox recovery, a platform retry) advancing the dialog
+// once — and keeps each user's state as one small versioned record in a
+// Store (Redis in production, see package store). It imports neither Redis,
+// WeCom nor the channels.
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/changzhi-amr/choucha/reply"
+)
+
+// State is one user's running dialog.
+type State struct {
+	Flow string `json:"flow"`
+	Step string `json:"step"`
+	// Data holds the answers so far and whatever the flow keeps (ids,
+	// previews); flows read and write it in Parse and Done.
+	Data map[string]string `json:"data,omitempty"`
+	// Trail is the steps answered, for 上一步.
+	Trail []string `json:"trail,omitempty"`
+	// Version increases with every save; a save whose version is stale
+	// (another replica moved the dialog meanwhile) is refused.
+	Version int64 `json:"v"`
+	// LastMsg is the id of the last message applied, so a message handled
+	// twice advances the dialog once.
+	LastMsg string    `json:"last_msg,omitempty"`
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
+}
+
+// Get returns Data[key].
+func (s *State) Get(key string) string { return s.Data[key] }
+
+// Set sets Data[key].
+func (s *State) Set(key, value string) {
+	if s.Data == nil {
+		s.Data = map[string]string{}
+	}
+	s.Data[key] = value
+}
+
+// Input is one message as a dialog sees it.
+type Input struct {
+	MsgID string // the channel's message id
+	Text  string // what the user typed, trimmed
+	// Choice holds the option keys chosen on a card (a button's key, or a
+	// selection's option ids); empty for typed text.
+	Choice []string
+	// MediaID and MediaKind are set for images and files.
+	MediaID, MediaKind, FileName string
+	Now                          time.Time
+	UserID                       string
+	Admin                        bool
+}
+
+// Step is one question of a flow.
+type Step struct {
+	Name string
+	// Prompt is what the step asks. Options, when set, are offered as
+	// numbered choices (a card where the channel has cards) and the answer
+	// may be the option's number, its text or its card key.
+	Prompt  func(s *State) string
+	Options func(s *State) []reply.Option
+	// Multiple lets the user choose several options ("1 3").
+	Multiple bool
+	// Optional steps accept "跳过"; Parse then gets an empty Input.Text.
+	Optional bool
+	// Parse reads the answer, records it in s, and returns the next step's
+	// name, or Done to finish the flow. An error made with Invalid is
+	// shown to the user and the step is asked again; other errors fail the
+	// message.
+	Parse func(ctx context.Context, s *State, in Input) (next string, err error)
+}
+
+// Done is the next-step name that finishes a flow.
+const Done = ""
+
+// Flow is a guided conversation.
+type Flow struct {
+	Name  string // stable id, stored in State.Flow
+	Title string // shown in prompts: "抽取确认"
+	First string // the first step
+	Steps []Step
+	// Finish runs when a step returns Done; its reply ends the dialog.
+	Finish func(ctx context.Context, s *State, in Input) (reply.Reply, error)
+	// TTL is how long the dialog waits for the next answer. 0: the
+	// engine's default.
+	TTL time.Duration
+	// Cancelled is the reply to "取消"; "": a generic one.
+	Cancelled string
+}
+
+func (f *Flow) step(name string) *Step {
+	for i := range f.Steps {
+		if f.Steps[i].Name == name {
+			return &f.Steps[i]
+		}
+	}
+	return nil
+}
+
+// InvalidError is an answer the step cannot use: its message explains what
+// the step expects.
+type InvalidError struct{ Message string }
+
+func (e *InvalidError) Error() string { return e.Message }
+
+// Invalid returns an *InvalidError.
+func Invalid(format string, args ...any) error {
+	return &InvalidError{Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrConflict is returned by Store.Save when the stored version is not the
+// one the state was loaded at.
+var ErrConflict = errors.New("dialog: state changed concurrently")
+
+// Store keeps one state per user.
+type Store interface {
+	// Load returns the user's state, or nil when there is none.
+	Load(ctx context.Context, userID string) (*State, error)
+	// Save stores s if the stored version is s.Version (0: none stored),
+	// then sets s.Version+1; else ErrConflict. ttl bounds the state's life.
+	Save(ctx context.Context, userID string, s *State, ttl time.Duration) error
+	// Delete removes the user's state if it is still at version.
+	Delete(ctx context.Context, userID string, version int64) error
+}
+
+// Words every step understands.
+var (
+	CancelWords = []string{"取消", "退出", "算了", "不要了", "结束", "cancel"}
+	BackWords   = []string{"上一步", "返回", "后退", "back"}
+	SkipWords   = []string{"跳过", "略过", "无", "没有", "skip"}
+)
+
+// Engine runs flows over a store.
+type Engine struct {
+	flows map[string]*Flow
+	store Store
+	ttl   time.Duration
+}
+
+// DefaultTTL is how long a dialog waits for an answer unless its flow says.
+const DefaultTTL = 30 * time.Minute
+
+// New builds an engine. Flow names must be unique and every step a flow
+// names must exist.
+func New(store Store, ttl time.Duration, flows ...*Flow) (*Engine, error) {
+	if store == nil {
+		return nil, errors.New("dialog: nil store")
+	}
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	e := &Engine{flows: map[string]*Flow{}, store: store, ttl: ttl}
+	for _, f := range flows {
+		if f.Name == "" || e.flows[f.Name] != nil {
+			return nil, fmt.Errorf("dialog: flow name %q empty or duplicate", f.Name)
+		}
+		if f.step(f.First) == nil {
+			return nil, fmt.Errorf("dialog: flow %s: first step %q does not exist", f.Name, f.First)
+		}
+		for _, s := range f.Steps {
+			if s.Prompt == nil || s.Parse == nil {
+				return nil, fmt.Errorf("dialog: flow %s: step %q needs Prompt and Parse", f.Name, s.Name)
+			}
+		}
+		if f.Finish == nil {
+			return nil, fmt.Errorf("dialog: flow %s has no Finish", f.Name)
+		}
+		e.flows[f.Name] = f
+	}
+	return e, nil
+}
+
+func (e *Engine) ttlOf(f *Flow) time.Duration {
+	if f.TTL > 0 {
+		return f.TTL
+	}
+	return e.ttl
+}
+
+// Start begins flow for the user, replacing any dialog the user had, with
+// data as the flow's initial Data, and returns the first prompt.
+func (e *Engine) Start(ctx context.Context, flow string, in Input, data map[string]string) (reply.Reply, error) {
+	f := e.flows[flow]
+	if f == nil {
+		return reply.Reply{}, fmt.Errorf("dialog: no flow %q", flow)
+	}
+	old, err := e.store.Load(ctx, in.UserID)
+	if err != nil {
+		return reply.Reply{}, err
+	}
+	s := &State{Flow: flow, Step: f.First, Data: map[string]string{}, LastMsg: in.MsgID, Started: in.Now, Updated: in.Now}
+	for k, v := range data {
+		s.Data[k] = v
+	}
+	if old != nil {
+		s.Version = old.Version
+	}
+	if err := e.store.Save(ctx, in.UserID, s, e.ttlOf(f)); err != nil {
+		return reply.Reply{}, err
+	}
+	return e.prompt(f, s, ""), nil
+}
+
+// Active returns the user's running dialog, or nil.
+func (e *Engine) Active(ctx context.Context, userID string) (*State, error) {
+	s, err := e.store.Load(ctx, userID)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	if e.flows[s.Flow] == nil {
+		// A flow this version no longer has: forget it.
+		_ = e.store.Delete(ctx, userID, s.Version)
+		return nil, nil
+	}
+	return s, nil
+}
+
+// Outcome is what Continue did with a message.
+type Outcome int
+
+const (
+	Advanced  Outcome = iota // the answer was taken (or the dialog ended)
+	Repeated                 // the message was applied before: the current prompt again
+	Rejected                 // the answer is not valid for the step: explanation + the step again
+)
+
+// Continue applies the user's message to their running dialog s (from
+// Active) and returns the reply: the next prompt, the flow's result, an
+// explanation of what the step expects, or the end of the dialog.
+func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply, Outcome, error) {
+	f := e.flows[s.Flow]
+	if f == nil {
+		return reply.Reply{}, Rejected, fmt.Errorf("dialog: no flow %q", s.Flow)
+	}
+	if in.MsgID != "" && in.MsgID == s.LastMsg {
+		return e.prompt(f, s, ""), Repeated, nil
+	}
+	step := f.step(s.Step)
+	if step == nil {
+		_ = e.store.Delete(ctx, in.UserID, s.Version)
+		return reply.Text("对话已失效，请重新开始。"), Advanced, nil
+	}
+	word := strings.ToLower(strings.TrimSpace(in.Text))
+	switch {
+	case len(in.Choice) == 0 && isWord(word, CancelWords):
+		if err := e.store.Delete(ctx, in.UserID, s.Version); err != nil {
+			return reply.Reply{}, Advanced, err
+		}
+		msg := f.Cancelled
+		if msg == "" {
+			msg = "已取消" + f.Title + "，没有保存任何内容。"
+		}
+		return reply.Text(msg), Advanced, nil
+	case len(in.Choice) == 0 && isWord(word, BackWords):
+		if len(s.Trail) == 0 {
+			return e.prompt(f, s, "已经是第一步了。"), Rejected, nil
+		}
+		s.Step = s.Trail[len(s.Trail)-1]
+		s.Trail = s.Trail[:len(s.Trail)-1]
+		return e.save(ctx, f, s, in, "")
+	}
+	ans := in
+	if step.Optional && len(in.Choice) == 0 && isWord(word, SkipWords) {
+		ans.Text = ""
+	} else if step.Options != nil {
+		keys, err := choose(step, s, in)
+		if err != nil {
+			return e.prompt(f, s, err.Error()), Rejected, nil
+		}
+		ans.Choice = keys
+	}
+	next, err := step.Parse(ctx, s, ans)
+	var inv *InvalidError
+	if errors.As(err, &inv) {
+		return e.prompt(f, s, inv.Message), Rejected, nil
+	}
+	if err != nil {
+		return reply.Reply{}, Rejected, err
+	}
+	if next == Done {
+		rep, err := f.Finish(ctx, s, ans)
+		if errors.As(err, &inv) {
+			return e.prompt(f, s, inv.Message), Rejected, nil
+		}
+		if err != nil {
+			return reply.Reply{}, Advanced, err
+		}
+		if err := e.store.Delete(ctx, in.UserID, s.Version); err != nil {
+			return reply.Reply{}, Advanced, err
+		}
+		return rep, Advanced, nil
+	}
+	if f.step(next) == nil {
+		return reply.Reply{}, Rejected, fmt.Errorf("dialog: flow %s: step %s leads to unknown step %q", f.Name, s.Step, next)
+	}
+	s.Trail = append(s.Trail, s.Step)
+	s.Step = next
+	return e.save(ctx, f, s, in, "")
+}
+
+// Prompt is the current step's prompt with note in front (for a question
+// answered mid-dialog: the dialog asks its step again after the answer).
+func (e *Engine) Prompt(s *State, note string) reply.Reply {
+	f := e.flows[s.Flow]
+	if f == nil {
+		return reply.Reply{}
+	}
+	return e.prompt(f, s, note)
+}
+
+func (e *Engine) save(ctx context.Context, f *Flow, s *State, in Input, note string) (reply.Reply, Outcome, error) {
+	s.LastMsg, s.Updated = in.MsgID, in.Now
+	if err := e.store.Save(ctx, in.UserID, s, e.ttlOf(f)); err != nil {
+		return reply.Reply{}, Advanced, err
+	}
+	return e.prompt(f, s, note), Advanced, nil
+}
+
+// prompt renders the current step: a card when it has options, else text.
+func (e *Engine) prompt(f *Flow, s *State, note string) reply.Reply {
+	step := f.step(s.Step)
+	if step == nil {
+		return reply.Reply{}
+	}
+	text := step.Prompt(s)
+	var hints []string
+	if step.Multiple {
+		hints = append(hints, "可多选，序号用空格分隔，如“1 3”")
+	}
+	if step.Optional {
+		hints = append(hints, "发送“跳过”略过此步")
+	}
+	if len(s.Trail) > 0 {
+		hints = append(hints, "“上一步”返回修改")
+	}
+	hints = append(hints, "“取消”退出")
+	hint := "（" + strings.Join(hints, "；") + "）"
+	if note != "" {
+		note += "\n"
+	}
+	if step.Options == nil {
+		return reply.Text(note + text + "\n" + hint)
+	}
+	opts := step.Options(s)
+	title := f.Title
+	if title == "" {
+		title = text
+	}
+	return reply.Reply{Kind: reply.KindCard, Card: &reply.Card{
+		TaskID:      taskID(f, s),
+		Title:       title,
+		Description: strings.TrimSpace(note + text),
+		Options:     opts,
+		Multiple:    step.Multiple,
+		Hint:        hint,
+	}}
+}
+
+// taskID names a card uniquely per dialog and step visit (WeCom task ids
+// must be unique): flow, start time and version.
+func taskID(f *Flow, s *State) string {
+	return f.Name + "-" + strconv.FormatInt(s.Started.UnixMilli(), 36) + "-" + strconv.FormatInt(s.Version, 36) + "-" + s.Step
+}
+
+// choose maps the answer to option keys: card keys as they are, typed
+// numbers ("2", "1 3", "1、3"), or an option's text.
+func choose(step *Step, s *State, in Input) ([]string, error) {
+	opts := step.Options(s)
+	if len(in.Choice) > 0 {
+		var keys []string
+		for _, c := range in.Choice {
+			if !hasKey(opts, c) {
+				return nil, Invalid("这个选项已失效，请按下面的选项重新选择。")
+			}
+			keys = append(keys, c)
+		}
+		if !step.Multiple && len(keys) > 1 {
+			return nil, Invalid("这一步只能选一项。")
+		}
+		return keys, nil
+	}
+	text := strings.TrimSpace(in.Text)
+	if text == "" {
+		return nil, Invalid("请回复选项的序号（1-%d）。", len(opts))
+	}
+	for _, o := range opts {
+		if text == o.Text {
+			return []string{o.Key}, nil
+		}
+	}
+	fields := strings.FieldsFunc(text, func(r rune) bool {
+		return r == ' ' || r == ',' || r == '，' || r == '、' || r == ';' || r == '；' || r == '　'
+	})
+	var keys []string
+	seen := map[int]bool{}
+	for _, fld := range fields {
+		n, err := strconv.Atoi(foldDigits(fld))
+		if err != nil || n < 1 || n > len(opts) {
+			if len(opts) == 1 {
+				return nil, Invalid("请回复 1 选择“%s”。", opts[0].Text)
+			}
+			return nil, Invalid("请回复选项的序号（1-%d）%s。", len(opts), map[bool]string{true: "，可多选", false: ""}[step.Multiple])
+		}
+		if !seen[n] {
+			seen[n] = true
+			keys = append(keys, opts[n-1].Key)
+		}
+	}
+	if !step.Multiple && len(keys) > 1 {
+		return nil, Invalid("这一步只能选一项，请回复一个序号（1-%d）。", len(opts))
+	}
+	return keys, nil
+}
+
+func hasKey(opts []reply.Option, key string) bool {
+	for _, o := range opts {
+		if o.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// foldDigits turns full-width digits into ASCII.
+func foldDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, s)
+}
+
+func isWord(w string, list []string) bool {
+	for _, x := range list {
+		if w == x {
+			return true
+		}
+	}
+	return false
+}
