@@ -232,9 +232,9 @@ func (e *Engine) Active(ctx context.Context, userID string) (*State, error) {
 type Outcome int
 
 const (
-	Advanced  Outcome = iota // the answer was taken (or the dialog ended)
-	Repeated                 // the message was applied before: the current prompt again
-	Rejected                 // the answer is not valid for the step: explanation + the step again
+	Advanced Outcome = iota // the answer was taken (or the dialog ended)
+	Repeated                // the message was applied before: the current prompt again
+	Rejected                // the answer is not valid for the step: explanation + the step again
 )
 
 // Continue applies the user's message to their running dialog s (from
