@@ -26,6 +26,14 @@ type Config struct {
 	Reminders Reminders `yaml:"reminders"`
 	// Departments is the bureau's vocabulary of units.
 	Departments Departments `yaml:"departments"`
+	// Directories are the 名录库 files loaded when none was imported yet.
+	Directories Directories `yaml:"directories"`
+	// Draw tunes the random draws.
+	Draw Draw `yaml:"draw"`
+	// DepartmentHeads maps a WeCom userid to the section or county bureau
+	// the user heads (科室/县区局负责人); the address book's leader flag
+	// makes heads too.
+	DepartmentHeads map[string]string `yaml:"department_heads"`
 	// Admins are WeCom userids allowed to run admin commands.
 	Admins []string `yaml:"admins"`
 
@@ -110,6 +118,28 @@ type Departments struct {
 	// CountyBureaus are the county and district bureaus: what "各地/各县区局"
 	// in the plan means, and the 所属区县 of the directories.
 	CountyBureaus []string `yaml:"county_bureaus"`
+}
+
+// Directories are the 检查对象名录 and 执法检查人员名录 files (CSV in UTF-8 or
+// GBK, or .xlsx) the bot imports at start when Redis has no snapshot yet;
+// admins replace them with `choucha import` or by sending a file.
+type Directories struct {
+	Entities   string `yaml:"entities"`    // default none (config.yaml names the seeds)
+	Inspectors string `yaml:"inspectors"`  // default none
+	MaxFileMB  int    `yaml:"max_file_mb"` // largest import, default 30
+}
+
+// Draw tunes the random draws (see package draw).
+type Draw struct {
+	// RiskMultipliers: each credit-risk class draws the plan's ratio times
+	// its multiplier (A, B, C, D; non-decreasing, A at least 1).
+	RiskMultipliers map[string]float64 `yaml:"risk_multipliers"`
+	// UnclassifiedAs is the class unclassified entities are drawn in.
+	UnclassifiedAs string `yaml:"unclassified_as"` // default B
+	// InspectorsPerEntity: distinct inspectors per drawn entity (at least 2).
+	InspectorsPerEntity int `yaml:"inspectors_per_entity"`
+	// ConfirmTimeout: a draw's preview waits this long for 确认.
+	ConfirmTimeout time.Duration `yaml:"confirm_timeout"` // default 10m
 }
 
 // Recipient is where a department's messages go (reply.Recipient as

@@ -44,9 +44,14 @@ func TestLoadRepoConfig(t *testing.T) {
 	if cfg.Redis.URL != "" {
 		t.Errorf("redis.url = %q, want empty (managed Redis)", cfg.Redis.URL)
 	}
-	// The shipped file spells out the defaults: it must equal them.
+	// The shipped file spells out the defaults: it must equal them, but for
+	// the seed files it names (plans and directories have no default).
+	if cfg.Directories.Entities != filepath.Join(repo, "seeds", "entities.csv") || cfg.Directories.Inspectors != filepath.Join(repo, "seeds", "inspectors.csv") {
+		t.Errorf("directories = %+v, want the seed directories", cfg.Directories)
+	}
 	def := Defaults()
 	def.Dir, def.Plans, def.Location = cfg.Dir, cfg.Plans, cfg.Location
+	def.Directories.Entities, def.Directories.Inspectors = cfg.Directories.Entities, cfg.Directories.Inspectors
 	if !reflect.DeepEqual(cfg, def) {
 		t.Errorf("config.yaml differs from Defaults():\n got %+v\nwant %+v", cfg, def)
 	}

@@ -99,8 +99,16 @@ func Defaults() *Config {
 			Recipients:      map[string]Recipient{},
 		},
 		Departments: defaultDepartments(),
-		Admins:      []string{},
-		Location:    loc,
+		Directories: Directories{MaxFileMB: 30},
+		Draw: Draw{
+			RiskMultipliers:     map[string]float64{"A": 1, "B": 1.5, "C": 2, "D": 3},
+			UnclassifiedAs:      "B",
+			InspectorsPerEntity: 2,
+			ConfirmTimeout:      10 * time.Minute,
+		},
+		DepartmentHeads: map[string]string{},
+		Admins:          []string{},
+		Location:        loc,
 	}
 }
 
@@ -154,6 +162,11 @@ func parse(file, dir string, data []byte) (*Config, error) {
 	for i, p := range cfg.Plans {
 		if p != "" && !filepath.IsAbs(p) {
 			cfg.Plans[i] = filepath.Join(dir, p)
+		}
+	}
+	for _, f := range []*string{&cfg.Directories.Entities, &cfg.Directories.Inspectors} {
+		if *f != "" && !filepath.IsAbs(*f) {
+			*f = filepath.Join(dir, *f)
 		}
 	}
 	for name, r := range cfg.Reminders.Recipients {

@@ -96,6 +96,7 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 
 	c.validateRedis(ck)
 	c.validateDepartments(ck)
+	c.validateDraw(ck)
 
 	if c.Answers.ClosingSoonDays <= 0 {
 		ck.add(p("answers", "closing_soon_days"), "must be a positive number of days, got %d", c.Answers.ClosingSoonDays)
@@ -384,4 +385,63 @@ func sortedInts(m map[int]string) []int {
 	}
 	sort.Ints(out)
 	return out
+}
+
+func (c *Config) validateDraw(ck *checker) {
+	for _, f := range []struct{ key, path string }{{"entities", c.Directories.Entities}, {"inspectors", c.Directories.Inspectors}} {
+		if f.path == "" {
+			continue
+		}
+		if st, err := os.Stat(f.path); err != nil || !st.Mode().IsRegular() {
+			ck.add(p("directories", f.key), "file %s does not exist (leave it empty to import by command only)", f.path)
+		}
+	}
+	if c.Directories.MaxFileMB <= 0 || c.Directories.MaxFileMB > 1024 {
+		ck.add(p("directories", "max_file_mb"), "must be between 1 and 1024, got %d", c.Directories.MaxFileMB)
+	}
+	d := c.Draw
+	prev := 0.0
+	for _, class := range []string{"A", "B", "C", "D"} {
+		m, ok := d.RiskMultipliers[class]
+		key := p("draw", "risk_multipliers", class)
+		switch {
+		case !ok:
+			ck.add(key, "is missing (give all of A, B, C, D)")
+		case class == "A" && m < 1:
+			ck.add(key, "%g is below 1: class A must be drawn at least at the plan's ratio", m)
+		case m < prev:
+			ck.add(key, "%g is below the class before it (%g): the multipliers must not decrease with risk", m, prev)
+		case m > 10:
+			ck.add(key, "%g is above 10", m)
+		}
+		prev = max(prev, m)
+	}
+	for k := range d.RiskMultipliers {
+		if k != "A" && k != "B" && k != "C" && k != "D" {
+			ck.add(p("draw", "risk_multipliers", k), "unknown class (A, B, C, D)")
+		}
+	}
+	switch d.UnclassifiedAs {
+	case "A", "B", "C", "D":
+	default:
+		ck.add(p("draw", "unclassified_as"), "%q is not a risk class (A, B, C or D)", d.UnclassifiedAs)
+	}
+	if d.InspectorsPerEntity < 2 || d.InspectorsPerEntity > 10 {
+		ck.add(p("draw", "inspectors_per_entity"), "must be between 2 (行政处罚法 第42条) and 10, got %d", d.InspectorsPerEntity)
+	}
+	if d.ConfirmTimeout < time.Minute || d.ConfirmTimeout > 24*time.Hour {
+		ck.add(p("draw", "confirm_timeout"), "must be between 1m and 24h, got %v", d.ConfirmTimeout)
+	}
+	if v, err := c.Departments.Vocabulary(); err == nil {
+		users := make([]string, 0, len(c.DepartmentHeads))
+		for u := range c.DepartmentHeads {
+			users = append(users, u)
+		}
+		sort.Strings(users)
+		for _, u := range users {
+			if _, ok := v.Resolve(c.DepartmentHeads[u]); !ok {
+				ck.add(p("department_heads", u), "%q is not a section or county bureau of departments.*", c.DepartmentHeads[u])
+			}
+		}
+	}
 }

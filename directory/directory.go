@@ -6,7 +6,10 @@
 // imports neither Redis, WeCom nor config loading.
 package directory
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // RiskClass is a credit-risk class (国市监信发〔2022〕6号), re-classified monthly.
 // Risk classes are not public: only admins see them.
@@ -137,4 +140,38 @@ type Entities struct {
 type Inspectors struct {
 	Meta
 	List []Inspector
+}
+
+// Import is one recorded import of a directory.
+type Import struct {
+	Kind string `json:"kind"` // KindEntities or KindInspectors
+	Meta
+}
+
+// Directory kinds.
+const (
+	KindEntities   = "entities"   // 检查对象名录
+	KindInspectors = "inspectors" // 执法检查人员名录
+)
+
+// KindLabel is the Chinese name of a directory kind.
+func KindLabel(kind string) string {
+	if kind == KindInspectors {
+		return "执法检查人员名录"
+	}
+	return "检查对象名录"
+}
+
+// Store keeps the current snapshot of each directory. A save replaces the
+// snapshot and records the import in one step: readers see the old one or
+// the new one, never a mix.
+type Store interface {
+	SaveEntities(ctx context.Context, e *Entities) error
+	SaveInspectors(ctx context.Context, in *Inspectors) error
+	// Entities and Inspectors return the current snapshot, or nil when none
+	// was imported.
+	Entities(ctx context.Context) (*Entities, error)
+	Inspectors(ctx context.Context) (*Inspectors, error)
+	// Imports lists the latest imports, newest first.
+	Imports(ctx context.Context, n int) ([]Import, error)
 }

@@ -2,7 +2,9 @@ package draw
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,6 +30,53 @@ type Record struct {
 	Algorithm      string    `json:"algorithm"`
 	ResultHash     string    `json:"result_hash"`
 	Result         *Result   `json:"result"`
+	// Replaces is the id of the item's earlier draw this one replaces (a
+	// re-draw), with the reason given; both empty for a first draw.
+	Replaces string `json:"replaces,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// ErrConflict is returned by Store.Commit when the item's current draw is
+// not the one the caller expected (another admin drew it meanwhile).
+var ErrConflict = errors.New("draw: the item was drawn meanwhile")
+
+// Store keeps the draw records of each plan year.
+type Store interface {
+	// Commit saves rec as its item's current draw if the item's current
+	// draw is rec.Replaces ("" for none); else ErrConflict and nothing saved.
+	Commit(ctx context.Context, rec *Record) error
+	// Get returns a draw by id, or nil.
+	Get(ctx context.Context, id string) (*Record, error)
+	// Current returns the item's current draw of year, or nil.
+	Current(ctx context.Context, year int, item string) (*Record, error)
+	// List returns every draw of year, oldest first (re-drawn ones too).
+	List(ctx context.Context, year int) ([]*Record, error)
+	// MarkNotified records that rec's inspectors were all told; Notified
+	// reports it.
+	MarkNotified(ctx context.Context, rec *Record) error
+	Notified(ctx context.Context, rec *Record) (bool, error)
+}
+
+// YearOfID is the plan year an id made by NewID names, or 0.
+func YearOfID(id string) int {
+	y, _, ok := strings.Cut(id, "-")
+	if !ok || len(y) != 4 {
+		return 0
+	}
+	n := 0
+	for _, c := range y {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// NewID names a draw: year, item, time and a random suffix, e.g.
+// 2023-8-20230315T090000-3f9a.
+func NewID(year int, item string, at time.Time, random string) string {
+	return fmt.Sprintf("%d-%s-%s-%s", year, item, at.Format("20060102T150405"), random)
 }
 
 // NewRecord records res, drawn from in with seed.

@@ -18,10 +18,19 @@
 //	dialog:{<userid>}                         string  dialog TTL       dialog store: one running dialog per user
 //	dialog:{<userid>}:draft:<flow>            string  7 days           dialog store: an expired dialog kept as a draft
 //	dialog:{<userid>}:drafts                  zset    7 days           dialog store: the user's drafts by time
+//	dir:{dir}:entities, dir:{dir}:inspectors  string  none             store.Directories: the current snapshot (gzipped JSON)
+//	dir:{dir}:imports                         list    none (100 kept)  store.Directories: import history
+//	draw:{<year>}:rec:<id>                    string  none             store.Draws: a draw's audit record (gzipped JSON)
+//	draw:{<year>}:item:<item>                 list    none             store.Draws: the item's draws, current first
+//	draw:{<year>}:all                         zset    none             store.Draws: the year's draws by time
+//	draw:{<year>}:notified                    set     none             store.Draws: draws whose inspectors were told
+//	audit:log                                 list    none             store.Audit: the audit log
 //
 // The inbound keys keep their "wecom:" names from before the channel layer
 // was made neutral, so messages in flight across an upgrade are recovered.
 package keys
+
+import "strconv"
 
 // Keys builds key names under one prefix.
 type Keys struct{ prefix string }
@@ -70,3 +79,35 @@ func (k Keys) DialogDraft(userid, flow string) string {
 
 // DialogDrafts indexes the user's drafts by time.
 func (k Keys) DialogDrafts(userid string) string { return k.prefix + "dialog:{" + userid + "}:drafts" }
+
+// Directory is an imported directory snapshot ("entities" or "inspectors"),
+// gzipped JSON. The {dir} hash tag keeps both snapshots and their import
+// history on one Cluster slot, so one transaction replaces a snapshot and
+// records the import.
+func (k Keys) Directory(kind string) string { return k.prefix + "dir:{dir}:" + kind }
+
+// DirectoryImports is the import history (newest first), meta JSON.
+func (k Keys) DirectoryImports() string { return k.prefix + "dir:{dir}:imports" }
+
+// DrawRecord is one draw's audit record (gzipped JSON) of plan year year.
+// The {draw:<year>} hash tag keeps a year's records and indexes together.
+func (k Keys) DrawRecord(year int, id string) string {
+	return k.prefix + "draw:{" + strconv.Itoa(year) + "}:rec:" + id
+}
+
+// DrawItem lists an item's draws of year, newest (the current one) first.
+func (k Keys) DrawItem(year int, item string) string {
+	return k.prefix + "draw:{" + strconv.Itoa(year) + "}:item:" + item
+}
+
+// DrawAll indexes a year's draws by time (unix ms).
+func (k Keys) DrawAll(year int) string { return k.prefix + "draw:{" + strconv.Itoa(year) + "}:all" }
+
+// DrawNotified holds the ids of a year's draws whose inspectors were all
+// told (the outbox has their messages).
+func (k Keys) DrawNotified(year int) string {
+	return k.prefix + "draw:{" + strconv.Itoa(year) + "}:notified"
+}
+
+// AuditLog is the audit log: a list of entry JSON, oldest first, kept forever.
+func (k Keys) AuditLog() string { return k.prefix + "audit:log" }
