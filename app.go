@@ -7,15 +7,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/department"
+	"github.com/changzhi-amr/choucha/directory"
+	"github.com/changzhi-amr/choucha/draw"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/scheduler"
 	"github.com/changzhi-amr/choucha/store"
 	"github.com/changzhi-amr/choucha/workday"
@@ -128,15 +134,93 @@ func (a *app) reminderRules() (*reminder.Rules, *workday.Calendar, error) {
 	return rules, cal, nil
 }
 
-// router builds the one handler table over the loaded plans.
-func (a *app) router(rem handlers.Reminders) (*handlers.Router, error) {
+// router builds the one handler table over the loaded plans, with the
+// dialogs, directories and draws in st and sender for the messages the
+// handlers send on their own (inspectors' assignments).
+func (a *app) router(rem handlers.Reminders, st *store.Store, sender reply.Sender, media handlers.MediaFetcher) (*handlers.Router, error) {
 	return handlers.NewRouter(handlers.Deps{
 		Plans:           a.plans,
 		ClosingSoonDays: a.cfg.Answers.ClosingSoonDays,
 		Units:           a.units,
 		Logger:          a.log,
 		Reminders:       rem,
+		DialogStore:     store.NewDialogs(st.Client, st.Prefix),
+		Draw: &handlers.DrawDeps{
+			Directories:  store.NewDirectories(st.Client, st.Prefix),
+			Draws:        store.NewDraws(st.Client, st.Prefix),
+			Audit:        store.NewAudit(st.Client, st.Prefix),
+			Sender:       sender,
+			Params:       a.drawParams(),
+			ConfirmTTL:   a.cfg.Draw.ConfirmTimeout,
+			Heads:        a.cfg.DepartmentHeads,
+			Media:        media,
+			MaxFileBytes: int64(a.cfg.Directories.MaxFileMB) << 20,
+		},
 	})
+}
+
+// drawParams are the draw parameters from config.
+func (a *app) drawParams() draw.Params {
+	p := draw.DefaultParams()
+	for i, c := range []string{"A", "B", "C", "D"} {
+		p.Multipliers[i] = int(math.Round(a.cfg.Draw.RiskMultipliers[c] * 100))
+	}
+	p.UnclassifiedAs = directory.RiskClass(a.cfg.Draw.UnclassifiedAs)
+	p.InspectorsPerEntity = a.cfg.Draw.InspectorsPerEntity
+	p.Counties = a.units.Counties()
+	p.Sections = a.units.SectionList()
+	return p
+}
+
+// importOptions check a directory file against the config and the plan of
+// now's year.
+func (a *app) importOptions() directory.Options {
+	o := directory.Options{Units: a.units, MaxBytes: int64(a.cfg.Directories.MaxFileMB) << 20}
+	if p := a.plans.Current(a.now()); p != nil {
+		o.KnownItem = func(id string) bool { _, ok := p.Item(id); return ok }
+	}
+	return o
+}
+
+// seedDirectories imports the configured directory files when Redis has no
+// snapshot yet, so a new installation can draw at once.
+func (a *app) seedDirectories(ctx context.Context, st *store.Store) error {
+	dirs := store.NewDirectories(st.Client, st.Prefix)
+	for _, f := range []struct{ kind, path string }{
+		{directory.KindEntities, a.cfg.Directories.Entities},
+		{directory.KindInspectors, a.cfg.Directories.Inspectors},
+	} {
+		if f.path == "" {
+			continue
+		}
+		var have bool
+		if f.kind == directory.KindEntities {
+			e, err := dirs.Entities(ctx)
+			if err != nil {
+				return err
+			}
+			have = e != nil
+		} else {
+			in, err := dirs.Inspectors(ctx)
+			if err != nil {
+				return err
+			}
+			have = in != nil
+		}
+		if have {
+			continue
+		}
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			return fmt.Errorf("directories.%s: %w", f.kind, err)
+		}
+		l, err := directory.Load(ctx, dirs, f.kind, filepath.Base(f.path), data, a.importOptions(), "config", a.now())
+		if err != nil {
+			return fmt.Errorf("directories.%s %s: %w", f.kind, f.path, err)
+		}
+		a.log.Info("directory imported from config", "kind", f.kind, "file", f.path, "rows", l.Meta.Rows)
+	}
+	return nil
 }
 
 // closeStore closes the store with a bounded wait.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/changzhi-amr/choucha/bot"
@@ -124,12 +126,33 @@ func (a *app) consoleHandler(ctx context.Context) (handlers.Handler, *store.Stor
 		closeStore(st, a.log)
 		return nil, nil, err
 	}
-	r, err := a.router(rem)
+	if err := a.seedDirectories(ctx, st); err != nil {
+		closeStore(st, a.log)
+		return nil, nil, err
+	}
+	// Inspectors' notices wait in the outbox until a WeCom serve delivers them.
+	r, err := a.router(rem, st, ob, localMedia)
 	if err != nil {
 		closeStore(st, a.log)
 		return nil, nil, err
 	}
+	if err := r.Resume(ctx, a.now()); err != nil {
+		a.log.Warn("resuming interrupted notices", "err", err)
+	}
 	return r.Handle, st, nil
+}
+
+// localMedia is the console's media: "/文件 PATH" names a local file.
+func localMedia(_ context.Context, req *handlers.Request) ([]byte, string, error) {
+	path, ok := strings.CutPrefix(req.Media.ID, bot.LocalMediaPrefix)
+	if !ok {
+		return nil, "", fmt.Errorf("console: media %q is not a local file", req.Media.ID)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return data, filepath.Base(path), nil
 }
 
 // consoleNoSend is the console's Sender: the console never sends reminders.

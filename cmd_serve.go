@@ -17,6 +17,7 @@ import (
 	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/config"
+	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reminder"
@@ -107,9 +108,19 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 		log.Warn("reminders: departments without recipients in reminders.recipients; their reminders are recorded, not sent", "departments", strings.Join(unmapped, ","))
 	}
 
-	router, err := a.router(rem)
+	if err := a.seedDirectories(ctx, st); err != nil {
+		return err
+	}
+	media := func(ctx context.Context, req *handlers.Request) ([]byte, string, error) {
+		data, _, err := api.GetMedia(ctx, req.Media.ID)
+		return data, req.Media.FileName, err
+	}
+	router, err := a.router(rem, st, ob, media)
 	if err != nil {
 		return err
+	}
+	if err := router.Resume(ctx, time.Now()); err != nil {
+		log.Warn("resuming interrupted notices", "err", err)
 	}
 	w, err := wecom.New(wecom.Options{
 		Token: env.Token.Reveal(), CorpID: env.CorpID, AESKey: env.AESKey.Reveal(),

@@ -150,6 +150,23 @@ func Default() *Vocabulary {
 // Sections are the canonical section names, in configured order.
 func (v *Vocabulary) Sections() []string { return append([]string(nil), v.sections...) }
 
+// SectionList is the sections with their aliases, as configured.
+func (v *Vocabulary) SectionList() []Section {
+	aliases := map[string][]string{}
+	for _, w := range v.words {
+		if w.unit.Kind == KindSection && w.text != Fold(w.unit.Name) {
+			aliases[w.unit.Name] = append(aliases[w.unit.Name], w.text)
+		}
+	}
+	out := make([]Section, len(v.sections))
+	for i, s := range v.sections {
+		a := aliases[s]
+		sort.Strings(a)
+		out[i] = Section{Name: s, Aliases: a}
+	}
+	return out
+}
+
 // Counties are the canonical county and district bureau names, in configured order.
 func (v *Vocabulary) Counties() []string { return append([]string(nil), v.counties...) }
 

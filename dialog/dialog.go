@@ -74,6 +74,9 @@ type Step struct {
 	Options func(s *State) []reply.Option
 	// Multiple lets the user choose several options ("1 3").
 	Multiple bool
+	// Free passes an answer that names no option to Parse as text (with
+	// no Choice) instead of rejecting it: "回复其他内容取消".
+	Free bool
 	// Optional steps accept "跳过"; Parse then gets an empty Input.Text.
 	Optional bool
 	// Parse reads the answer, records it in s, and returns the next step's
@@ -277,10 +280,14 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		ans.Text = ""
 	} else if step.Options != nil {
 		keys, err := choose(step, s, in)
-		if err != nil {
+		switch {
+		case err != nil && step.Free && len(in.Choice) == 0:
+			ans.Choice = nil
+		case err != nil:
 			return e.prompt(f, s, err.Error()), Rejected, nil
+		default:
+			ans.Choice = keys
 		}
-		ans.Choice = keys
 	}
 	next, err := step.Parse(ctx, s, ans)
 	var inv *InvalidError

@@ -56,6 +56,9 @@ type Request struct {
 	Sections []string `json:"-"`
 	// Admin is true when the user is listed as an admin in the config.
 	Admin bool `json:"-"`
+	// Leader is true when the address book marks the user as a leader of
+	// one of their departments (a department head).
+	Leader bool `json:"-"`
 }
 
 // CardEvent is a click on a card (or a menu button).

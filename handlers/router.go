@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/changzhi-amr/choucha/department"
+	"github.com/changzhi-amr/choucha/dialog"
 	"github.com/changzhi-amr/choucha/question"
 	"github.com/changzhi-amr/choucha/reply"
 )
@@ -51,6 +53,17 @@ type Router struct {
 	log     *slog.Logger
 	parser  *question.Parser
 	conv    Handler // the conversation seam with its middleware; nil: none
+	draws   *draws  // nil without Deps.Draw
+}
+
+// Resume finishes work a crash interrupted: inspectors not yet told of a
+// saved draw are told (idempotent through the outbox). serve calls it at
+// start.
+func (r *Router) Resume(ctx context.Context, now time.Time) error {
+	if r.draws == nil {
+		return nil
+	}
+	return r.draws.NotifyPending(ctx, now)
 }
 
 // NewRouter builds the bot's router from the route table Routes(deps), with
@@ -58,10 +71,30 @@ type Router struct {
 // deps.Middleware outside those.
 func NewRouter(deps Deps) (*Router, error) {
 	deps = deps.withDefaults()
-	r, err := New(Routes(deps), deps.Logger, deps.Middleware...)
+	var dr *draws
+	if deps.Draw != nil && deps.DialogStore != nil {
+		dr = &draws{DrawDeps: *deps.Draw, plans: deps.Plans, units: deps.Units, log: deps.Logger}
+	}
+	if deps.DialogStore != nil && deps.Conversations == nil {
+		var flows []*dialog.Flow
+		if dr != nil {
+			flows = append(flows, dr.flow())
+		}
+		eng, err := dialog.New(deps.DialogStore, deps.DialogTTL, flows...)
+		if err != nil {
+			return nil, err
+		}
+		dl := &Dialogs{Engine: eng, Parser: question.NewParser(deps.Units)}
+		deps.Conversations = dl
+		if dr != nil {
+			dr.dialogs = dl
+		}
+	}
+	r, err := New(table(deps, dr), deps.Logger, deps.Middleware...)
 	if err != nil {
 		return nil, err
 	}
+	r.draws = dr
 	r.parser = question.NewParser(deps.Units)
 	if c := deps.Conversations; c != nil {
 		var h Handler = func(ctx context.Context, req *Request) (reply.Reply, error) {

@@ -3,9 +3,11 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/changzhi-amr/choucha/answer"
 	"github.com/changzhi-amr/choucha/department"
+	"github.com/changzhi-amr/choucha/dialog"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
 	"github.com/changzhi-amr/choucha/reply"
@@ -25,8 +27,16 @@ type Deps struct {
 	// Reminders answers 提醒计划 / 提醒记录; nil: those say reminders are off.
 	Reminders Reminders
 	// Conversations, when set, gets each message before the route table
-	// (a running dialog).
+	// (a running dialog). NewRouter sets it from DialogStore when nil.
 	Conversations Conversations
+	// DialogStore keeps the users' dialogs (store.Dialogs); nil: no dialogs
+	// (and no draws, which confirm through one).
+	DialogStore dialog.Store
+	// DialogTTL: how long a dialog waits for an answer; 0: dialog.DefaultTTL.
+	DialogTTL time.Duration
+	// Draw enables the directories and the admin-run draws; nil: those
+	// commands are not in the table.
+	Draw *DrawDeps
 	// Units is the department vocabulary (config departments.*); nil:
 	// department.Default().
 	Units *department.Vocabulary
@@ -44,8 +54,10 @@ func (d Deps) withDefaults() Deps {
 
 // Routes is the bot's one ordered route table: first match wins, the
 // fallback is last. Text routes see the message after question.Normalize.
-func Routes(d Deps) []Route {
-	d = d.withDefaults()
+func Routes(d Deps) []Route { return table(d.withDefaults(), nil) }
+
+// table is the route table with the draw commands of dr (nil: none).
+func table(d Deps, dr *draws) []Route {
 	a := &asker{answer.New(answer.Options{Plans: d.Plans, ClosingSoonDays: d.ClosingSoonDays, Units: d.Units})}
 	intent := func(i question.Intent) func(*Request, *question.Query) bool {
 		return func(req *Request, q *question.Query) bool { return isText(req) && q.Intent == i }
@@ -55,6 +67,9 @@ func Routes(d Deps) []Route {
 		{Name: "thanks", Match: Match{Exact: question.ThanksWords}, Handler: handleThanks},
 	}
 	routes = append(routes, reminderRoutes(d.Reminders, d.Units)...)
+	if dr != nil {
+		routes = append(routes, dr.routes()...)
+	}
 	return append(routes, []Route{
 		{Name: "enter", Match: Match{Func: func(req *Request, _ *question.Query) bool {
 			return req.Kind == KindEvent && req.Event == "enter_agent"
