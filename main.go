@@ -6,6 +6,8 @@
 //	choucha serve [--addr HOST:PORT] [--config FILE]            WeCom app (console without credentials)
 //	choucha reminders --from D --to D [--dept NAME]            the reminder calendar, nothing sent
 //	choucha outbox list|retry [ID|--all]                       dead letters of the outbox
+//	choucha import entities|inspectors FILE                    replace a directory (名录)
+//	choucha draw --task 8 --user ADMIN [--yes]                 draw an item; draw list; draw verify ID
 package main
 
 import (
@@ -38,6 +40,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"serve":     cmdServe,
 		"reminders": cmdReminders,
 		"outbox":    cmdOutbox,
+		"import":    cmdImport,
+		"draw":      cmdDraw,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -62,4 +66,8 @@ const usage = `抽查助手 choucha
   choucha serve [--addr HOST:PORT] [--config FILE]
   choucha reminders --from 2023-01-01 --to 2023-12-31 [--dept 计量科] [--config FILE]
   choucha outbox list|retry [ID|--all] [--config FILE]
+  choucha import entities|inspectors FILE [--user NAME] [--config FILE]
+  choucha draw --task 8 --user ADMIN [--yes] [--year 2023] [--reason TEXT] [--now ...] [--config FILE]
+  choucha draw list [--year 2023]
+  choucha draw verify DRAW_ID
 `

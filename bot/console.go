@@ -3,6 +3,8 @@ package bot
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +72,6 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 		fmt.Fprintln(out, "抽查助手（控制台）。输入问题后回车；输入“帮助”查看用法，输入“退出”结束。")
 		fmt.Fprintln(out, "卡片按钮回复序号即可；“/点击 键”模拟点击按钮，“/图片 路径”“/文件 路径”模拟发送图片或文件。")
 	}
-	seq := 0
 	for {
 		if interactive {
 			fmt.Fprint(out, o.Prompt)
@@ -102,9 +103,8 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 		if o.Now != nil {
 			now = o.Now
 		}
-		seq++
 		req := ConsoleRequest(text, now().In(zone(o.Location)), o.User)
-		req.MsgID = fmt.Sprintf("console:%d:%d", now().UnixNano(), seq)
+		req.MsgID = consoleMsgID()
 		rep, _ := Handle(ctx, h, req)
 		if s := PlainText(rep, ansi); s != "" {
 			fmt.Fprintln(out, s)
@@ -117,7 +117,7 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 // reply and is also returned, so callers can set an exit status.
 func Ask(ctx context.Context, h handlers.Handler, text string, now time.Time, user ConsoleUser) (reply.Reply, error) {
 	req := ConsoleRequest(text, now, user)
-	req.MsgID = fmt.Sprintf("console:%d", now.UnixNano())
+	req.MsgID = consoleMsgID()
 	return Handle(ctx, h, req)
 }
 
@@ -149,6 +149,14 @@ func ConsoleRequest(line string, now time.Time, user ConsoleUser) *handlers.Requ
 		}
 	}
 	return req
+}
+
+// consoleMsgID is a fresh id for a console message: the clock may be
+// fixed (--now), so it is random.
+func consoleMsgID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "console:" + hex.EncodeToString(b)
 }
 
 // LocalMediaPrefix marks a console media id: the rest is a local file path.

@@ -174,4 +174,9 @@ type Store interface {
 	Inspectors(ctx context.Context) (*Inspectors, error)
 	// Imports lists the latest imports, newest first.
 	Imports(ctx context.Context, n int) ([]Import, error)
+	// EntitiesByHash and InspectorsByHash return the snapshot with that
+	// content hash, current or replaced, or nil: a draw is verified against
+	// the snapshots it used.
+	EntitiesByHash(ctx context.Context, hash string) (*Entities, error)
+	InspectorsByHash(ctx context.Context, hash string) (*Inspectors, error)
 }

@@ -67,6 +67,15 @@ const (
 	roleInspector = "检查人员"
 )
 
+// RoleOf is the audit log's role name of a user that is or is not an admin
+// (commands run from the shell).
+func RoleOf(admin bool) string {
+	if admin {
+		return roleAdmin
+	}
+	return roleInspector
+}
+
 func (d *draws) role(req *Request) string {
 	switch {
 	case req.Admin:

@@ -43,6 +43,7 @@ func (d *Directories) save(ctx context.Context, kind string, snapshot any, meta 
 	}
 	_, err = d.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, d.k.Directory(kind), body, 0)
+		p.Set(ctx, d.k.DirectorySnapshot(kind, meta.Hash), body, 0)
 		p.LPush(ctx, d.k.DirectoryImports(), rec)
 		p.LTrim(ctx, d.k.DirectoryImports(), 0, maxImports-1)
 		return nil
@@ -63,8 +64,8 @@ func (d *Directories) SaveInspectors(ctx context.Context, in *directory.Inspecto
 	return d.save(ctx, directory.KindInspectors, in, in.Meta)
 }
 
-func (d *Directories) load(ctx context.Context, kind string, v any) (bool, error) {
-	b, err := d.rdb.Get(ctx, d.k.Directory(kind)).Bytes()
+func (d *Directories) load(ctx context.Context, key, kind string, v any) (bool, error) {
+	b, err := d.rdb.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
@@ -80,7 +81,7 @@ func (d *Directories) load(ctx context.Context, kind string, v any) (bool, error
 // Entities returns the current 检查对象名录, or nil.
 func (d *Directories) Entities(ctx context.Context) (*directory.Entities, error) {
 	var e directory.Entities
-	ok, err := d.load(ctx, directory.KindEntities, &e)
+	ok, err := d.load(ctx, d.k.Directory(directory.KindEntities), directory.KindEntities, &e)
 	if !ok {
 		return nil, err
 	}
@@ -90,7 +91,7 @@ func (d *Directories) Entities(ctx context.Context) (*directory.Entities, error)
 // Inspectors returns the current 执法检查人员名录, or nil.
 func (d *Directories) Inspectors(ctx context.Context) (*directory.Inspectors, error) {
 	var in directory.Inspectors
-	ok, err := d.load(ctx, directory.KindInspectors, &in)
+	ok, err := d.load(ctx, d.k.Directory(directory.KindInspectors), directory.KindInspectors, &in)
 	if !ok {
 		return nil, err
 	}
@@ -111,4 +112,24 @@ func (d *Directories) Imports(ctx context.Context, n int) ([]directory.Import, e
 		}
 	}
 	return out, nil
+}
+
+// EntitiesByHash returns the 检查对象名录 snapshot with hash, or nil.
+func (d *Directories) EntitiesByHash(ctx context.Context, hash string) (*directory.Entities, error) {
+	var e directory.Entities
+	ok, err := d.load(ctx, d.k.DirectorySnapshot(directory.KindEntities, hash), directory.KindEntities, &e)
+	if !ok {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// InspectorsByHash returns the 执法检查人员名录 snapshot with hash, or nil.
+func (d *Directories) InspectorsByHash(ctx context.Context, hash string) (*directory.Inspectors, error) {
+	var in directory.Inspectors
+	ok, err := d.load(ctx, d.k.DirectorySnapshot(directory.KindInspectors, hash), directory.KindInspectors, &in)
+	if !ok {
+		return nil, err
+	}
+	return &in, nil
 }

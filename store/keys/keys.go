@@ -19,6 +19,7 @@
 //	dialog:{<userid>}:draft:<flow>            string  7 days           dialog store: an expired dialog kept as a draft
 //	dialog:{<userid>}:drafts                  zset    7 days           dialog store: the user's drafts by time
 //	dir:{dir}:entities, dir:{dir}:inspectors  string  none             store.Directories: the current snapshot (gzipped JSON)
+//	dir:{dir}:<kind>:<hash>                   string  none             store.Directories: every imported snapshot by content hash
 //	dir:{dir}:imports                         list    none (100 kept)  store.Directories: import history
 //	draw:{<year>}:rec:<id>                    string  none             store.Draws: a draw's audit record (gzipped JSON)
 //	draw:{<year>}:item:<item>                 list    none             store.Draws: the item's draws, current first
@@ -85,6 +86,12 @@ func (k Keys) DialogDrafts(userid string) string { return k.prefix + "dialog:{" 
 // history on one Cluster slot, so one transaction replaces a snapshot and
 // records the import.
 func (k Keys) Directory(kind string) string { return k.prefix + "dir:{dir}:" + kind }
+
+// DirectorySnapshot is a directory snapshot by content hash, kept after it
+// is replaced so old draws can be verified.
+func (k Keys) DirectorySnapshot(kind, hash string) string {
+	return k.prefix + "dir:{dir}:" + kind + ":" + hash
+}
 
 // DirectoryImports is the import history (newest first), meta JSON.
 func (k Keys) DirectoryImports() string { return k.prefix + "dir:{dir}:imports" }
