@@ -96,7 +96,7 @@ func DrawTable(layout Layout, rec *draw.Record, item *plan.Item, entities map[st
 			row := cells[:len(t.Header):len(t.Header)]
 			cells = cells[len(t.Header):]
 			row[0], row[1], row[2] = d.CreditCode, d.Name, d.District
-			row[3], row[4], row[5] = task, matter, departmentText(depts, county)
+			row[3], row[4], row[5] = task, matter, depts.Text(county)
 			if layout == Internal {
 				e, known := entities[d.CreditCode]
 				class := d.Class
@@ -121,30 +121,6 @@ func DrawTable(layout Layout, rec *draw.Record, item *plan.Item, entities map[st
 		}
 	}
 	return t
-}
-
-// departmentText is the 发起部门 of one row: the initiators, 各县区局 as
-// county's bureau, and the lead and guiding sections in parentheses.
-func departmentText(d plan.Departments, county string) string {
-	names := make([]string, 0, len(d.Initiators))
-	for _, in := range d.Initiators {
-		if in == plan.CountyBureaus && county != "" {
-			in = county + "市场监督管理局"
-		}
-		names = append(names, in)
-	}
-	s := strings.Join(names, "、")
-	if s == "" {
-		s = strings.TrimSpace(d.Raw)
-	}
-	if len(d.Sections) > 0 {
-		secs := make([]string, len(d.Sections))
-		for i, sec := range d.Sections {
-			secs[i] = sec.Name + sec.Role
-		}
-		s += "（" + strings.Join(secs, "、") + "）"
-	}
-	return s
 }
 
 // shanghai is Asia/Shanghai, or UTC+8 when the zone database is missing
