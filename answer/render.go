@@ -97,7 +97,7 @@ func itemLine(it *plan.Item, window bool) string {
 	if window {
 		parts = append(parts, it.Window.String())
 	}
-	parts = append(parts, strings.Replace(deptText(it.Departments), plan.CityBureau, "市局", 1))
+	parts = append(parts, strings.Replace(it.Departments.Text(""), plan.CityBureau, "市局", 1))
 	return strings.Join(parts, "｜")
 }
 
@@ -117,22 +117,6 @@ func listFootnote(items ...[]*plan.Item) string {
 		}
 	}
 	return ""
-}
-
-// deptText is "各县区局（计量科指导）".
-func deptText(d plan.Departments) string {
-	s := strings.Join(d.Initiators, "、")
-	if s == "" {
-		s = d.Raw
-	}
-	if len(d.Sections) > 0 {
-		secs := make([]string, len(d.Sections))
-		for i, sec := range d.Sections {
-			secs[i] = sec.Name + sec.Role
-		}
-		s += "（" + strings.Join(secs, "、") + "）"
-	}
-	return s
 }
 
 // deptSentence is "各县区局发起，计量科指导".

@@ -6,6 +6,7 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -128,6 +129,32 @@ type Departments struct {
 	Initiators []string
 	// Sections are the city bureau's sections that lead (牵头) or guide (指导).
 	Sections []Section
+}
+
+// Text is the display form: the initiators joined by 、 (Raw when there
+// are none) and the lead and guiding sections in parentheses, as in
+// "各县区局（计量科指导）". With county given, 各县区局 is written as that
+// county's own bureau: "潞州区市场监督管理局（计量科指导）".
+func (d Departments) Text(county string) string {
+	names := make([]string, len(d.Initiators))
+	for i, in := range d.Initiators {
+		if in == CountyBureaus && county != "" {
+			in = county + "市场监督管理局"
+		}
+		names[i] = in
+	}
+	s := strings.Join(names, "、")
+	if s == "" {
+		s = d.Raw
+	}
+	if len(d.Sections) > 0 {
+		secs := make([]string, len(d.Sections))
+		for i, sec := range d.Sections {
+			secs[i] = sec.Name + sec.Role
+		}
+		s += "（" + strings.Join(secs, "、") + "）"
+	}
+	return s
 }
 
 // Section is a lead or guiding section of the city bureau.
