@@ -16,6 +16,7 @@ import (
 	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/directory"
 	"github.com/changzhi-amr/choucha/draw"
+	"github.com/changzhi-amr/choucha/export"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/store"
 )
@@ -245,4 +246,133 @@ func (a *app) drawVerify(ctx context.Context, id string, stdout io.Writer) error
 	fmt.Fprintf(stdout, "OK %s: re-run with seed %s over entities %s and inspectors %s gives %s (%s)\n",
 		id, rec.Seed.String(), rec.EntitiesHash, rec.InspectorsHash, rec.ResultHash, draw.Algorithm)
 	return nil
+}
+
+// cmdExport writes a draw for publication or internal use:
+// choucha export draw --task 8 --format xlsx|csv -o FILE [--layout publication|internal] [--year 2023].
+func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	var c commonFlags
+	var task, format, out, layout string
+	var year int
+	fs := newFlagSet("export", stderr)
+	c.register(fs)
+	fs.StringVar(&task, "task", "", "plan item, e.g. 8 or 15-2")
+	fs.StringVar(&format, "format", "xlsx", "xlsx or csv")
+	fs.StringVar(&out, "o", "", "output file")
+	fs.StringVar(&layout, "layout", "publication", "publication (公示: no risk class, no inspectors) or internal")
+	fs.IntVar(&year, "year", 0, "plan year (default: the plan of today, or --now)")
+	rest, err := parseArgs(fs, args)
+	if err != nil || len(rest) != 1 || rest[0] != "draw" || task == "" || out == "" {
+		return errUsage
+	}
+	f, err := export.ParseFormat(format)
+	if err != nil {
+		return err
+	}
+	lay := map[string]export.Layout{"publication": export.Publication, "公示": export.Publication, "internal": export.Internal, "内部": export.Internal}[layout]
+	if _, ok := map[string]bool{"publication": true, "公示": true, "internal": true, "内部": true}[layout]; !ok {
+		return fmt.Errorf("--layout %q: want publication or internal", layout)
+	}
+	a, err := loadApp(c, slog.LevelWarn, stderr)
+	if err != nil {
+		return err
+	}
+	p := a.plans.Current(a.now())
+	if year != 0 {
+		var ok bool
+		if p, ok = a.plans.ForYear(year); !ok {
+			return fmt.Errorf("--year %d: no plan of that year is loaded", year)
+		}
+	}
+	if p == nil {
+		return errors.New("no plan loaded")
+	}
+	it, ok := p.Item(task)
+	if !ok {
+		return fmt.Errorf("--task %s: the %d plan has no such item", task, p.Year)
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, a.log)
+	rec, err := store.NewDraws(st.Client, st.Prefix).Current(ctx, p.Year, it.ID)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return fmt.Errorf("item %s of %d has not been drawn", it.ID, p.Year)
+	}
+	t, err := handlers.DrawExport(ctx, store.NewDirectories(st.Client, st.Prefix), rec, it, lay)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(out, func(w io.Writer) error { return export.Write(w, f, t) }); err != nil {
+		return err
+	}
+	_ = store.NewAudit(st.Client, st.Prefix).Append(ctx, audit.Entry{At: a.now(), User: cliUser(""), Role: handlers.RoleOf(false),
+		Channel: "cli", Action: "导出", Target: "任务" + it.ID, Outcome: audit.OK, Detail: lay.String() + " " + rec.ID + " → " + out})
+	fmt.Fprintf(stdout, "wrote %s: %d rows (%s layout, draw %s)\n", out, len(t.Rows), layout, rec.ID)
+	return nil
+}
+
+// cmdAudit exports the audit log: choucha audit export [-o FILE] [--format csv|xlsx].
+func cmdAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	var c commonFlags
+	var format, out string
+	fs := newFlagSet("audit", stderr)
+	c.register(fs)
+	fs.StringVar(&format, "format", "csv", "csv or xlsx")
+	fs.StringVar(&out, "o", "", "output file (default: standard output, csv only)")
+	rest, err := parseArgs(fs, args)
+	if err != nil || len(rest) != 1 || rest[0] != "export" {
+		return errUsage
+	}
+	f, err := export.ParseFormat(format)
+	if err != nil {
+		return err
+	}
+	if out == "" && f != export.CSV {
+		return errors.New("-o FILE is needed for xlsx")
+	}
+	a, err := loadApp(c, slog.LevelWarn, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, a.log)
+	entries, err := store.NewAudit(st.Client, st.Prefix).All(ctx)
+	if err != nil {
+		return err
+	}
+	t := export.AuditTable(entries)
+	if out == "" {
+		return export.Write(stdout, f, t)
+	}
+	if err := writeFile(out, func(w io.Writer) error { return export.Write(w, f, t) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d entries\n", out, len(entries))
+	return nil
+}
+
+// writeFile writes path through a temporary file renamed into place, so a
+// failed write leaves no half file.
+func writeFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

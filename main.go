@@ -8,6 +8,8 @@
 //	choucha outbox list|retry [ID|--all]                       dead letters of the outbox
 //	choucha import entities|inspectors FILE                    replace a directory (名录)
 //	choucha draw --task 8 --user ADMIN [--yes]                 draw an item; draw list; draw verify ID
+//	choucha export draw --task 8 --format xlsx -o FILE         a draw for publication (or --layout internal)
+//	choucha audit export [-o FILE]                             the audit log
 package main
 
 import (
@@ -42,6 +44,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"outbox":    cmdOutbox,
 		"import":    cmdImport,
 		"draw":      cmdDraw,
+		"export":    cmdExport,
+		"audit":     cmdAudit,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -70,4 +74,6 @@ const usage = `抽查助手 choucha
   choucha draw --task 8 --user ADMIN [--yes] [--year 2023] [--reason TEXT] [--now ...] [--config FILE]
   choucha draw list [--year 2023]
   choucha draw verify DRAW_ID
+  choucha export draw --task 8 --format xlsx|csv -o FILE [--layout publication|internal] [--year 2023]
+  choucha audit export [-o FILE] [--format csv|xlsx]
 `

@@ -61,6 +61,7 @@ type Input struct {
 	MediaID, MediaKind, FileName string
 	Now                          time.Time
 	UserID                       string
+	Channel                      string
 	Admin                        bool
 }
 

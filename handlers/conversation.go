@@ -26,7 +26,7 @@ type Dialogs struct {
 
 // Input is req as a dialog step sees it.
 func Input(req *Request) dialog.Input {
-	in := dialog.Input{MsgID: req.MsgID, Text: strings.TrimSpace(req.Text), Now: req.Now, UserID: req.UserID, Admin: req.Admin}
+	in := dialog.Input{MsgID: req.MsgID, Text: strings.TrimSpace(req.Text), Now: req.Now, UserID: req.UserID, Channel: req.Channel, Admin: req.Admin}
 	switch {
 	case req.Card == nil:
 	case len(req.Card.Selected) > 0:

@@ -67,13 +67,13 @@ const (
 	roleInspector = "检查人员"
 )
 
-// RoleOf is the audit log's role name of a user that is or is not an admin
-// (commands run from the shell).
+// RoleOf is the audit log's role name of someone running a command from
+// the shell: an admin's userid, or shell access alone.
 func RoleOf(admin bool) string {
 	if admin {
 		return roleAdmin
 	}
-	return roleInspector
+	return "命令行"
 }
 
 func (d *draws) role(req *Request) string {
@@ -375,7 +375,7 @@ func (d *draws) flow() *dialog.Flow {
 // seed, the record saved only if nobody drew the item meanwhile, then the
 // inspectors told through the outbox.
 func (d *draws) commit(ctx context.Context, s *dialog.State, in dialog.Input) (reply.Reply, error) {
-	req := &Request{UserID: in.UserID, Admin: in.Admin, Now: in.Now, Channel: "dialog", Text: "确认"}
+	req := &Request{UserID: in.UserID, Admin: in.Admin, Now: in.Now, Channel: in.Channel, Text: "确认"}
 	target := "任务" + s.Get("item")
 	action := "抽取"
 	if s.Get("replaces") != "" {
