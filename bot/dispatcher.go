@@ -21,6 +21,12 @@ var ErrQueueFull = errors.New("bot: dispatch queue full")
 // ErrClosed is returned by Enqueue after Shutdown.
 var ErrClosed = errors.New("bot: dispatcher shut down")
 
+// Leaders is implemented by an address book that knows department heads
+// (the WeCom address book's leader flag); requests then carry Leader.
+type Leaders interface {
+	Leader(ctx context.Context, userid string) bool
+}
+
 // Enqueuer takes accepted messages (*Dispatcher implements it).
 type Enqueuer interface {
 	Enqueue(m *Message) error
@@ -327,14 +333,18 @@ func (d *Dispatcher) handle(m *Message) bool {
 	}
 
 	var sections []string
+	leader := false
 	if d.o.AddressBook != nil {
 		// A slow address book must not hold the user's shard for long.
 		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
 		sections = d.o.AddressBook.Sections(dctx, m.UserID())
+		if l, ok := d.o.AddressBook.(Leaders); ok {
+			leader = l.Leader(dctx, m.UserID())
+		}
 		dcancel()
 	}
 	req := m.Request // a copy: a recovered message is handled afresh
-	req.Now, req.Sections, req.Admin = d.o.Now().In(d.o.Location), sections, d.admins[m.UserID()]
+	req.Now, req.Sections, req.Admin, req.Leader = d.o.Now().In(d.o.Location), sections, d.admins[m.UserID()], leader
 	if req.MsgID == "" {
 		req.MsgID = m.ID
 	}

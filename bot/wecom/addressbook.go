@@ -169,6 +169,21 @@ func (d *AddressBook) Sections(ctx context.Context, userid string) []string {
 	return MapSections(u.Departments, d.o.Departments)
 }
 
+// Leader reports whether the address book marks the user as a leader of
+// one of their departments (is_leader_in_dept): a department head.
+func (d *AddressBook) Leader(ctx context.Context, userid string) bool {
+	u, ok := d.User(ctx, userid)
+	if !ok {
+		return false
+	}
+	for _, l := range u.IsLeader {
+		if l == 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // MapSections maps department ids to section names (sorted, unique).
 func MapSections(depts []int, mapping map[int]string) []string {
 	seen := map[string]bool{}
