@@ -36,6 +36,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/reply"
+	storekeys "github.com/changzhi-amr/choucha/store/keys"
 )
 
 // Deliverer delivers messages to the platform. wecomapi.Client implements
@@ -122,7 +123,7 @@ type keys struct {
 }
 
 func newKeys(prefix string) keys {
-	p := prefix + "outbox:"
+	p := storekeys.New(prefix).Outbox()
 	return keys{
 		prefix: p,
 		ready:  p + "ready",

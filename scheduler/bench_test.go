@@ -11,6 +11,7 @@ import (
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reminder/remindertest"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/store/keys"
 )
 
 type nopSender struct{}
@@ -34,7 +35,7 @@ func BenchmarkRunReminders(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		prefix := fmt.Sprintf("bench%d:", i)
-		rdb.Set(ctx, prefix+"reminders:done:2023", "2023-02-28", 0)
+		rdb.Set(ctx, keys.New(prefix).Reminders()+"done:2023", "2023-02-28", 0)
 		r, err := NewReminders(RemindersOptions{Redis: rdb, Prefix: prefix, Sender: nopSender{}, Plans: []*plan.Plan{p},
 			Rules: rules, Workdays: cal, Config: cfg, Log: quietLog})
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/workday"
 )
 
@@ -171,7 +172,7 @@ func (r RunResult) String() string {
 }
 
 func (r *Reminders) key(parts ...string) string {
-	return r.o.Prefix + "reminders:" + strings.Join(parts, ":")
+	return keys.New(r.o.Prefix).Reminders() + strings.Join(parts, ":")
 }
 
 // inHours reports whether now's wall clock is inside the send hours (a

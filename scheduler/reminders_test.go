@@ -21,6 +21,7 @@ import (
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reminder/remindertest"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/workday"
 )
 
@@ -190,7 +191,7 @@ func TestYearWalk(t *testing.T) {
 				if b == nil {
 					continue
 				}
-				if err := admin.Del(ctx, "test:reminders:done:2023").Err(); err != nil {
+				if err := admin.Del(ctx, keys.New("test:").Reminders()+"done:2023").Err(); err != nil {
 					t.Fatal(err)
 				}
 				res, err := b.RunReminders(ctx, now)
@@ -595,7 +596,7 @@ func TestCrashAfterClaim(t *testing.T) {
 	if res := walk(t, r, snd, "2023-08-31")[0]; res.Skipped != 1 || len(snd.sends) != 0 {
 		t.Fatalf("with a pending claim: %s", res)
 	}
-	if v, _ := rdb.Get(ctx, "test:reminders:done:2023").Result(); v != "2023-08-30" {
+	if v, _ := rdb.Get(ctx, keys.New("test:").Reminders()+"done:2023").Result(); v != "2023-08-30" {
 		t.Errorf("watermark moved past a pending claim: %s", v)
 	}
 	rdb.Del(ctx, claim) // the pending claim expired
@@ -608,7 +609,7 @@ func TestCrashAfterClaim(t *testing.T) {
 	if ttl, _ := rdb.TTL(ctx, claim).Result(); ttl < 300*24*time.Hour {
 		t.Errorf("final claim TTL %v", ttl)
 	}
-	if v, _ := rdb.Get(ctx, "test:reminders:done:2023").Result(); v != "2023-09-01" {
+	if v, _ := rdb.Get(ctx, keys.New("test:").Reminders()+"done:2023").Result(); v != "2023-09-01" {
 		t.Errorf("watermark = %s", v)
 	}
 }

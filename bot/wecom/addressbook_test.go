@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -64,7 +65,7 @@ func TestDirectory(t *testing.T) {
 	if got := d2.Sections(ctx, "zhangsan"); !slices.Equal(got, want) || book.calls != 1 {
 		t.Fatalf("replica: sections %v, user/get calls %d (want cached)", got, book.calls)
 	}
-	if ttl := rdb.TTL(ctx, "t:wecom:user:zhangsan").Val(); ttl <= 0 {
+	if ttl := rdb.TTL(ctx, keys.New("t:").User("zhangsan")).Val(); ttl <= 0 {
 		t.Fatalf("cache key without TTL: %v", ttl)
 	}
 
@@ -104,7 +105,7 @@ func TestDirectory(t *testing.T) {
 	if err := d.Forget(ctx, "zhangsan"); err != nil {
 		t.Fatal(err)
 	}
-	if rdb.Exists(ctx, "t:wecom:user:zhangsan").Val() != 0 {
+	if rdb.Exists(ctx, keys.New("t:").User("zhangsan")).Val() != 0 {
 		t.Fatal("Forget kept the entry")
 	}
 	if got := UnmappedDepartments([]int{12, 99, 3}, map[int]string{12: "a", 3: "b"}); !slices.Equal(got, []int{99}) {

@@ -24,6 +24,7 @@ import (
 	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/store/keys"
 )
 
 // recordingSender keeps what the dispatcher sends (the outbox boundary; the
@@ -395,8 +396,8 @@ func TestCallbackWithoutInbox(t *testing.T) {
 	if n := len(s.sent.all()); n != 1 {
 		t.Fatalf("sent %d", n)
 	}
-	if keys := s.rdb.Keys(context.Background(), "*").Val(); len(keys) != 1 || keys[0] != "t:wecom:seen:msg:77" {
-		t.Fatalf("keys %v, want only the dedupe key", keys)
+	if all := s.rdb.Keys(context.Background(), "*").Val(); len(all) != 1 || all[0] != keys.New("t:").Seen("msg:77") {
+		t.Fatalf("keys %v, want only the dedupe key", all)
 	}
 }
 
@@ -422,7 +423,7 @@ func TestCallbackDedupe(t *testing.T) {
 	if got := metricValue(s.metrics.DedupeHits); got != 3 {
 		t.Fatalf("dedupe hits %v, want 3", got)
 	}
-	ttl := s.rdb.TTL(context.Background(), "t:wecom:seen:msg:42").Val()
+	ttl := s.rdb.TTL(context.Background(), keys.New("t:").Seen("msg:42")).Val()
 	if ttl <= 23*time.Hour || ttl > 24*time.Hour {
 		t.Fatalf("dedupe key TTL %v", ttl)
 	}
@@ -603,10 +604,10 @@ func TestCallbackQueueFullReleasesDedupe(t *testing.T) {
 	if code := post(t, s.srv.URL, s.crypto, textXML("u", "3", "3", now), now); code != 503 {
 		t.Fatalf("full queue answered %d, want 503", code)
 	}
-	if n := s.rdb.Exists(context.Background(), "t:wecom:seen:msg:3").Val(); n != 0 {
+	if n := s.rdb.Exists(context.Background(), keys.New("t:").Seen("msg:3")).Val(); n != 0 {
 		t.Fatal("dedupe key of the refused message kept; WeCom's retry would be dropped")
 	}
-	if s.rdb.ZScore(context.Background(), "t:wecom:inbox", "msg:3").Err() == nil {
+	if s.rdb.ZScore(context.Background(), keys.New("t:").Inbox(), "msg:3").Err() == nil {
 		t.Fatal("inbox entry of the refused message kept; it would be answered besides WeCom's retry")
 	}
 	close(release)

@@ -28,6 +28,7 @@ import (
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -333,7 +334,7 @@ func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
 	var payload string
 	a := startReplicaWith(t, rdb, fake, replicaOpts{before: func(context.Context, *handlers.Request) (reply.Reply, bool, error) {
 		// Remember the inbox entry as it is before the answer.
-		entry = rdb.ZRangeWithScores(ctx, "e2e:wecom:inbox", 0, 0).Val()[0]
+		entry = rdb.ZRangeWithScores(ctx, keys.New("e2e:").Inbox(), 0, 0).Val()[0]
 		payload = rdb.Get(ctx, "e2e:wecom:seen:"+entry.Member.(string)).Val()
 		return reply.Reply{}, false, nil
 	}})
@@ -348,7 +349,7 @@ func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
 		t.Fatalf("inbox %d after the answer", n)
 	}
 	// The removal never happened.
-	rdb.ZAdd(ctx, "e2e:wecom:inbox", entry)
+	rdb.ZAdd(ctx, keys.New("e2e:").Inbox(), entry)
 	rdb.SetArgs(ctx, "e2e:wecom:seen:"+entry.Member.(string), payload, redis.SetArgs{KeepTTL: true})
 
 	b := startReplicaWith(t, rdb, fake, replicaOpts{now: func() time.Time { return time.Now().Add(2 * time.Minute) }})

@@ -33,12 +33,12 @@ func shanghai(t testing.TB) *time.Location {
 func inboxState(t *testing.T, rdb *redis.Client) (zset, payloads, claims int64) {
 	t.Helper()
 	ctx := context.Background()
-	for _, k := range rdb.Keys(ctx, "t:wecom:seen:*").Val() {
+	for _, k := range rdb.Keys(ctx, keys.New("t:").Seen("*")).Val() {
 		if v := rdb.Get(ctx, k).Val(); v != "1" {
 			payloads++
 		}
 	}
-	return rdb.ZCard(ctx, "t:wecom:inbox").Val(), payloads, rdb.HLen(ctx, "t:wecom:inbox:claims").Val()
+	return rdb.ZCard(ctx, keys.New("t:").Inbox()).Val(), payloads, rdb.HLen(ctx, keys.New("t:").InboxClaims()).Val()
 }
 
 func assertInboxEmpty(t *testing.T, rdb *redis.Client) {
@@ -109,7 +109,7 @@ func TestInboxHoldsMessageUntilAnswered(t *testing.T) {
 	post(t, s.srv.URL, s.crypto, plain, now)
 	<-started
 	ctx := context.Background()
-	got, err := s.rdb.Get(ctx, "t:wecom:seen:msg:301").Result()
+	got, err := s.rdb.Get(ctx, keys.New("t:").Seen("msg:301")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestInboxHoldsMessageUntilAnswered(t *testing.T) {
 		m.ID != "msg:301" || m.Request.Text != "慢" || m.Request.UserID != "zhangsan" {
 		t.Fatalf("inbox payload: at %v body %q err %v", at, body, err)
 	}
-	if score := s.rdb.ZScore(ctx, "t:wecom:inbox", "msg:301").Val(); score != float64(s.now.UnixMilli()) {
+	if score := s.rdb.ZScore(ctx, keys.New("t:").Inbox(), "msg:301").Val(); score != float64(s.now.UnixMilli()) {
 		t.Fatalf("inbox score %v, want the accept time %d", score, s.now.UnixMilli())
 	}
 	// The owner is busy with it: recovery, even long after, leaves it be.
@@ -403,8 +403,8 @@ func TestInboxRecoveryDropsStaleIndexEntries(t *testing.T) {
 	s := newStack(t, stackOpts{})
 	ctx := context.Background()
 	old := float64(s.now.Add(-time.Hour).UnixMilli())
-	s.rdb.Set(ctx, "t:wecom:seen:msg:answered", "1", time.Hour)
-	s.rdb.ZAdd(ctx, "t:wecom:inbox", redis.Z{Score: old, Member: "msg:answered"}, redis.Z{Score: old, Member: "msg:gone"})
+	s.rdb.Set(ctx, keys.New("t:").Seen("msg:answered"), "1", time.Hour)
+	s.rdb.ZAdd(ctx, keys.New("t:").Inbox(), redis.Z{Score: old, Member: "msg:answered"}, redis.Z{Score: old, Member: "msg:gone"})
 	if n := recoverNow(t, s); n != 0 {
 		t.Fatalf("dispatched %d", n)
 	}
@@ -426,7 +426,7 @@ func TestInboxRetryAfterAnswer(t *testing.T) {
 	msg := textXML("u", "本月任务", "1201", now)
 	post(t, a.srv.URL, a.crypto, msg, now)
 	a.drain(t) // answered and marked
-	if v := rdb.Get(context.Background(), "t:wecom:seen:msg:1201").Val(); v != "1" {
+	if v := rdb.Get(context.Background(), keys.New("t:").Seen("msg:1201")).Val(); v != "1" {
 		t.Fatalf("dedupe key after the answer holds %q, want the answered mark", v)
 	}
 	b := newStack(t, stackOpts{rdb: rdb})
@@ -438,7 +438,7 @@ func TestInboxRetryAfterAnswer(t *testing.T) {
 		t.Fatalf("retry answered %d, dedupe hits %v", len(b.sent.all()), metricValue(b.metrics.DedupeHits))
 	}
 	assertInboxEmpty(t, rdb)
-	if ttl := rdb.TTL(context.Background(), "t:wecom:seen:msg:1201").Val(); ttl <= 23*time.Hour {
+	if ttl := rdb.TTL(context.Background(), keys.New("t:").Seen("msg:1201")).Val(); ttl <= 23*time.Hour {
 		t.Fatalf("answered mark lost the dedupe TTL: %v", ttl)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/internal/redistest"
+	"github.com/changzhi-amr/choucha/store/keys"
 )
 
 func TestWelcomeGate(t *testing.T) {
@@ -38,7 +39,7 @@ func TestWelcomeGate(t *testing.T) {
 		}
 	}
 	// The key lives until midnight in the bot's zone, not 24h.
-	if ttl := rdb.PTTL(ctx, "t:wecom:welcomed:2026-11-25:zhangsan").Val(); ttl <= 9*time.Minute || ttl > 10*time.Minute {
+	if ttl := rdb.PTTL(ctx, keys.New("t:").Welcomed("2026-11-25", "zhangsan")).Val(); ttl <= 9*time.Minute || ttl > 10*time.Minute {
 		t.Fatalf("welcome key TTL %v, want 10m (until midnight +08:00)", ttl)
 	}
 	now = now.Add(11 * time.Minute) // 00:01 the next day
