@@ -37,12 +37,12 @@ func (r *Reminders) RecordsMarkdown(ctx context.Context, now time.Time) (string,
 	if err := r.markUndelivered(ctx, recs); err != nil {
 		return "", err
 	}
-	return FormatRecords(p.Year, recs, 30), nil
+	return reminder.FormatRecords(p.Year, recs, 30), nil
 }
 
 // markUndelivered turns records of reminders that the outbox accepted but
 // gave up delivering into failed ones, naming how to re-send them.
-func (r *Reminders) markUndelivered(ctx context.Context, recs []Record) error {
+func (r *Reminders) markUndelivered(ctx context.Context, recs []reminder.Record) error {
 	if r.o.Undelivered == nil {
 		return nil
 	}
@@ -51,8 +51,8 @@ func (r *Reminders) markUndelivered(ctx context.Context, recs []Record) error {
 		return err
 	}
 	for i, rec := range recs {
-		if last, ok := dead[rec.ID]; ok && (rec.Status == StatusSent || rec.Status == StatusLate) {
-			recs[i].Status = StatusFailed
+		if last, ok := dead[rec.ID]; ok && (rec.Status == reminder.StatusSent || rec.Status == reminder.StatusLate) {
+			recs[i].Status = reminder.StatusFailed
 			recs[i].Error = "企业微信未送达，已转入发送失败列表（管理员可用 outbox retry 重发）：" + last
 		}
 	}

@@ -273,25 +273,25 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 		}
 		age := r.o.Workdays.WorkdaysBetween(rm.Date, today)
 		claimKey := r.key("claim", rm.ID)
-		rec := newRecord(rm, now)
+		rec := reminder.NewRecord(rm, now)
 		confirm := false // whether record also turns the pending claim final
 		switch {
 		case age > r.catchUp:
-			ok, err := r.claim(ctx, rm, claimKey, string(StatusMissed), r.o.ClaimTTL, res, keep)
+			ok, err := r.claim(ctx, rm, claimKey, string(reminder.StatusMissed), r.o.ClaimTTL, res, keep)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				continue
 			}
-			rec.Status = StatusMissed
+			rec.Status = reminder.StatusMissed
 			if !rm.Mapped {
 				rec.Error = reminder.NotConfigured
 			}
 			res.Missed++
 		case !rm.Mapped:
 			keep(rm.Date)
-			rec.Status, rec.Error = StatusUnmapped, reminder.NotConfigured
+			rec.Status, rec.Error = reminder.StatusUnmapped, reminder.NotConfigured
 			res.Unmapped++
 		default:
 			// A pending claim expires by itself if this process dies before
@@ -306,15 +306,15 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 				continue
 			}
 			text := rm.Text
-			rec.Status = StatusSent
+			rec.Status = reminder.StatusSent
 			if rm.Date.Before(today) {
 				text = r.o.Rules.Text(rm, today, r.o.Workdays)
-				rec.Status = StatusLate
+				rec.Status = reminder.StatusLate
 			}
 			err = r.o.Sender.Send(ctx, reply.Message{ID: rm.ID, To: rm.Recipient, Reply: reply.Markdown(text)})
 			if err != nil {
 				keep(rm.Date)
-				rec.Status, rec.Error = StatusFailed, err.Error()
+				rec.Status, rec.Error = reminder.StatusFailed, err.Error()
 				res.Failed++
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				if rerr := releaseScript.Run(rctx, r.o.Redis, []string{claimKey}, pending).Err(); rerr != nil {
@@ -324,7 +324,7 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 				r.o.Log.Warn("reminder send failed; retried next run", "id", rm.ID, "err", err)
 			} else {
 				confirm = true
-				if rec.Status == StatusLate {
+				if rec.Status == reminder.StatusLate {
 					res.Late++
 				} else {
 					res.Sent++
@@ -376,7 +376,7 @@ func (r *Reminders) holdIfPending(ctx context.Context, claimKey string, due time
 
 // record writes rec; with claimKey it also turns that pending claim into a
 // final one, in the same transaction.
-func (r *Reminders) record(ctx context.Context, rec Record, claimKey string) error {
+func (r *Reminders) record(ctx context.Context, rec reminder.Record, claimKey string) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode record %s: %w", rec.ID, err)
@@ -396,22 +396,22 @@ func (r *Reminders) record(ctx context.Context, rec Record, claimKey string) err
 
 // Records returns the 提醒记录 of plan year year, ordered by due date, item
 // and identity. Each reminder has its latest outcome.
-func (r *Reminders) Records(ctx context.Context, year int) ([]Record, error) {
+func (r *Reminders) Records(ctx context.Context, year int) ([]reminder.Record, error) {
 	key := r.key("records", strconv.Itoa(year))
 	m, err := r.o.Redis.HGetAll(ctx, key).Result()
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: read %s: %w", key, err)
 	}
-	out := make([]Record, 0, len(m))
+	out := make([]reminder.Record, 0, len(m))
 	for id, v := range m {
-		var rec Record
+		var rec reminder.Record
 		if err := json.Unmarshal([]byte(v), &rec); err != nil {
 			r.o.Log.Warn("unreadable reminder record skipped", "key", key, "field", id, "err", err)
 			continue
 		}
 		out = append(out, rec)
 	}
-	sortRecords(out)
+	reminder.SortRecords(out)
 	return out, nil
 }
 

@@ -259,7 +259,7 @@ func TestYearWalk(t *testing.T) {
 		t.Errorf("%d records, want %d", len(recs), len(want))
 	}
 	for _, r := range recs {
-		if r.Status != StatusSent {
+		if r.Status != reminder.StatusSent {
 			t.Errorf("record %s: %s %s", r.ID, r.Status, r.Error)
 		}
 	}
@@ -284,7 +284,7 @@ func walk(t *testing.T, r *Reminders, snd *recSender, dates ...string) []RunResu
 	return out
 }
 
-func recordOf(t *testing.T, r *Reminders, id string) Record {
+func recordOf(t *testing.T, r *Reminders, id string) reminder.Record {
 	t.Helper()
 	recs, err := r.Records(context.Background(), 2023)
 	if err != nil {
@@ -296,7 +296,7 @@ func recordOf(t *testing.T, r *Reminders, id string) Record {
 		}
 	}
 	t.Fatalf("no record for %s in %v", id, recs)
-	return Record{}
+	return reminder.Record{}
 }
 
 const due0831 = "2023/16/closes-before/30/市市场监督管理局" // due Thu 2023-08-31
@@ -319,7 +319,7 @@ func TestCatchUp(t *testing.T) {
 		if !strings.Contains(text, "【补发】本提醒原定 2023-08-31 发送") || !strings.Contains(text, "还有 **26** 天") {
 			t.Errorf("late text:\n%s", text)
 		}
-		if rec := recordOf(t, r, due0831); rec.Status != StatusLate || rec.Due != "2023-08-31" {
+		if rec := recordOf(t, r, due0831); rec.Status != reminder.StatusLate || rec.Due != "2023-08-31" {
 			t.Errorf("record %+v", rec)
 		}
 	})
@@ -332,7 +332,7 @@ func TestCatchUp(t *testing.T) {
 		if res.Missed != 1 || res.Late+res.Sent != 0 || len(snd.sends) != 0 {
 			t.Fatalf("result %s, sends %d", res, len(snd.sends))
 		}
-		if rec := recordOf(t, r, due0831); rec.Status != StatusMissed {
+		if rec := recordOf(t, r, due0831); rec.Status != reminder.StatusMissed {
 			t.Errorf("record %+v", rec)
 		}
 		// Missed stays missed: later runs neither send nor re-record it.
@@ -340,9 +340,9 @@ func TestCatchUp(t *testing.T) {
 		if len(snd.sends) != 0 {
 			t.Errorf("missed reminder sent later")
 		}
-		md := FormatRecords(2023, mustRecords(t, r), 0)
+		md := reminder.FormatRecords(2023, mustRecords(t, r), 0)
 		if !strings.Contains(md, "需关注") || !strings.Contains(md, "2023-08-31 任务16 即将截止（提前30天）｜市市场监督管理局｜错过") {
-			t.Errorf("FormatRecords:\n%s", md)
+			t.Errorf("reminder.FormatRecords:\n%s", md)
 		}
 	})
 	t.Run("first start mid-year", func(t *testing.T) {
@@ -362,7 +362,7 @@ func TestCatchUp(t *testing.T) {
 	})
 }
 
-func mustRecords(t *testing.T, r *Reminders) []Record {
+func mustRecords(t *testing.T, r *Reminders) []reminder.Record {
 	t.Helper()
 	recs, err := r.Records(context.Background(), 2023)
 	if err != nil {
@@ -385,7 +385,7 @@ func TestFailedSendIsRetried(t *testing.T) {
 			t.Fatalf("result %s", res)
 		}
 		rec := recordOf(t, r, due0831)
-		if rec.Status != StatusFailed || !strings.Contains(rec.Error, "45009") {
+		if rec.Status != reminder.StatusFailed || !strings.Contains(rec.Error, "45009") {
 			t.Errorf("record %+v", rec)
 		}
 		if n, _ := rdb.Exists(context.Background(), "test:reminders:claim:"+due0831).Result(); n != 0 { // released
@@ -402,7 +402,7 @@ func TestFailedSendIsRetried(t *testing.T) {
 		if err != nil || res.Sent != 1 {
 			t.Fatalf("retry: %s, %v", res, err)
 		}
-		if rec := recordOf(t, r, due0831); rec.Status != StatusSent || rec.Error != "" {
+		if rec := recordOf(t, r, due0831); rec.Status != reminder.StatusSent || rec.Error != "" {
 			t.Errorf("record after retry %+v", rec)
 		}
 		if snd.calls[due0831] != 3 || len(snd.sends) != 1 {
@@ -421,7 +421,7 @@ func TestFailedSendIsRetried(t *testing.T) {
 		if res[0].Late != 1 || res[1].Late+res[1].Sent != 0 || len(snd.sends) != 1 || snd.sends[0].on != "2023-09-01" {
 			t.Fatalf("results %v, sends %+v", res, snd.sends)
 		}
-		if rec := recordOf(t, r, due0831); rec.Status != StatusLate {
+		if rec := recordOf(t, r, due0831); rec.Status != reminder.StatusLate {
 			t.Errorf("record %+v", rec)
 		}
 	})
@@ -436,12 +436,12 @@ func TestUnmappedIsRecordedNotDropped(t *testing.T) {
 		t.Fatalf("result %s", res)
 	}
 	id := "2023/1/opens-before/7/沁源县"
-	if rec := recordOf(t, r, id); rec.Status != StatusUnmapped || rec.Error != reminder.NotConfigured {
+	if rec := recordOf(t, r, id); rec.Status != reminder.StatusUnmapped || rec.Error != reminder.NotConfigured {
 		t.Errorf("record %+v", rec)
 	}
 	// Still unmapped later: recorded again, then missed once out of catch-up.
 	walk(t, r, snd, "2023-01-30", "2023-01-31", "2023-02-01")
-	if rec := recordOf(t, r, id); rec.Status != StatusMissed || rec.Error != reminder.NotConfigured {
+	if rec := recordOf(t, r, id); rec.Status != reminder.StatusMissed || rec.Error != reminder.NotConfigured {
 		t.Errorf("record %+v", rec)
 	}
 	for _, s := range snd.sends {
@@ -449,9 +449,9 @@ func TestUnmappedIsRecordedNotDropped(t *testing.T) {
 			t.Errorf("sent to unmapped 沁源县: %s", s.msg.ID)
 		}
 	}
-	md := FormatRecords(2023, mustRecords(t, r), 5)
+	md := reminder.FormatRecords(2023, mustRecords(t, r), 5)
 	if !strings.Contains(md, "2023-01-20 任务1 即将开始（提前7天）｜沁源县｜错过") || !strings.Contains(md, "已发送 ") {
-		t.Errorf("FormatRecords:\n%s", md)
+		t.Errorf("reminder.FormatRecords:\n%s", md)
 	}
 }
 
@@ -603,7 +603,7 @@ func TestCrashAfterClaim(t *testing.T) {
 	if res := walk(t, r, snd, "2023-09-01")[0]; res.Late != 1 || len(snd.sends) != 1 {
 		t.Fatalf("after expiry: %s", res)
 	}
-	if v, _ := rdb.Get(ctx, claim).Result(); v != string(StatusLate) {
+	if v, _ := rdb.Get(ctx, claim).Result(); v != string(reminder.StatusLate) {
 		t.Errorf("claim after send = %q", v)
 	}
 	if ttl, _ := rdb.TTL(ctx, claim).Result(); ttl < 300*24*time.Hour {

@@ -561,7 +561,7 @@ func TestSeedYearThroughOutbox(t *testing.T) {
 		due[w.id] = w.due.Format(time.DateOnly)
 	}
 	for _, r := range recs {
-		if r.Status != scheduler.StatusSent || due[r.ID] != r.Due {
+		if r.Status != reminder.StatusSent || due[r.ID] != r.Due {
 			t.Errorf("record %s: %s due %s (want sent, due %s) %s", r.ID, r.Status, r.Due, due[r.ID], r.Error)
 		}
 	}

@@ -1,15 +1,14 @@
-package scheduler
+package reminder
 
 import (
 	"fmt"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/changzhi-amr/choucha/reminder"
 )
 
-// Status is a reminder's outcome in the 提醒记录.
+// Status is a reminder's outcome in the 提醒记录 (the reminder job records
+// one per reminder; FormatRecords renders them for admins).
 type Status string
 
 // Outcomes.
@@ -23,7 +22,7 @@ const (
 
 var statusNames = map[Status]string{
 	StatusSent: "已发送", StatusLate: "补发", StatusMissed: "错过",
-	StatusFailed: "发送失败", StatusUnmapped: reminder.NotConfigured,
+	StatusFailed: "发送失败", StatusUnmapped: NotConfigured,
 }
 
 // Label is the Chinese name of s.
@@ -34,7 +33,7 @@ func (s Status) Label() string {
 	return string(s)
 }
 
-// Record is the latest outcome of one reminder.
+// Record is the latest outcome of one
 type Record struct {
 	ID         string    `json:"id"`
 	Year       int       `json:"year"`
@@ -50,15 +49,17 @@ type Record struct {
 	Error      string    `json:"error,omitempty"`
 }
 
-func newRecord(r reminder.Reminder, now time.Time) Record {
+// NewRecord is the record of r decided at now (its Status set by the caller).
+func NewRecord(r Reminder, now time.Time) Record {
 	return Record{
 		ID: r.ID, Year: r.Year, Item: r.Item.ID, Task: r.Item.Name(), Kind: string(r.Kind),
-		Label: reminder.KindLabel(r), Offset: r.Offset, Department: r.Department,
+		Label: KindLabel(r), Offset: r.Offset, Department: r.Department,
 		Due: r.Date.Format(time.DateOnly), At: now,
 	}
 }
 
-func sortRecords(rs []Record) {
+// SortRecords orders records by due date, then item and department.
+func SortRecords(rs []Record) {
 	sort.Slice(rs, func(i, j int) bool {
 		if rs[i].Due != rs[j].Due {
 			return rs[i].Due < rs[j].Due
@@ -92,7 +93,7 @@ func FormatRecords(year int, rs []Record, limit int) string {
 	fmt.Fprintf(&b, "> %s\n", strings.Join(parts, "，"))
 	line := func(r Record) string {
 		s := fmt.Sprintf("> %s 任务%s %s｜%s｜%s", r.Due, r.Item, r.Label, r.Department, r.Status.Label())
-		if r.Error != "" && r.Error != reminder.NotConfigured {
+		if r.Error != "" && r.Error != NotConfigured {
 			s += "：" + cut(r.Error, 60)
 		}
 		return s + "\n"
