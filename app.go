@@ -100,6 +100,29 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 	return a, nil
 }
 
+// plansLine is the start-up line naming the loaded plan years:
+// "已加载抽查计划：2023年度（17项）". When no plan is loaded for the clock's
+// year it says so, and that answers about that year come from another
+// year's plan and say so (package answer).
+func (a *app) plansLine() string {
+	var years []string
+	for _, p := range a.plans.Plans() {
+		years = append(years, fmt.Sprintf("%d年度（%d项）", p.Year, len(p.Items())))
+	}
+	line := "已加载抽查计划：" + strings.Join(years, "、")
+	now := a.now().In(a.cfg.Location)
+	if _, ok := a.plans.ForYear(now.Year()); ok {
+		return line
+	}
+	p := a.plans.Current(now)
+	if p == nil {
+		return line
+	}
+	at := time.Date(p.Year, now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	return line + fmt.Sprintf("。尚未导入%d年度计划：有关%d年的回答会先说明这一点，再依据%d年度计划作答（仅供参考）；按%d年的日期提问可加 --now %s",
+		now.Year(), now.Year(), p.Year, p.Year, at.Format("2006-01-02"))
+}
+
 // parseNow reads the --now flag in the bot's zone.
 func parseNow(s string, loc *time.Location) (time.Time, error) {
 	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {

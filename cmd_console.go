@@ -62,6 +62,7 @@ func cmdAsk(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(stderr, a.plansLine())
 	h, st, err := a.consoleHandler(ctx)
 	if err != nil {
 		return err
@@ -84,19 +85,37 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	return a.runConsole(ctx, f, stdin, stdout)
+	return a.runConsole(ctx, f, stdin, stdout, stderr)
 }
 
-// runConsole runs the console channel on the same handlers as WeCom.
-func (a *app) runConsole(ctx context.Context, f consoleFlags, stdin io.Reader, stdout io.Writer) error {
+// runConsole runs the console channel on the same handlers as WeCom. It
+// first names the loaded plan years: on stdout, with the banner, when the
+// console is interactive; else on stderr, keeping stdout to the answers.
+func (a *app) runConsole(ctx context.Context, f consoleFlags, stdin io.Reader, stdout, stderr io.Writer) error {
 	h, st, err := a.consoleHandler(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, a.log)
+	interactive := isTerminal(stdin)
+	if interactive {
+		fmt.Fprintln(stdout, a.plansLine())
+	} else {
+		fmt.Fprintln(stderr, a.plansLine())
+	}
 	return bot.RunConsole(ctx, stdin, stdout, h, bot.ConsoleOptions{
-		User: a.consoleUser(f), Now: a.now, Location: a.cfg.Location,
+		User: a.consoleUser(f), Now: a.now, Location: a.cfg.Location, Interactive: &interactive,
 	})
+}
+
+// isTerminal reports whether r is a terminal: the console is interactive.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // consoleHandler opens Redis and builds the router for the console. The

@@ -53,7 +53,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if !env.Configured() {
 		fmt.Fprintln(stderr, "未设置企业微信凭据（WECOM_CORP_ID 等环境变量），以控制台模式运行。")
-		return a.runConsole(ctx, f, stdin, stdout)
+		return a.runConsole(ctx, f, stdin, stdout, stderr)
 	}
 	return a.serveWeCom(ctx, env)
 }

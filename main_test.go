@@ -93,15 +93,18 @@ var reListLine = regexp.MustCompile(`^(\d+(?:-\d+)?) [^｜]+｜`)
 func TestAskCommand(t *testing.T) {
 	cfg := writeConfig(t, redistest.Start(t).URL(), "")
 	tests := []struct {
-		args []string
-		ids  string // ids listed, in order
-		has  []string
+		args  []string
+		ids   string // ids listed, in order
+		has   []string
+		first string // the answer's first line, if given
 	}{
-		{[]string{"--now", "2023-03-15", "本月哪些抽查任务"}, "1 4 5 6 7 8 9 10 17 2 3 13", []string{"2023年3月", "未注明起止时间"}},
+		{[]string{"--now", "2023-03-15", "本月哪些抽查任务"}, "1 4 5 6 7 8 9 10 17 2 3 13", []string{"2023年3月", "未注明起止时间"}, ""},
+		// No 2026 plan: that comes first, then the 2023 plan's November.
+		{[]string{"--now", "2026-11-15", "本月哪些抽查任务"}, "1 4 5 6 7 8 9 10 14 15-1 15-2 17 2 3 13", []string{"\n2023年度计划中11月在抽查期内的抽查任务（12项）\n"}, "尚未导入2026年度抽查计划。以下依据2023年度计划，仅供参考。"},
 		// flags after the question, full-width digits, and a plan of another year
-		{[]string{"任务１５－２", "--now", "2024-05-01T10:00"}, "", []string{"任务15-2 ", "工业产品生产许可资格检查", "依据2023年度计划"}},
-		{[]string{"--now", "2023-03-15", "任务12"}, "", []string{"没有任务12"}},
-		{[]string{"--now", "2023-07-01T09:00", "--dept", "计量科", "我科室的任务"}, "1 2 3", nil},
+		{[]string{"任务１５－２", "--now", "2024-05-01T10:00"}, "", []string{"任务15-2 ", "工业产品生产许可资格检查", "依据2023年度计划"}, "尚未导入2024年度抽查计划。以下依据2023年度计划，仅供参考。"},
+		{[]string{"--now", "2023-03-15", "任务12"}, "", []string{"没有任务12"}, ""},
+		{[]string{"--now", "2023-07-01T09:00", "--dept", "计量科", "我科室的任务"}, "1 2 3", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -116,6 +119,16 @@ func TestAskCommand(t *testing.T) {
 				if !strings.Contains(out, s) {
 					t.Errorf("answer lacks %q:\n%s", s, out)
 				}
+			}
+			if first, _, _ := strings.Cut(out, "\n"); tt.first != "" && first != tt.first {
+				t.Errorf("first line %q, want %q", first, tt.first)
+			}
+			if tt.first == "" && strings.Contains(out, "尚未导入") {
+				t.Errorf("answer says no plan is loaded:\n%s", out)
+			}
+			// The loaded plan years, on stderr only.
+			if !strings.Contains(errOut, "已加载抽查计划：2023年度（17项）") || strings.Contains(out, "已加载") {
+				t.Errorf("stderr should name the loaded plans: %q", errOut)
 			}
 		})
 	}
@@ -170,6 +183,11 @@ func TestChatFromPipe(t *testing.T) {
 	if !strings.Contains(out, "对强制性产品认证活动的双随机抽查") || !strings.Contains(out, "30%/一年一次") {
 		t.Fatalf("answers missing:\n%s", out)
 	}
+	// Not interactive: the loaded plans are named on stderr, not among the
+	// answers.
+	if !strings.Contains(errOut, "已加载抽查计划：2023年度（17项）\n") || strings.Contains(out, "已加载") {
+		t.Errorf("loaded plans: stderr %q", errOut)
+	}
 	noMarkup(t, out)
 	if strings.Contains(out, "8 拍卖活动检查｜") && strings.Count(out, "拍卖") > 3 {
 		t.Fatalf("a message after 退出 was answered:\n%s", out)
@@ -202,6 +220,9 @@ func TestServeWithoutCredentialsIsConsole(t *testing.T) {
 	noMarkup(t, out)
 	if !strings.Contains(errOut, "控制台模式") {
 		t.Fatalf("stderr should say console mode: %s", errOut)
+	}
+	if !strings.Contains(errOut, "已加载抽查计划：2023年度（17项）") {
+		t.Fatalf("stderr should name the loaded plans: %s", errOut)
 	}
 }
 

@@ -36,8 +36,14 @@ const (
 type Answer struct {
 	Kind  AnswerKind
 	Title string
-	// Basis is "依据2023年度计划" when the plan's year is not the asked year.
-	Basis string
+	// NoPlan is "尚未导入2026年度抽查计划" when no plan is loaded for the year
+	// the question is about; the answer then comes from another year's plan,
+	// which Basis names ("以下依据2023年度计划，仅供参考"). Together they make
+	// the answer's first line, and every heading names the plan's own year
+	// ("2023年度计划中11月在抽查期内的抽查任务（12项）"). Both are empty when
+	// the plan is the asked year's.
+	NoPlan string
+	Basis  string
 	// Items are listed one per line (List), or described (Attribute).
 	Items []*plan.Item
 	// NoWindow are items without a window, shown apart under
@@ -56,6 +62,9 @@ type Answer struct {
 	Examples []string
 
 	plan *plan.Plan
+	// general: the answer says nothing taken from the plan (help, not
+	// understood), so it needs no NoPlan notice.
+	general bool
 }
 
 // IDs returns the ids of Items.
@@ -270,14 +279,63 @@ func (f timeFilter) next(items []*plan.Item, year int, loc *time.Location) ([]*p
 
 var quarterNames = []string{"", "第一季度", "第二季度", "第三季度", "第四季度"}
 
-// resolveTime turns the query's period and event into a filter on the plan
-// p, and returns the year asked about.
-func (a *Asker) resolveTime(q *question.Query, now time.Time, p *plan.Plan) (timeFilter, int) {
+// scope is the plan an answer comes from and the year the question is
+// about. When no plan is loaded for that year, the plan is another year's
+// (Catalog.Current) and the answer must not pass it off as the asked
+// year's: it says so first, and its headings name the plan's own year.
+type scope struct {
+	*plan.Plan
+	asked int // the year the question is about
+}
+
+// fallback reports whether the plan is another year's than the asked one.
+func (s scope) fallback() bool { return s.asked != s.Year }
+
+// in heads a title in fallback: "2023年度计划中"; "" otherwise.
+func (s scope) in() string {
+	if !s.fallback() {
+		return ""
+	}
+	return fmt.Sprintf("%d年度计划中", s.Year)
+}
+
+// name is "计划", or "2023年度计划" in fallback.
+func (s scope) name() string {
+	if !s.fallback() {
+		return "计划"
+	}
+	return fmt.Sprintf("%d年度计划", s.Year)
+}
+
+// askedYear is the year q is about when asked at now: the year of the
+// period asked for (下个月 in December is next year), else now's year (an
+// explicit "2024年" has already moved now into 2024).
+func askedYear(q *question.Query, now time.Time) int {
+	switch q.Event {
+	case question.EventClosingSoon, question.EventOpeningSoon:
+		return now.Year()
+	}
+	if q.Period.Kind == question.PeriodWeek {
+		from, _ := q.Period.Week(now)
+		return from.Year()
+	}
+	if y, _, _, ok := q.Period.Months(now); ok {
+		return y
+	}
+	return now.Year()
+}
+
+// resolveTime turns the query's period and event into a filter on the
+// scope's plan. In fallback the filter's description leaves out the asked
+// year (the title names the plan's year) and never says 正在进行 or 尚未结束:
+// the plan's windows are another year's.
+func (a *Asker) resolveTime(q *question.Query, now time.Time, s scope) timeFilter {
 	f := timeFilter{event: q.Event}
 	loc := now.Location()
+	fb := s.fallback()
 	// Dates are mapped into the plan's year: a 2024 clock asking "快到期的"
 	// against the 2023 plan compares month and day.
-	today := time.Date(p.Year, now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	today := time.Date(s.Year, now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	md := func(t time.Time) string { return fmt.Sprintf("%d月%d日", t.Month(), t.Day()) }
 	switch q.Event {
 	case question.EventClosingSoon, question.EventOpeningSoon:
@@ -288,13 +346,17 @@ func (a *Asker) resolveTime(q *question.Query, now time.Time, p *plan.Plan) (tim
 		if q.Event == question.EventOpeningSoon {
 			verb = "开始"
 		}
-		f.desc = fmt.Sprintf("%d天内（%s-%s）%s的", days, md(today), md(today.AddDate(0, 0, days)), verb)
-		return f, now.Year()
+		if fb {
+			f.desc = fmt.Sprintf("%s-%s%s的", md(today), md(today.AddDate(0, 0, days)), verb)
+		} else {
+			f.desc = fmt.Sprintf("%d天内（%s-%s）%s的", days, md(today), md(today.AddDate(0, 0, days)), verb)
+		}
+		return f
 	}
 	if q.Period.Kind == question.PeriodWeek {
-		from, to := q.Period.Week(now)
+		from, _ := q.Period.Week(now)
 		f.active = true
-		f.fromDay = time.Date(p.Year, from.Month(), from.Day(), 0, 0, 0, 0, loc)
+		f.fromDay = time.Date(s.Year, from.Month(), from.Day(), 0, 0, 0, 0, loc)
 		f.toDay = f.fromDay.AddDate(0, 0, 7)
 		if f.event == question.EventAny {
 			f.event = question.EventStartOrEnd
@@ -303,45 +365,58 @@ func (a *Asker) resolveTime(q *question.Query, now time.Time, p *plan.Plan) (tim
 		if q.Period.Offset == 1 {
 			name = "下周"
 		}
-		f.desc = fmt.Sprintf("%s（%s-%s）%s的", name, md(from), md(to.AddDate(0, 0, -1)), eventVerb(f.event))
-		return f, from.Year()
+		// The dates shown are the ones compared: the plan year's.
+		days := md(f.fromDay) + "-" + md(f.toDay.AddDate(0, 0, -1))
+		if fb {
+			f.desc = fmt.Sprintf("%s（对应%s）%s的", days, name, eventVerb(f.event))
+		} else {
+			f.desc = fmt.Sprintf("%s（%s）%s的", name, days, eventVerb(f.event))
+		}
+		return f
 	}
 	year, from, to, ok := q.Period.Months(now)
 	if !ok {
-		return f, now.Year()
+		return f
 	}
 	f.active, f.byMonth, f.from, f.to = true, true, from, to
+	yearText := fmt.Sprintf("%d年", year)
+	if fb {
+		yearText = "" // the title says "2023年度计划中"
+	}
 	var span string
 	switch q.Period.Kind {
 	case question.PeriodQuarter:
-		span = fmt.Sprintf("%d年%s（%d月-%d月）", year, quarterNames[(from+2)/3], from, to)
+		span = fmt.Sprintf("%s%s（%d月-%d月）", yearText, quarterNames[(from+2)/3], from, to)
 	case question.PeriodHalf:
-		span = fmt.Sprintf("%d年%s（%d月-%d月）", year, map[int]string{1: "上半年", 7: "下半年"}[from], from, to)
+		span = fmt.Sprintf("%s%s（%d月-%d月）", yearText, map[int]string{1: "上半年", 7: "下半年"}[from], from, to)
 	case question.PeriodRest:
-		span = fmt.Sprintf("%d年%d月-12月", year, from)
+		span = fmt.Sprintf("%s%d月-12月", yearText, from)
 	case question.PeriodYear:
 		f.active = false // the whole year: every task
 		f.desc = fmt.Sprintf("%d年度全部", year)
-		return f, year
+		if fb {
+			f.desc = "全部"
+		}
+		return f
 	default:
 		if from == to {
-			span = fmt.Sprintf("%d年%d月", year, from)
+			span = fmt.Sprintf("%s%d月", yearText, from)
 		} else {
-			span = fmt.Sprintf("%d年%d月-%d月", year, from, to)
+			span = fmt.Sprintf("%s%d月-%d月", yearText, from, to)
 		}
 	}
-	current := year == now.Year() && from == int(now.Month()) && to == from
+	current := !fb && year == now.Year() && from == int(now.Month()) && to == from
 	switch {
 	case f.event != question.EventAny:
 		f.desc = span + eventVerb(f.event) + "的"
-	case q.Period.Kind == question.PeriodRest:
+	case q.Period.Kind == question.PeriodRest && !fb:
 		f.desc = span + "尚未结束的"
 	case current:
 		f.desc = span + "正在进行的"
 	default:
 		f.desc = span + "在抽查期内的"
 	}
-	return f, year
+	return f
 }
 
 func eventVerb(e question.Event) string {
@@ -356,22 +431,22 @@ func eventVerb(e question.Event) string {
 	return "进行"
 }
 
-// planFor picks the plan for the year asked about and says so when it is
-// another year's plan.
-func (a *Asker) planFor(q *question.Query, now time.Time) (*plan.Plan, string, *reply.Error) {
-	at := now
-	if y, from, _, ok := q.Period.Months(now); ok && q.Period.Kind != question.PeriodYear {
-		at = time.Date(y, time.Month(from), 1, 0, 0, 0, 0, now.Location())
+// planFor picks the plan for the year asked about: that year's, else the
+// one Catalog.Current picks for it (the latest before it, else the
+// earliest), which the answer must then label as another year's.
+func (a *Asker) planFor(year int, loc *time.Location) (scope, *reply.Error) {
+	noPlan := reply.Errorf("no_plan", "抽查计划尚未加载，请联系管理员。")
+	if a.plans == nil {
+		return scope{}, noPlan
 	}
-	p := a.plans.Current(at)
+	p, ok := a.plans.ForYear(year)
+	if !ok {
+		p = a.plans.Current(time.Date(year, 1, 1, 0, 0, 0, 0, loc))
+	}
 	if p == nil {
-		return nil, "", reply.Errorf("no_plan", "抽查计划尚未加载，请联系管理员。")
+		return scope{}, noPlan
 	}
-	basis := ""
-	if p.Year != at.Year() {
-		basis = fmt.Sprintf("依据%d年度计划", p.Year)
-	}
-	return p, basis, nil
+	return scope{Plan: p, asked: year}, nil
 }
 
 // answer builds the answer to q asked at now by a user in sections.
@@ -384,16 +459,16 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 		// "2022年7月": resolve the period as if asked in that year.
 		now = time.Date(q.Year, now.Month(), min(now.Day(), 28), now.Hour(), now.Minute(), 0, 0, now.Location())
 	}
-	p, basis, perr := a.planFor(&q, now)
+	s, perr := a.planFor(askedYear(&q, now), now.Location())
 	if perr != nil {
 		return Answer{}, perr
 	}
 	// Unrecognised words that occur in the plan are a subject ("个体工商户").
 	var ignored string
 	if q.Rest != "" && q.Ref == nil && len(q.Subjects) == 0 {
-		s := question.Subject{Label: q.Rest, Terms: []string{q.Rest}}
-		if anyItem(p, func(it *plan.Item) bool { return matchSubjects(it, []question.Subject{s}) }) {
-			q = q.WithSubject(s)
+		sub := question.Subject{Label: q.Rest, Terms: []string{q.Rest}}
+		if anyItem(s.Plan, func(it *plan.Item) bool { return matchSubjects(it, []question.Subject{sub}) }) {
+			q = q.WithSubject(sub)
 		} else {
 			ignored = q.Rest
 		}
@@ -401,21 +476,22 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 	var ans Answer
 	switch q.Intent {
 	case question.Mine:
-		ans = a.mine(q, now, p, sections)
+		ans = a.mine(q, now, s, sections)
 	case question.TaskByRef, question.Attribute:
-		ans = a.tasks(q, now, p, ignored)
+		ans = a.tasks(q, now, s)
 	case question.List:
-		ans = a.list(q, now, p)
+		ans = a.list(q, now, s)
 		if ignored != "" {
 			ans.Lines = append(ans.Lines, fmt.Sprintf("（未能识别“%s”，已忽略。）", ignored))
 		}
 	default:
-		ans = unknownAnswer(q, ignored)
+		ans = unknownAnswer(q, ignored, s)
 	}
-	if ans.Basis == "" {
-		ans.Basis = basis
+	if s.fallback() && !ans.general {
+		ans.NoPlan = fmt.Sprintf("尚未导入%d年度抽查计划", s.asked)
+		ans.Basis = fmt.Sprintf("以下依据%d年度计划，仅供参考", s.Year)
 	}
-	ans.plan = p
+	ans.plan = s.Plan
 	return ans, nil
 }
 
@@ -430,16 +506,13 @@ func anyItem(p *plan.Plan, f func(*plan.Item) bool) bool {
 	return false
 }
 
-// filter returns the items passing every filter of q except time, and the
-// time filter applied to them.
-func (a *Asker) filter(q *question.Query, now time.Time, p *plan.Plan, useTime bool) (items, noWindow []*plan.Item, tf timeFilter, basis string) {
-	tf, year := a.resolveTime(q, now, p)
-	if !useTime {
-		tf = timeFilter{}
+// filter returns the items of the scope's plan passing every filter of q,
+// and the time filter applied to them (none unless useTime).
+func (a *Asker) filter(q *question.Query, now time.Time, s scope, useTime bool) (items, noWindow []*plan.Item, tf timeFilter) {
+	if useTime {
+		tf = a.resolveTime(q, now, s)
 	}
-	if year != p.Year {
-		basis = fmt.Sprintf("依据%d年度计划", p.Year)
-	}
+	p := s.Plan
 	loc := now.Location()
 	for _, t := range p.Tasks {
 		for _, it := range t.Items {
@@ -466,20 +539,20 @@ func (a *Asker) filter(q *question.Query, now time.Time, p *plan.Plan, useTime b
 			}
 		}
 	}
-	return items, noWindow, tf, basis
+	return items, noWindow, tf
 }
 
 // list answers a List question.
-func (a *Asker) list(q question.Query, now time.Time, p *plan.Plan) Answer {
-	items, noWindow, tf, basis := a.filter(&q, now, p, true)
-	ans := Answer{Kind: AnswerList, Items: items, NoWindow: noWindow, Basis: basis}
+func (a *Asker) list(q question.Query, now time.Time, s scope) Answer {
+	items, noWindow, tf := a.filter(&q, now, s, true)
+	ans := Answer{Kind: AnswerList, Items: items, NoWindow: noWindow}
 	// A time question counts the tasks with a window in the period; the
 	// others count every task listed.
 	total := len(items)
 	if !tf.active {
 		total += len(noWindow)
 	}
-	ans.Title = fmt.Sprintf("%s抽查任务（%d项）", describe(&q, tf), total)
+	ans.Title = fmt.Sprintf("%s%s抽查任务（%d项）", s.in(), describe(&q, tf), total)
 	if total == 0 {
 		if len(noWindow) > 0 {
 			ans.Lines = append(ans.Lines, "计划中没有起止时间符合的任务。")
@@ -487,11 +560,15 @@ func (a *Asker) list(q question.Query, now time.Time, p *plan.Plan) Answer {
 			ans.Lines = append(ans.Lines, "计划中没有符合条件的任务。")
 		}
 		if tf.active && len(noWindow) == 0 {
-			alt, altNW, _, _ := a.filter(&q, now, p, false)
+			alt, altNW, _ := a.filter(&q, now, s, false)
 			if !tf.byMonth {
-				if next, d := tf.next(alt, p.Year, now.Location()); len(next) > 0 {
+				if next, d := tf.next(alt, s.Year, now.Location()); len(next) > 0 {
 					ans.Alternatives = next
-					ans.AlternativesTitle = fmt.Sprintf("之后最先%s的任务（%d月%d日%s）：", eventVerb(tf.event), d.Month(), d.Day(), eventVerb(tf.event))
+					date := fmt.Sprintf("%d月%d日", d.Month(), d.Day())
+					if s.fallback() { // the plan's date, not this year's
+						date = fmt.Sprintf("%d年", d.Year()) + date
+					}
+					ans.AlternativesTitle = fmt.Sprintf("之后最先%s的任务（%s%s）：", eventVerb(tf.event), date, eventVerb(tf.event))
 				}
 			} else if len(q.Subjects) > 0 || len(q.Departments) > 0 || q.Ratio.Op != question.RatioNone || q.Risk != question.RiskAny {
 				ans.Alternatives, ans.AlternativesTitle = append(alt, altNW...), "不限时间时的相关任务："
@@ -555,15 +632,15 @@ func pct(p float64) string { return fmt.Sprintf("%g%%", p) }
 
 // tasks answers a question about tasks by number or subject: details or
 // one attribute.
-func (a *Asker) tasks(q question.Query, now time.Time, p *plan.Plan, ignored string) Answer {
+func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 	var items []*plan.Item
 	var what string
 	if q.Ref != nil {
 		what = "任务" + q.Ref.String()
 		var ok bool
-		items, ok = refItems(p, *q.Ref)
+		items, ok = refItems(s.Plan, *q.Ref)
 		if !ok {
-			return noSuchTask(p, *q.Ref)
+			return noSuchTask(s.Plan, *q.Ref)
 		}
 	} else {
 		labels := make([]string, len(q.Subjects))
@@ -572,25 +649,30 @@ func (a *Asker) tasks(q question.Query, now time.Time, p *plan.Plan, ignored str
 		}
 		what = strings.Join(labels, "或")
 		var nw []*plan.Item
-		items, nw, _, _ = a.filter(&q, now, p, false)
+		items, nw, _ = a.filter(&q, now, s, false)
 		items = append(items, nw...)
-		sortItems(p, items)
+		sortItems(s.Plan, items)
 		if len(items) == 0 {
-			return notFoundSubject(q, p, now, a)
+			return notFoundSubject(q, s, now, a)
 		}
 	}
+	// In fallback every title names the plan's year: task numbers, too,
+	// are that year's.
 	ans := Answer{Kind: AnswerAttribute, Items: items, Attr: q.Attr}
 	switch q.Attr {
 	case question.AttrRatio:
-		ans.Title = what + "的抽查比例及频次"
+		ans.Title = s.in() + what + "的抽查比例及频次"
 	case question.AttrWindow:
-		ans.Title = what + "的抽查检查起止时间"
+		ans.Title = s.in() + what + "的抽查检查起止时间"
 	case question.AttrDept:
-		ans.Title = what + "的发起部门及牵头/指导科室"
+		ans.Title = s.in() + what + "的发起部门及牵头/指导科室"
 	default:
 		ans.Kind, ans.Items, ans.Details = AnswerDetail, nil, items
-		if q.Ref == nil {
-			ans.Title = fmt.Sprintf("与%s有关的抽查任务（%d项）", what, len(items))
+		switch {
+		case q.Ref == nil:
+			ans.Title = fmt.Sprintf("%s与%s有关的抽查任务（%d项）", s.in(), what, len(items))
+		case s.fallback():
+			ans.Title = s.in() + "的" + detailTitle(items)
 		}
 	}
 	return ans
@@ -658,19 +740,19 @@ func serialRanges(p *plan.Plan) string {
 // subjectExamples are suggested when a subject finds nothing.
 var subjectExamples = []string{"加油站", "眼镜店", "食品", "认证", "广告", "钢筋", "特种设备", "直销", "拍卖", "文物"}
 
-func notFoundSubject(q question.Query, p *plan.Plan, now time.Time, a *Asker) Answer {
+func notFoundSubject(q question.Query, s scope, now time.Time, a *Asker) Answer {
 	labels := make([]string, len(q.Subjects))
-	for i, s := range q.Subjects {
-		labels[i] = "“" + s.Label + "”"
+	for i, sub := range q.Subjects {
+		labels[i] = "“" + sub.Label + "”"
 	}
 	ans := Answer{Kind: AnswerNotFound}
-	ans.Title = fmt.Sprintf("%d年度计划中没有与%s有关的抽查任务", p.Year, strings.Join(labels, "或"))
+	ans.Title = fmt.Sprintf("%d年度计划中没有与%s有关的抽查任务", s.Year, strings.Join(labels, "或"))
 	// Close alternatives: the subject alone, without the other filters.
 	alt := question.Query{Subjects: q.Subjects}
-	items, nw, _, _ := a.filter(&alt, now, p, false)
+	items, nw, _ := a.filter(&alt, now, s, false)
 	items = append(items, nw...)
 	if len(items) > 0 && (len(q.Departments) > 0 || q.Ratio.Op != question.RatioNone || q.Risk != question.RiskAny || q.NoWindow) {
-		ans.Title = "没有同时符合这些条件的" + strings.Join(labels, "或") + "相关任务"
+		ans.Title = s.in() + "没有同时符合这些条件的" + strings.Join(labels, "或") + "相关任务"
 		ans.Alternatives, ans.AlternativesTitle = items, "不加其他条件时的相关任务："
 		return ans
 	}
@@ -680,7 +762,7 @@ func notFoundSubject(q question.Query, p *plan.Plan, now time.Time, a *Asker) An
 }
 
 // mine answers "我科室的任务" from the user's sections.
-func (a *Asker) mine(q question.Query, now time.Time, p *plan.Plan, sections []string) Answer {
+func (a *Asker) mine(q question.Query, now time.Time, s scope, sections []string) Answer {
 	var depts, unknown []string
 	for _, s := range sections {
 		if c := a.planDepartment(s); c != "" {
@@ -694,10 +776,11 @@ func (a *Asker) mine(q question.Query, now time.Time, p *plan.Plan, sections []s
 	if len(depts) == 0 {
 		ans := Answer{Kind: AnswerUnknownDept}
 		if len(unknown) == 0 {
+			ans.general = true
 			ans.Title = "暂时不知道您所在的科室"
 			ans.Lines = []string{"通讯录中的部门还没有与计划中的科室对应。可以直接说科室或单位名称来问："}
 		} else {
-			ans.Title = fmt.Sprintf("%d年度计划中没有%s发起、牵头或指导的任务", p.Year, strings.Join(unknown, "、"))
+			ans.Title = fmt.Sprintf("%d年度计划中没有%s发起、牵头或指导的任务", s.Year, strings.Join(unknown, "、"))
 			ans.Lines = []string{"计划中的科室和单位为：计量科、消保科、特种设备安全监察科、市市场监督管理局、各县区局。可以这样问："}
 		}
 		ans.Examples = []string{"计量科的任务", "消保科本月的任务", "县区局的任务", "市局发起的任务"}
@@ -705,7 +788,7 @@ func (a *Asker) mine(q question.Query, now time.Time, p *plan.Plan, sections []s
 	}
 	q.Departments = depts
 	q.Intent = question.List
-	return a.list(q, now, p)
+	return a.list(q, now, s)
 }
 
 // Example questions shown by help and unknown answers.
@@ -726,7 +809,7 @@ var (
 )
 
 func helpAnswer() Answer {
-	ans := Answer{Kind: AnswerHelp, Title: "抽查助手能回答这些问题"}
+	ans := Answer{Kind: AnswerHelp, Title: "抽查助手能回答这些问题", general: true}
 	ans.Lines = append(ans.Lines, "我根据年度“双随机”抽查工作计划回答，例如：")
 	for _, s := range helpSections {
 		ans.Lines = append(ans.Lines, fmt.Sprintf("**%s**：%s", s.Title, strings.Join(s.Examples, "、")))
@@ -734,20 +817,20 @@ func helpAnswer() Answer {
 	return ans
 }
 
-func unknownAnswer(q question.Query, ignored string) Answer {
-	ans := Answer{Kind: AnswerUnknown, Title: "抱歉，没能理解您的问题"}
+func unknownAnswer(q question.Query, ignored string, s scope) Answer {
+	ans := Answer{Kind: AnswerUnknown, Title: "抱歉，没能理解您的问题", general: ignored == ""}
 	ans.Lines = []string{"发送“帮助”查看全部用法。"}
 	ans.Examples = unknownExamples
 	if ignored != "" {
 		// Perhaps a subject the plan does not cover ("化妆品"), perhaps not a
 		// question about the plan at all ("天气怎么样").
 		ans.Lines = []string{
-			fmt.Sprintf("计划中没有找到与“%s”有关的抽查任务。", ignored),
+			fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务。", s.name(), ignored),
 			"可以按检查对象问，例如：" + strings.Join(subjectExamples, "、") + "。发送“帮助”查看全部用法。",
 		}
 		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept {
 			ans.Kind = AnswerNotFound
-			ans.Title = fmt.Sprintf("计划中没有找到与“%s”有关的抽查任务", ignored)
+			ans.Title = fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务", s.name(), ignored)
 			ans.Lines = ans.Lines[1:]
 		}
 	}

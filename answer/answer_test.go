@@ -1,6 +1,8 @@
 package answer
 
 import (
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -29,11 +31,17 @@ var (
 	december  = []string{"1", "4", "5", "6", "7", "17"}
 	cityItems = []string{"4", "5", "6", "7", "8", "11", "14", "15-1", "15-2", "16", "17"}
 	riskItems = []string{"1", "4", "5", "6", "7", "8", "9", "10", "11", "14", "15-1", "16", "17"}
+	november  = []string{"1", "4", "5", "6", "7", "8", "9", "10", "14", "15-1", "15-2", "17"}
+	closeNov  = []string{"8", "9", "10", "14", "15-1", "15-2"} // windows ending in November
 )
 
 type answerCase struct {
-	q        string
-	now      string // default 2023-03-15
+	q   string
+	now string // default 2023-03-15
+	// noPlan is the year asked about when no plan is loaded for it: the
+	// answer's first line must say so, and nothing after it may name a year
+	// but the 2023 plan's own. 0: the answer must not say so.
+	noPlan   int
 	sections []string
 	days     int
 	kind     AnswerKind
@@ -211,13 +219,78 @@ var answerCases = []answerCase{
 	{q: "近期截止的任务", now: "2023-09-10", kind: AnswerList, items: []string{"16"}},
 	{q: "最近要开始的", now: "2023-04-20", kind: AnswerList, items: []string{"15-1", "15-2"}},
 	{q: "2023年3月的任务", now: "2024-05-01", kind: AnswerList, items: march, nw: noWin, notText: []string{"依据", "未能识别"}},
-	{q: "2022年的任务", kind: AnswerList, items: windowed, nw: noWin, text: []string{"依据2023年度计划"}},
+	{q: "2022年的任务", noPlan: 2022, kind: AnswerList, items: windowed, nw: noWin, text: []string{"依据2023年度计划"}},
 	{q: "本月还有哪些任务没完成", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
 	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"未能识别“牙膏”"}},
 
 	// Another year's clock answers from the 2023 plan and says so.
-	{q: "本月哪些抽查任务", now: "2024-03-15", kind: AnswerList, items: march, nw: noWin, text: []string{"依据2023年度计划"}},
-	{q: "下个月", now: "2023-12-20", kind: AnswerList, items: nil, nw: noWin, text: []string{"依据2023年度计划"}},
+	{q: "本月哪些抽查任务", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: march, nw: noWin, text: []string{"依据2023年度计划"}},
+	{q: "下个月", now: "2023-12-20", noPlan: 2024, kind: AnswerList, items: nil, nw: noWin, text: []string{"依据2023年度计划"}},
+
+	// No plan for the year asked about (a 2026 or 2024 clock, or a question
+	// naming such a year): the answer says so first, then what the 2023 plan
+	// says for the same month, under headings naming the 2023 plan.
+	// By time.
+	{q: "本月哪些抽查任务", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: november, nw: noWin, text: []string{"**尚未导入2026年度抽查计划。**以下依据2023年度计划，仅供参考。\n## 2023年度计划中11月在抽查期内的抽查任务（12项）\n**1** "}, notText: []string{"正在进行"}},
+	{q: "本月哪些抽查任务", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: march, nw: noWin, text: []string{"## 2023年度计划中3月在抽查期内的抽查任务（9项）"}},
+	{q: "正在进行的任务", now: "2026-03-15", noPlan: 2026, kind: AnswerList, items: march, nw: noWin, notText: []string{"正在进行"}},
+	{q: "下个月", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: december, nw: noWin, text: []string{"2023年度计划中12月在抽查期内的"}},
+	{q: "下个月", now: "2026-12-10", noPlan: 2027, kind: AnswerList, items: nil, nw: noWin, text: []string{"2023年度计划中1月在抽查期内的抽查任务（0项）"}},
+	{q: "上个月的任务", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: []string{"1"}, nw: noWin, text: []string{"2023年度计划中2月"}},
+	{q: "7月", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: windowed, nw: noWin, text: []string{"## 2023年度计划中7月在抽查期内的抽查任务（14项）"}},
+	{q: "十二月", now: "2024-07-10", noPlan: 2024, kind: AnswerList, items: december, nw: noWin},
+	{q: "第二季度", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: q2, nw: noWin, text: []string{"2023年度计划中第二季度（4月-6月）在抽查期内的"}},
+	{q: "本季度", now: "2024-02-10", noPlan: 2024, kind: AnswerList, items: march, nw: noWin, text: []string{"2023年度计划中第一季度（1月-3月）"}},
+	{q: "下半年", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: windowed, nw: noWin, text: []string{"2023年度计划中下半年（7月-12月）在抽查期内的"}},
+	{q: "今年剩下的", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: november, nw: noWin, text: []string{"2023年度计划中11月-12月在抽查期内的"}, notText: []string{"尚未结束"}},
+	{q: "今年的任务", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: windowed, nw: noWin, text: []string{"## 2023年度计划中全部抽查任务（17项）"}},
+	{q: "2024年的计划", now: "2026-11-15", noPlan: 2024, kind: AnswerList, items: windowed, nw: noWin, text: []string{"**尚未导入2024年度抽查计划。**以下依据2023年度计划，仅供参考。\n## 2023年度计划中全部抽查任务（17项）"}},
+	{q: "2024年的计划", noPlan: 2024, kind: AnswerList, items: windowed, nw: noWin},
+	{q: "2026年7月的任务", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: windowed, nw: noWin, text: []string{"2023年度计划中7月在抽查期内的"}},
+	// A question about 2023 itself is answered normally.
+	{q: "2023年7月的任务", now: "2026-11-15", kind: AnswerList, items: windowed, nw: noWin, text: []string{"## 2023年7月在抽查期内的抽查任务（14项）"}, notText: []string{"参考"}},
+	{q: "2023年的计划", now: "2024-03-15", kind: AnswerList, items: windowed, nw: noWin, text: []string{"## 2023年度全部抽查任务（17项）"}},
+	{q: "2023年任务7", now: "2026-11-15", kind: AnswerDetail, details: []string{"7"}, text: []string{"## 任务7 对强制性产品认证活动的双随机抽查\n"}},
+	// Window events.
+	{q: "本月开始的", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: nil, text: []string{"2023年度计划中11月开始的抽查任务（0项）"}},
+	{q: "本月开始的", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: []string{"4", "5", "6", "7", "8", "9", "10", "17"}, text: []string{"2023年度计划中3月开始的"}},
+	{q: "本月截止的", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: closeNov, text: []string{"2023年度计划中11月截止的抽查任务（6项）"}},
+	{q: "快到期的", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: closeNov, text: []string{"## 2023年度计划中11月15日-12月15日截止的抽查任务（6项）"}},
+	{q: "快到期的", now: "2024-09-10", noPlan: 2024, kind: AnswerList, items: []string{"16"}},
+	{q: "快到期的", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: nil, alts: []string{"16"}, text: []string{"之后最先截止的任务（2023年9月30日截止）"}},
+	{q: "即将开始", now: "2024-04-20", noPlan: 2024, kind: AnswerList, items: []string{"15-1", "15-2"}, text: []string{"2023年度计划中4月20日-5月20日开始的"}},
+	{q: "这周", now: "2024-02-28", noPlan: 2024, kind: AnswerList, items: []string{"4", "5", "6", "7", "8", "9", "10", "17"}, text: []string{"2023年度计划中2月26日-3月4日（对应本周）开始或截止的"}},
+	{q: "本周", now: "2026-09-28", noPlan: 2026, kind: AnswerList, items: []string{"16"}},
+	{q: "本周", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: nil, alts: closeNov, text: []string{"之后最先开始或截止的任务（2023年11月30日开始或截止）"}},
+	{q: "下周", now: "2026-12-30", noPlan: 2027, kind: AnswerList, items: nil, alts: []string{"1"}, text: []string{"2023年度计划中1月4日-1月10日（对应下周）", "（2023年2月1日开始或截止）"}},
+	// Departments.
+	{q: "计量科的任务", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: []string{"1"}, nw: []string{"2", "3"}, text: []string{"## 2023年度计划中计量科牵头或指导的抽查任务（3项）"}},
+	{q: "县区局的任务", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: []string{"1", "9", "10"}, nw: []string{"3", "13"}, text: []string{"2023年度计划中各县区局发起的"}},
+	{q: "消保科本月的任务", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: []string{"9", "10"}, text: []string{"2023年度计划中11月在抽查期内的消保科牵头或指导的"}},
+	{q: "我科室的任务", now: "2026-11-15", sections: []string{"计量科"}, noPlan: 2026, kind: AnswerList, items: []string{"1"}, nw: []string{"2", "3"}},
+	{q: "我科室的任务", now: "2026-11-15", sections: []string{"办公室"}, noPlan: 2026, kind: AnswerUnknownDept, text: []string{"2023年度计划中没有办公室"}},
+	{q: "我科室的任务", now: "2026-11-15", kind: AnswerUnknownDept},
+	// Subjects and other lists.
+	{q: "加油站", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: []string{"1"}, text: []string{"2023年度计划中与“加油站”有关的"}},
+	{q: "没有时间的任务", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: noWin, text: []string{"2023年度计划中未注明起止时间（全年可查）的抽查任务（3项）"}},
+	{q: "比例100%的", now: "2024-07-10", noPlan: 2024, kind: AnswerList, items: []string{"14", "15-1"}},
+	// Task details: the plan's own numbers and window dates.
+	{q: "任务7", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"7"}, text: []string{"## 2023年度计划中的任务7 对强制性产品认证活动的双随机抽查", "**抽查检查起止时间**：3月-12月（2023年3月1日至12月31日）"}},
+	{q: "任务7", now: "2024-03-15", noPlan: 2024, kind: AnswerDetail, details: []string{"7"}},
+	{q: "任务十五", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"15-1", "15-2"}, text: []string{"## 2023年度计划中的任务15 工业产品生产许可证产品生产企业检查（共2项）", "5月-11月（2023年5月1日至11月30日）"}},
+	{q: "任务12", now: "2026-11-15", noPlan: 2026, kind: AnswerNotFound, text: []string{"## 2023年度计划中没有任务12"}},
+	{q: "加油站怎么抽查", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"1"}, text: []string{"## 2023年度计划中与“加油站”有关的抽查任务（1项）", "2023年2月1日至12月31日"}},
+	// Attributes.
+	{q: "直销什么时候查", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中“直销”的抽查检查起止时间", "7月-9月（2023年7月1日至9月30日）"}},
+	{q: "任务16什么时候开始", now: "2024-03-15", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中任务16的抽查检查起止时间"}},
+	{q: "拍卖抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, text: []string{"## 2023年度计划中“拍卖”的抽查比例及频次"}},
+	{q: "文物谁发起", now: "2024-07-10", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrDept, items: []string{"9"}, text: []string{"## 2023年度计划中“文物”的发起部门及牵头/指导科室"}},
+	{q: "牙膏抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerNotFound, text: []string{"2023年度计划中没有找到与“牙膏”有关"}},
+	// Answers with nothing from the plan need no notice.
+	{q: "帮助", now: "2026-11-15", kind: AnswerHelp},
+	{q: "嗯", now: "2026-11-15", kind: AnswerUnknown},
+	{q: "天气怎么样", now: "2026-11-15", noPlan: 2026, kind: AnswerUnknown, text: []string{"2023年度计划中没有找到与“天气”有关"}},
+	{q: "化妆品", now: "2026-11-15", noPlan: 2026, kind: AnswerUnknown, text: []string{"2023年度计划中没有找到与“化妆品”有关"}},
 }
 
 func TestAnswers(t *testing.T) {
@@ -269,7 +342,65 @@ func TestAnswers(t *testing.T) {
 					t.Errorf("markdown has %q:\n%s", s, md)
 				}
 			}
+			checkYears(t, c, ans, md)
 		})
+	}
+}
+
+var reYearText = regexp.MustCompile(`(\d{4})年`)
+
+// checkYears checks that an answer never passes one year's plan off as
+// another's: with no plan for the year asked about, the first line says so
+// and names the plan used; otherwise nothing says so. After that line, every
+// year named is the plan's own, and headings of plan data name it.
+func checkYears(t *testing.T, c answerCase, ans Answer, md string) {
+	t.Helper()
+	const planYear = 2023
+	first, rest, _ := strings.Cut(md, "\n")
+	if c.noPlan == 0 {
+		if strings.Contains(md, "尚未导入") || ans.NoPlan != "" {
+			t.Errorf("says no plan is loaded:\n%s", md)
+		}
+		rest = md
+	} else {
+		want := fmt.Sprintf("**尚未导入%d年度抽查计划。**以下依据%d年度计划，仅供参考。", c.noPlan, planYear)
+		if first != want {
+			t.Errorf("first line %q, want %q\n%s", first, want, md)
+		}
+		if title, ok := strings.CutPrefix(strings.SplitN(rest, "\n", 2)[0], "## "); !ok || c.kind != AnswerUnknown && !strings.HasPrefix(title, fmt.Sprintf("%d年度计划中", planYear)) {
+			t.Errorf("heading %q does not name the %d plan:\n%s", title, planYear, md)
+		}
+	}
+	for _, m := range reYearText.FindAllStringSubmatch(rest, -1) {
+		if m[1] != fmt.Sprint(planYear) {
+			t.Errorf("names %s年 outside the notice:\n%s", m[1], md)
+		}
+	}
+}
+
+// Without a plan for the year asked about, the answer lists what the 2023
+// plan has for the same month and day: the same items as asked on that date
+// in 2023 (weeks aside: their weekdays differ between years).
+func TestNoPlanAnswersAs2023(t *testing.T) {
+	a := New(Options{Plans: seedCatalog(t)})
+	for _, c := range answerCases {
+		q := question.Parse(c.q)
+		if c.noPlan == 0 || c.now == "" || strings.HasPrefix(c.now, "2023") || q.Year != 0 || q.Period.Kind == question.PeriodWeek {
+			continue
+		}
+		got, err := a.Answer(q, day(t, c.now), c.sections)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := a.Answer(q, day(t, "2023"+c.now[4:]), c.sections)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []func(*Answer) []string{(*Answer).IDs, (*Answer).NoWindowIDs, (*Answer).DetailIDs, (*Answer).AlternativeIDs} {
+			if g, w := f(&got), f(&want); !slices.Equal(g, w) {
+				t.Errorf("%s@%s lists %v, at 2023%s %v", c.q, c.now, g, c.now[4:], w)
+			}
+		}
 	}
 }
 

@@ -13,15 +13,18 @@ import (
 // headings, > quotes); it stays readable as plain text on a console.
 func (a *Answer) Markdown() string {
 	var b strings.Builder
+	// No plan for the asked year: that comes first, before any heading, so
+	// that nothing below reads as the asked year's plan (and a WeCom
+	// notification's preview shows it).
+	if a.NoPlan != "" {
+		b.WriteString("**" + a.NoPlan + "。**" + a.Basis + "。\n")
+	}
 	title := a.Title
 	if title == "" && len(a.Details) > 0 {
 		title = detailTitle(a.Details)
 	}
 	if title != "" {
 		b.WriteString("## " + title + "\n")
-	}
-	if a.Basis != "" {
-		b.WriteString("> （" + a.Basis + "）\n")
 	}
 	for _, l := range a.Lines {
 		b.WriteString(l + "\n")
