@@ -97,7 +97,7 @@ func (a *app) runConsole(ctx context.Context, f consoleFlags, stdin io.Reader, s
 		return err
 	}
 	defer closeStore(st, a.log)
-	interactive := isTerminal(stdin)
+	interactive := bot.IsTerminal(stdin)
 	if interactive {
 		fmt.Fprintln(stdout, a.plansLine())
 	} else {
@@ -106,16 +106,6 @@ func (a *app) runConsole(ctx context.Context, f consoleFlags, stdin io.Reader, s
 	return bot.RunConsole(ctx, stdin, stdout, h, bot.ConsoleOptions{
 		User: a.consoleUser(f), Now: a.now, Location: a.cfg.Location, Interactive: &interactive,
 	})
-}
-
-// isTerminal reports whether r is a terminal: the console is interactive.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // consoleHandler opens Redis and builds the router for the console. The

@@ -42,7 +42,7 @@ var consoleQuit = map[string]bool{"退出": true, "exit": true, "quit": true}
 // out, through the same handler as the WeCom channel. Empty lines are
 // ignored; "退出", "exit", "quit", EOF or ctx's end stop it (returning nil).
 func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Handler, o ConsoleOptions) error {
-	interactive := isTerminal(in)
+	interactive := IsTerminal(in)
 	if o.Interactive != nil {
 		interactive = *o.Interactive
 	}
@@ -64,7 +64,7 @@ func RunConsole(ctx context.Context, in io.Reader, out io.Writer, h handlers.Han
 		readErr <- sc.Err()
 		close(lines)
 	}()
-	ansi := isTerminalWriter(out)
+	ansi := IsTerminal(out)
 	if o.ANSI != nil {
 		ansi = *o.ANSI
 	}
@@ -194,20 +194,13 @@ func zone(loc *time.Location) *time.Location {
 	return time.Local
 }
 
-func isTerminalWriter(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// IsTerminal reports whether f (an *os.File) is a terminal: the console is
+// interactive when its input is one, and uses ANSI emphasis when its output is.
+func IsTerminal(f any) bool {
+	file, ok := f.(*os.File)
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
+	st, err := file.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

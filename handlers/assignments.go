@@ -59,11 +59,11 @@ func daysLeft(it *plan.Item, year int, now time.Time) string {
 	case !it.Window.Has():
 		return fmt.Sprintf("未注明起止时间，%d年内完成", year)
 	case n < 0:
-		return fmt.Sprintf("%s，已于%s截止", it.Window, last.Format("1月2日"))
+		return fmt.Sprintf("%s，已于%s截止", it.Window, last.Format("2006年1月2日"))
 	case n == 0:
 		return fmt.Sprintf("%s，今天截止", it.Window)
 	}
-	return fmt.Sprintf("%s，%s截止，还剩%d天", it.Window, last.Format("1月2日"), n)
+	return fmt.Sprintf("%s，%s截止，还剩%d天", it.Window, last.Format("2006年1月2日"), n)
 }
 
 // inspectorNames maps userids to names from the inspectors' directory.
