@@ -629,3 +629,70 @@ func TestDispatcherSurvivesPanics(t *testing.T) {
 		t.Fatalf("queue depth %v", got)
 	}
 }
+
+// A captured POST (its query and Encrypt value) replayed as a GET URL check
+// must not make the endpoint decrypt the message for the attacker: neither at
+// once (the plaintext is a message, not an echostr) nor a day later (stale).
+func TestCallbackGETReplayOfCapturedPOST(t *testing.T) {
+	s := newStack(t, stackOpts{})
+	now := s.now.Unix()
+	secret := textXML("zhangsan", "机密内容", "777", now)
+	body, sig, err := s.crypto.SealCallback(secret, "218", now, "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := ParseEnvelope(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() (int, string) {
+		resp, err := http.Get(s.srv.URL + "/wecom/callback?" + url.Values{
+			"msg_signature": {sig}, "timestamp": {strconv.FormatInt(now, 10)}, "nonce": {"n1"}, "echostr": {enc}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, b := get(); code == 200 || strings.Contains(b, "机密内容") || strings.Contains(b, "<xml>") {
+		t.Fatalf("replayed POST as GET (fresh): %d %q", code, b)
+	}
+	if got := metricValue(s.metrics.Rejected.WithLabelValues(ReasonEchostr)); got != 1 {
+		t.Fatalf("rejected{reason=%s} = %v, want 1", ReasonEchostr, got)
+	}
+	s.clock.Advance(24 * time.Hour)
+	if code, b := get(); code != 403 || strings.Contains(b, "机密内容") {
+		t.Fatalf("replayed POST as GET a day later: %d %q", code, b)
+	}
+	if got := metricValue(s.metrics.Rejected.WithLabelValues(ReasonStale)); got != 1 {
+		t.Fatalf("rejected{reason=%s} = %v, want 1", ReasonStale, got)
+	}
+	// The official vector's echostr, replayed a day later, is stale too.
+	resp, err := http.Get(s.srv.URL + "/wecom/callback?" + url.Values{
+		"msg_signature": {vecGetSig}, "timestamp": {vecGetTS}, "nonce": {vecGetNonce}, "echostr": {vecGetEcho}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("stale URL check answered %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestPlausibleEchostr(t *testing.T) {
+	for s, want := range map[string]bool{
+		"1616140317555161061":             true,
+		"abcDEF123":                       true,
+		"":                                false,
+		"<xml><Content>x</Content></xml>": false,
+		"12 34":                           false,
+		strings.Repeat("1", 64):           true,
+		strings.Repeat("1", 65):           false,
+		"机密":                              false,
+	} {
+		if got := plausibleEchostr([]byte(s)); got != want {
+			t.Errorf("plausibleEchostr(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
