@@ -290,6 +290,17 @@ func post(t *testing.T, p *serveProc, c *bot.Crypto, plain string) {
 	}
 }
 
+// setWeComEnv points the WeCom channel at the fake, for this test.
+func setWeComEnv(t *testing.T, fake *fakewecom.Server) {
+	t.Helper()
+	t.Setenv("WECOM_CORP_ID", fake.CorpID())
+	t.Setenv("WECOM_AGENT_ID", strconv.Itoa(fake.AgentID()))
+	t.Setenv("WECOM_SECRET", fake.CorpSecret())
+	t.Setenv("WECOM_TOKEN", testToken)
+	t.Setenv("WECOM_AES_KEY", testAESKey)
+	t.Setenv("WECOM_API_BASE", fake.URL)
+}
+
 func textMsg(corp, user, content string, id int) string {
 	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
 		"<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content>"+
@@ -305,12 +316,7 @@ func TestServeWeCom(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{
 		{UserID: "zhangsan", Name: "张三", Departments: []int{12}},
 	}})
-	t.Setenv("WECOM_CORP_ID", fake.CorpID())
-	t.Setenv("WECOM_AGENT_ID", strconv.Itoa(fake.AgentID()))
-	t.Setenv("WECOM_SECRET", fake.CorpSecret())
-	t.Setenv("WECOM_TOKEN", testToken)
-	t.Setenv("WECOM_AES_KEY", testAESKey)
-	t.Setenv("WECOM_API_BASE", fake.URL)
+	setWeComEnv(t, fake)
 	cfg := writeConfig(t, redistest.Start(t).URL(), `wecom:
   departments: {12: 计量科}
 outbox:
@@ -388,6 +394,32 @@ reminders:
 			if strings.Contains(p.stderr.String(), secret) {
 				t.Fatalf("a secret reached the log:\n%s", p.stderr.String())
 			}
+		}
+	}
+}
+
+// A 10,000-character message gets a short answer: the fallback quotes an
+// excerpt of the input, never all of it.
+func TestServeLongMessageShortAnswer(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "u0"}, {UserID: "u1"}, {UserID: "u2"}}})
+	setWeComEnv(t, fake)
+	cfg := writeConfig(t, redistest.Start(t).URL(), "reminders:\n  enabled: false\n")
+	c, err := bot.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, cfg)
+	for i, long := range []string{strings.Repeat("x", 10000), strings.Repeat("天气怎么样", 2000), strings.Repeat("比例多少 天气 ", 1250)} {
+		n0 := len(fake.Messages())
+		post(t, p, c, textMsg(fake.CorpID(), "u"+strconv.Itoa(i), long, 9100+i))
+		if _, err := fake.WaitMessages(n0+1, 10*time.Second); err != nil {
+			t.Fatalf("no answer: %v\n%s", err, p.stderr.String())
+		}
+		time.Sleep(500 * time.Millisecond) // room for further parts
+		msgs := fake.Messages()[n0:]
+		t.Logf("%d-rune message: %d message/send call(s), %d bytes: %.160q", len([]rune(long)), len(msgs), len(msgs[0].Content), msgs[0].Content)
+		if len(msgs) != 1 || len(msgs[0].Content) > 1024 {
+			t.Errorf("%d-rune message answered with %d message/send calls, first of %d bytes, want one short one", len([]rune(long)), len(msgs), len(msgs[0].Content))
 		}
 	}
 }

@@ -316,3 +316,31 @@ func TestAnswerSize(t *testing.T) {
 		}
 	}
 }
+
+// A long message is quoted back as a short excerpt, never whole: the answer
+// stays one WeCom message however long the question.
+func TestLongQuestionQuotedAsExcerpt(t *testing.T) {
+	cat := seedCatalog(t)
+	r, err := NewRouter(Deps{Plans: cat, Logger: discardLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{strings.Repeat("x", 10000), strings.Repeat("天气", 5000), "比例多少" + strings.Repeat("y", 5000), "本月哪些任务" + strings.Repeat("z", 5000)} {
+		rep, err := r.Handle(context.Background(), &Request{Kind: KindText, Text: q, Now: day(t, "2023-03-15")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Text) > 2048 {
+			t.Errorf("%.20q…: reply is %d bytes:\n%.400s", q, len(rep.Text), rep.Text)
+		}
+		if !strings.Contains(rep.Text, "…") {
+			t.Errorf("%.20q…: reply does not mark the cut quote:\n%.400s", q, rep.Text)
+		}
+	}
+	if got := excerpt(strings.Repeat("天", 31)); got != strings.Repeat("天", 30)+"…" {
+		t.Errorf("excerpt(31 runes) = %q", got)
+	}
+	if got := excerpt(strings.Repeat("天", 30)); got != strings.Repeat("天", 30) {
+		t.Errorf("excerpt(30 runes) = %q", got)
+	}
+}

@@ -92,6 +92,9 @@ type Options struct {
 	DeliverTimeout time.Duration
 	// MaxPartBytes: longer texts are split on line boundaries. Default 2048.
 	MaxPartBytes int
+	// MaxParts: a text needing more parts is cut to this many, the last
+	// ending with wecomapi.TruncatedNote. Default wecomapi.MaxParts (3).
+	MaxParts int
 
 	Now    func() time.Time // default time.Now
 	Rand   func() float64   // in [0,1), for jitter; default math/rand/v2
@@ -197,6 +200,9 @@ func New(o Options) (*Outbox, error) {
 	if o.MaxPartBytes <= 0 {
 		o.MaxPartBytes = wecomapi.MaxContentBytes
 	}
+	if o.MaxParts <= 0 {
+		o.MaxParts = wecomapi.MaxParts
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -250,15 +256,18 @@ var ErrNoRecipient = errors.New("outbox: message has no recipient")
 // Send enqueues msg for delivery. A message with the same non-empty ID as
 // one enqueued within IDTTL is ignored (nil error); an empty Reply.Text
 // means "no answer" and is ignored too. Long texts are split into parts
-// here, delivered in order.
+// here, delivered in order, at most MaxParts of them.
 func (ob *Outbox) Send(ctx context.Context, msg bot.Message) error {
 	to := msg.To
 	if len(to.Users) == 0 && len(to.Departments) == 0 && len(to.Tags) == 0 && to.Webhook == "" {
 		return fmt.Errorf("%w (id %q)", ErrNoRecipient, msg.ID)
 	}
-	parts := wecomapi.Split(msg.Reply.Text, ob.o.MaxPartBytes)
+	parts, truncated := wecomapi.SplitAtMost(msg.Reply.Text, ob.o.MaxPartBytes, ob.o.MaxParts)
 	if len(parts) == 0 {
 		return nil
+	}
+	if truncated {
+		ob.log.Warn("outbox: long message truncated", "id", msg.ID, "bytes", len(msg.Reply.Text), "parts", len(parts))
 	}
 	format := msg.Reply.Format
 	if format == "" {

@@ -146,7 +146,7 @@ func stats(t *testing.T, ob *outbox.Outbox) outbox.Stats {
 
 func TestLongAnswerSplitInOrder(t *testing.T) {
 	e := newEnv(t, fakewecom.Options{})
-	ob := e.outbox(nil)
+	ob := e.outbox(func(o *outbox.Options) { o.MaxParts = 100 })
 	run(t, ob)
 	var b strings.Builder
 	for i := range 300 {
@@ -175,6 +175,33 @@ func TestLongAnswerSplitInOrder(t *testing.T) {
 		t.Error("parts are not the answer in order")
 	}
 	waitFor(t, "empty queue", func() bool { return stats(t, ob).Pending() == 0 })
+}
+
+// No answer takes more than MaxParts (default 3) message/send calls: the
+// rest is cut and the last part says so.
+func TestLongAnswerCapped(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	ob := e.outbox(nil)
+	run(t, ob)
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "第%03d行：计量器具抽查任务说明\n", i)
+	}
+	if err := ob.Send(context.Background(), bot.Message{ID: "long", To: bot.Recipient{Users: []string{"u1"}}, Reply: handlers.Markdown(b.String())}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := e.fake.WaitMessages(3, waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "empty queue", func() bool { return stats(t, ob).Pending() == 0 })
+	msgs = e.fake.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d message/send calls for one answer, want 3", len(msgs))
+	}
+	if !strings.HasPrefix(msgs[0].Content, "第000行") || !strings.HasSuffix(msgs[2].Content, "内容过长，已截断）") {
+		t.Errorf("first part %.30q, last part ends %q", msgs[0].Content, msgs[2].Content[len(msgs[2].Content)-60:])
+	}
 }
 
 func TestDuplicateIDSentOnce(t *testing.T) {

@@ -423,11 +423,12 @@ func (c *Client) Deliver(ctx context.Context, to bot.Recipient, format handlers.
 	return err
 }
 
-// SendReply sends a whole reply now, split into parts of at most
-// MaxContentBytes on line boundaries, in order; it stops at the first
-// failure. Production code goes through the outbox instead.
+// SendReply sends a whole reply now, split into at most MaxParts parts of
+// at most MaxContentBytes on line boundaries, in order; it stops at the
+// first failure. Production code goes through the outbox instead.
 func (c *Client) SendReply(ctx context.Context, to bot.Recipient, r handlers.Reply) error {
-	for _, part := range Split(r.Text, MaxContentBytes) {
+	parts, _ := SplitAtMost(r.Text, MaxContentBytes, MaxParts)
+	for _, part := range parts {
 		if err := c.Deliver(ctx, to, r.Format, part); err != nil {
 			return err
 		}

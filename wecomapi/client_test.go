@@ -3,6 +3,7 @@ package wecomapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -323,5 +324,45 @@ func TestSplit(t *testing.T) {
 	}
 	if strings.ReplaceAll(rebuilt.String(), "\n", "") != strings.ReplaceAll(in, "\n", "") {
 		t.Error("content lost or reordered")
+	}
+}
+
+func TestSplitAtMost(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "第%03d行：计量器具抽查任务说明\n", i)
+	}
+	long := b.String()
+	all := wecomapi.Split(long, wecomapi.MaxContentBytes)
+	parts, cut := wecomapi.SplitAtMost(long, wecomapi.MaxContentBytes, 3)
+	if !cut || len(parts) != 3 || len(all) <= 3 {
+		t.Fatalf("SplitAtMost: %d parts (of %d), truncated %v", len(parts), len(all), cut)
+	}
+	for i, p := range parts {
+		if len(p) > wecomapi.MaxContentBytes || !utf8.ValidString(p) {
+			t.Fatalf("part %d: %d bytes, valid %v", i, len(p), utf8.ValidString(p))
+		}
+	}
+	if parts[0] != all[0] || parts[1] != all[1] {
+		t.Error("parts before the last changed")
+	}
+	last := parts[2]
+	if !strings.HasSuffix(last, "\n"+wecomapi.TruncatedNote) || !strings.HasPrefix(all[2], strings.TrimSuffix(last, "\n"+wecomapi.TruncatedNote)) {
+		t.Errorf("last part %q", last)
+	}
+	// A line is never cut in the middle when a line end fits.
+	if body := strings.TrimSuffix(last, "\n"+wecomapi.TruncatedNote); !strings.HasSuffix(body, "说明") {
+		t.Errorf("last part cut mid-line: %q", body[len(body)-40:])
+	}
+	// One long line (no line ends): cut on a rune boundary.
+	parts, cut = wecomapi.SplitAtMost(strings.Repeat("汉", 10000), wecomapi.MaxContentBytes, 2)
+	if !cut || len(parts) != 2 || len(parts[1]) > wecomapi.MaxContentBytes || !utf8.ValidString(parts[1]) || !strings.HasSuffix(parts[1], wecomapi.TruncatedNote) {
+		t.Errorf("long line: %d parts, last %d bytes", len(parts), len(parts[len(parts)-1]))
+	}
+	// Within the limit, or no limit: the same as Split.
+	for _, n := range []int{0, len(all)} {
+		if parts, cut := wecomapi.SplitAtMost(long, wecomapi.MaxContentBytes, n); cut || len(parts) != len(all) {
+			t.Errorf("maxParts %d: %d parts, truncated %v", n, len(parts), cut)
+		}
 	}
 }
