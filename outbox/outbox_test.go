@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -335,6 +336,46 @@ func TestTokenExpiryIsTransparent(t *testing.T) {
 	expectOnce(t, e.fake, []string{"before", "after"})
 	if s := stats(t, ob); s.Dead != 0 {
 		t.Errorf("dead %d", s.Dead)
+	}
+}
+
+// An expiry followed by 42001 for a while (here 2 s) to many concurrent
+// sends on two replicas: the token is refreshed once for the expiry, shared
+// by every worker of both replicas, not once per failed send.
+func TestTokenStormRefreshesOnce(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	mod := func(o *outbox.Options) {
+		o.Config.Workers = 16
+		o.Config.MaxAttempts = 1000
+		o.Config.InitialBackoff = 20 * time.Millisecond
+		o.Config.MaxBackoff = 200 * time.Millisecond
+	}
+	obs := []*outbox.Outbox{e.outbox(mod), e.outbox(mod)}
+	for _, ob := range obs {
+		run(t, ob)
+	}
+	send(t, obs[0], "warm", "u0", "warm")
+	expectOnce(t, e.fake, []string{"warm"})
+	before := e.fake.Calls(fakewecom.EndpointToken)
+
+	e.fake.ExpireTokens()
+	until := time.Now().Add(2 * time.Second)
+	e.fake.SetRule(fakewecom.EndpointSend, func(int) (fakewecom.Fault, bool) {
+		return fakewecom.Fault{ErrCode: fakewecom.CodeTokenExpired}, time.Now().Before(until)
+	})
+	const n = 200
+	want := []string{"warm"}
+	for i := range n {
+		id := strconv.Itoa(i)
+		send(t, obs[i%2], id, "u"+id, "msg "+id)
+		want = append(want, "msg "+id)
+	}
+	expectOnce(t, e.fake, want)
+	calls := e.fake.Calls(fakewecom.EndpointToken) - before
+	t.Logf("2 s of 42001 to %d sends on 2 replicas × 16 workers: %d gettoken calls, %d faulted message/send calls",
+		n, calls, e.fake.FaultsServed(fakewecom.EndpointSend))
+	if calls > 2 {
+		t.Errorf("%d gettoken calls for one expiry, want at most 2", calls)
 	}
 }
 

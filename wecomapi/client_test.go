@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -105,19 +106,79 @@ func TestTokenRejectedIsDroppedAndRetriedOnce(t *testing.T) {
 		t.Errorf("gettoken calls %d, want 2", n)
 	}
 
-	// 40014 twice in a row: one retry only, then a TokenInvalid error.
-	fake.InjectFaults(fakewecom.EndpointSend,
-		fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken}, fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken})
+	// The token just refreshed is rejected again: no second gettoken within
+	// TokenRefreshEvery (WeCom answers the same token while it is valid);
+	// the error stands, retryable, for the outbox to try later.
+	fake.InjectFaults(fakewecom.EndpointSend, fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken})
 	before := fake.Calls(fakewecom.EndpointSend)
 	_, err := c.SendText(ctx, to, "x")
+	var e *wecomapi.Error
+	if !errors.As(err, &e) || e.Class != wecomapi.TokenInvalid || !e.Retryable() {
+		t.Fatalf("err %v, want retryable token-invalid", err)
+	}
+	if n := fake.Calls(fakewecom.EndpointSend) - before; n != 1 {
+		t.Errorf("send attempts %d, want 1", n)
+	}
+	if n := fake.Calls(fakewecom.EndpointToken); n != 2 {
+		t.Errorf("gettoken calls %d, want still 2", n)
+	}
+
+	// Once TokenRefreshEvery has passed (its mark in Redis expired), 40014
+	// twice in a row: one refresh and one retry only, then a TokenInvalid error.
+	rdb.Del(ctx, "test:"+c.TokenCacheKey()+":refreshed")
+	fake.InjectFaults(fakewecom.EndpointSend,
+		fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken}, fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken})
+	before = fake.Calls(fakewecom.EndpointSend)
+	_, err = c.SendText(ctx, to, "x")
 	if wecomapi.Classify(err) != wecomapi.TokenInvalid {
 		t.Fatalf("err %v, want token-invalid", err)
 	}
 	if n := fake.Calls(fakewecom.EndpointSend) - before; n != 2 {
 		t.Errorf("send attempts %d, want 2", n)
 	}
+	if n := fake.Calls(fakewecom.EndpointToken); n != 3 {
+		t.Errorf("gettoken calls %d, want 3", n)
+	}
 	if got := fake.Messages(); len(got) != 2 {
 		t.Errorf("delivered %d", len(got))
+	}
+}
+
+// An expired token seen by many concurrent calls on two replicas (clients
+// sharing Redis) is fetched again once, not once per call.
+func TestTokenExpiryRefreshedOnceAcrossReplicas(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{})
+	rdb := redistest.Start(t).Client(t)
+	replicas := []*wecomapi.Client{newClient(t, fake, rdb), newClient(t, fake, rdb)}
+	to := bot.Recipient{Users: []string{"u1"}}
+	for _, c := range replicas {
+		if _, err := c.SendText(ctx, to, "warm"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 3 {
+		before := fake.Calls(fakewecom.EndpointToken)
+		rdb.Del(ctx, "test:"+replicas[0].TokenCacheKey()+":refreshed") // a later expiry
+		fake.ExpireTokens()
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for i := range 100 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := replicas[i%2].SendText(ctx, to, "x"); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: %v", round, err)
+		}
+		if n := fake.Calls(fakewecom.EndpointToken) - before; n != 1 {
+			t.Errorf("round %d: %d gettoken calls for one expiry, want 1", round, n)
+		}
 	}
 }
 
