@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/outbox"
@@ -72,6 +75,9 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	// go-redis's own lines (one per failed dial while Redis is down) go
+	// through slog too, limited to one per kind per 10 s.
+	redis.SetLogger(bot.NewRedisLogger(log, 10*time.Second))
 	plans, err := plan.LoadCatalog(cfg.Plans...)
 	if err != nil {
 		return nil, fmt.Errorf("plans: %w", err)

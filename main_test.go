@@ -423,3 +423,15 @@ func TestServeLongMessageShortAnswer(t *testing.T) {
 		}
 	}
 }
+
+// go-redis's own log lines (a failed dial) reach the command's slog log,
+// not a bare line on the process's stderr.
+func TestRedisClientLogsThroughSlog(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := writeConfig(t, srv.URL(), "")
+	srv.Stop()
+	_, errOut, code := runCmd(t, "", "outbox", "--config", cfg, "list")
+	if code != 1 || !strings.Contains(errOut, `msg="redis client"`) || !strings.Contains(errOut, "failed to dial") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}

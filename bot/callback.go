@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -296,8 +297,11 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming, p
 	res := c.seen.accept(rctx, key, id, plain)
 	fresh, err := res.fresh, res.err
 	if err != nil {
-		// The SET may have landed (a timeout); release it so the retry counts.
-		c.release(ctx, key, m)
+		if !redisNotSent(err) {
+			// The SET may have landed before Redis stopped answering;
+			// release it so the retry counts.
+			c.releaseAfterFailure(ctx, key, m)
+		}
 		c.reject(w, r, http.StatusServiceUnavailable, ReasonRedis, err)
 		return
 	}
@@ -328,15 +332,43 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming, p
 
 // release deletes a dedupe key and the inbox entry, best effort.
 func (c *Callback) release(ctx context.Context, key string, m *Incoming) {
+	if err := c.del(ctx, key, m); err != nil {
+		c.o.Logger.Error("dedupe key not released; a WeCom retry of this message will be ignored until it expires",
+			"id", m.DedupeID(), "dedupe_ttl", c.o.DedupeTTL, "err", err)
+	}
+}
+
+// releaseAfterFailure is release after an accept that failed: whether the
+// key was stored is unknown, and when Redis is down the release fails too,
+// once per callback. One line per LogEvery says so.
+func (c *Callback) releaseAfterFailure(ctx context.Context, key string, m *Incoming) {
+	err := c.del(ctx, key, m)
+	if err == nil {
+		return
+	}
+	if ok, suppressed := c.logs.allow("dedupe_release"); ok {
+		attrs := []any{"id", m.DedupeID(), "dedupe_ttl", c.o.DedupeTTL, "err", err}
+		if suppressed > 0 {
+			attrs = append(attrs, "suppressed", suppressed)
+		}
+		c.o.Logger.Warn("redis unavailable: callback answered 503 for WeCom to retry; its dedupe key could not be "+
+			"released in case the failed accept stored it (if it did, retries are taken for duplicates until it expires)", attrs...)
+	}
+}
+
+func (c *Callback) del(ctx context.Context, key string, m *Incoming) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	var err error
 	if c.o.Inbox != nil {
-		err = c.o.Inbox.release(dctx, key, m.DedupeID())
-	} else {
-		err = c.o.Redis.Del(dctx, key).Err()
+		return c.o.Inbox.release(dctx, key, m.DedupeID())
 	}
-	if err != nil {
-		c.o.Logger.Error("dedupe key not released; a WeCom retry of this message will be ignored", "id", m.DedupeID(), "err", err)
-	}
+	return c.o.Redis.Del(dctx, key).Err()
+}
+
+// redisNotSent reports whether err proves a command never reached Redis
+// (no connection could be made), so nothing was stored.
+func redisNotSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" ||
+		errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed)
 }

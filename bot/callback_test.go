@@ -696,3 +696,49 @@ func TestPlausibleEchostr(t *testing.T) {
 		}
 	}
 }
+
+// During a Redis outage every callback gets 503, but the log gets one line
+// per LogEvery saying what happened (Redis unreachable, nothing stored), not
+// one ERROR per callback claiming a dedupe key was left behind; go-redis's
+// own lines go through slog, limited the same way.
+func TestCallbackRedisDownLogs(t *testing.T) {
+	var buf lockedBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	redis.SetLogger(NewRedisLogger(logger, time.Minute))
+	t.Cleanup(func() { redis.SetLogger(NewRedisLogger(slog.Default(), 10*time.Second)) })
+	srv := redistest.Start(t)
+	s := newStack(t, stackOpts{rdb: srv.Client(t), logger: logger})
+	srv.Stop()
+	now := s.now.Unix()
+	const n = 6
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code := post(t, s.srv.URL, s.crypto, textXML("u", "x", strconv.Itoa(100+i), now), now); code != 503 {
+				t.Errorf("Redis down answered %d, want 503", code)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := metricValue(s.metrics.Rejected.WithLabelValues(ReasonRedis)); got != n {
+		t.Fatalf("rejected{reason=redis} = %v, want %d", got, n)
+	}
+	recs := buf.all(t)
+	var rejected, client int
+	for _, r := range recs {
+		switch {
+		case r["level"] == "ERROR" || strings.Contains(fmt.Sprint(r["msg"]), "not released"):
+			t.Errorf("log line %v", r)
+		case r["msg"] == "wecom callback rejected" && r["reason"] == ReasonRedis:
+			rejected++
+		case r["msg"] == "redis client":
+			client++
+		}
+	}
+	if rejected != 1 || client != 1 {
+		t.Errorf("%d rejection lines and %d go-redis lines for %d callbacks, want 1 and 1:\n%v", rejected, client, n, recs)
+	}
+	t.Logf("%d callbacks during the outage: %d log lines", n, len(recs))
+}
