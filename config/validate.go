@@ -343,7 +343,8 @@ func normalizeWebhook(s string) string {
 	return s
 }
 
-// RedactURL hides a password in a Redis URL, for errors and logs.
+// RedactURL hides the password in a URL (a Redis URL, WECOM_API_BASE), for
+// errors and logs.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -432,6 +433,61 @@ func TestDeadLetterListAndRetry(t *testing.T) {
 	expectOnce(t, e.fake, []string{"太长", "总是失败"})
 	waitFor(t, "no dead letters", func() bool { return stats(t, ob).Dead == 0 && stats(t, ob).Pending() == 0 })
 }
+
+// secretErrDeliverer fails every delivery permanently with an error that
+// quotes credentials, as a WeCom errmsg or a proxy's error might.
+type secretErrDeliverer struct{}
+
+func (secretErrDeliverer) Deliver(context.Context, bot.Recipient, handlers.Format, string) error {
+	return permanentErr("proxy said: access_token=TOKEN1abc via https://admin:hunter2@proxy.example/send?key=KEY3ghi")
+}
+
+type permanentErr string
+
+func (e permanentErr) Error() string { return string(e) }
+func (permanentErr) Retryable() bool { return false }
+
+// Dead letters and the outbox's log keep no credentials from errors.
+func TestDeadLetterErrorRedacted(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	ob := e.outbox(func(o *outbox.Options) {
+		o.Deliverer = secretErrDeliverer{}
+		o.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), nil))
+	})
+	run(t, ob)
+	send(t, ob, "s", "u1", "x")
+	waitFor(t, "dead letter", func() bool { return stats(t, ob).Dead == 1 })
+	dead, err := ob.DeadLetters(context.Background())
+	if err != nil || len(dead) != 1 {
+		t.Fatal(dead, err)
+	}
+	var out bytes.Buffer
+	if err := ob.RunCommand(context.Background(), []string{"list"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range []string{"TOKEN1abc", "hunter2", "KEY3ghi"} {
+		for what, text := range map[string]string{"dead letter": dead[0].LastError, "outbox list": out.String(), "log": logs.String()} {
+			if strings.Contains(text, s) {
+				t.Errorf("%s keeps %q: %s", what, s, text)
+			}
+		}
+	}
+	if !strings.Contains(dead[0].LastError, "proxy said") {
+		t.Errorf("LastError %q", dead[0].LastError)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestRestartDeliversPendingOnce(t *testing.T) {
 	e := newEnv(t, fakewecom.Options{})

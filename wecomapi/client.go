@@ -37,6 +37,7 @@ import (
 	"github.com/silenceper/wechat/v2/work/message"
 
 	"github.com/changzhi-amr/choucha/bot"
+	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
 )
 
@@ -118,7 +119,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("wecomapi: WECOM_API_BASE %q is not an http(s) URL", cfg.APIBase)
+		return nil, fmt.Errorf("wecomapi: WECOM_API_BASE %q is not an http(s) URL", config.RedactURL(cfg.APIBase))
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: &http.Transport{

@@ -427,3 +427,36 @@ func TestSplitAtMost(t *testing.T) {
 		}
 	}
 }
+
+// WeCom's errmsg is kept without anything that looks like a credential:
+// secret query values, key=value secrets, userinfo in URLs. So are the
+// errors of a bad WECOM_API_BASE.
+func TestErrmsgRedacted(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{})
+	rdb := redistest.Start(t).Client(t)
+	c := newClient(t, fake, rdb)
+	secrets := []string{"TOKEN1abc", "SECRET2def", "hunter2", "KEY3ghi", "TOKEN4jkl", "PASS5mno"}
+	fake.InjectFaults(fakewecom.EndpointSend, fakewecom.Fault{ErrCode: fakewecom.CodeContentTooLong,
+		ErrMsg: "content size out of limit, access_token=TOKEN1abc secret=SECRET2def, from https://admin:hunter2@proxy.example/cgi-bin?x=1&key=KEY3ghi " +
+			`{"access_token":"TOKEN4jkl"} password: PASS5mno, more info at https://open.work.weixin.qq.com/devtool/query?e=45002`})
+	_, err := c.SendText(ctx, bot.Recipient{Users: []string{"u1"}}, "x")
+	var ce *util.CommonError
+	if !errors.As(err, &ce) || ce.ErrCode != 45002 {
+		t.Fatalf("err %v", err)
+	}
+	for _, s := range secrets {
+		if strings.Contains(err.Error(), s) || strings.Contains(ce.ErrMsg, s) {
+			t.Errorf("%q kept in %q", s, ce.ErrMsg)
+		}
+	}
+	if !strings.Contains(err.Error(), "content size out of limit") || !strings.Contains(err.Error(), "query?e=45002") {
+		t.Errorf("the useful part of errmsg is gone: %v", err)
+	}
+	if got := wecomapi.Redact("see https://u:p4ss@h/x?access_token=abc&y=2"); strings.Contains(got, "p4ss") || strings.Contains(got, "abc") || !strings.Contains(got, "y=2") {
+		t.Errorf("Redact = %q", got)
+	}
+	_, err = wecomapi.New(wecomapi.Config{CorpID: "c", AgentID: 1, Secret: "s", Redis: rdb, APIBase: "ftp://u:p4ss@host"})
+	if err == nil || strings.Contains(err.Error(), "p4ss") {
+		t.Errorf("New with a bad base: %v", err)
+	}
+}
