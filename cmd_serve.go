@@ -30,7 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := newFlagSet("serve", stderr)
 	f.register(fs)
 	fs.StringVar(&addr, "addr", "", "listen address HOST:PORT (overrides http.addr)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if rest, err := parseArgs(fs, args); err != nil || len(rest) > 0 {
 		return errUsage
 	}
 	env, err := config.WeComFromEnv(os.Getenv)

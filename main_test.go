@@ -435,3 +435,49 @@ func TestRedisClientLogsThroughSlog(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 }
+
+// Flags work in any position, before or after the subcommand's words, for
+// every command. The working directory has no config.yaml: a --config that
+// is ignored fails the command.
+func TestFlagsInAnyPosition(t *testing.T) {
+	cfg := writeConfig(t, redistest.Start(t).URL(), "reminders:\n  recipients:\n    计量科: {users: [jlk-head]}\n")
+	t.Chdir(t.TempDir())
+	tests := []struct {
+		args []string
+		want string // in stdout
+	}{
+		{[]string{"outbox", "list", "--config", cfg}, "发送失败 0 条"},
+		{[]string{"outbox", "--config", cfg, "list"}, "发送失败 0 条"},
+		{[]string{"outbox", "retry", "--all", "--config", cfg}, "已重新排队 0 条"},
+		{[]string{"outbox", "retry", "--config", cfg, "--all"}, "已重新排队 0 条"},
+		{[]string{"outbox", "--all", "retry", "--config=" + cfg}, "已重新排队 0 条"},
+		{[]string{"ask", "帮助", "--config", cfg}, "抽查助手能回答这些问题"},
+		{[]string{"ask", "--now", "2023-03-15", "本月", "任务", "--config", cfg}, "2023年3月"},
+		{[]string{"reminders", "--from", "2023-01-01", "--to", "2023-02-01", "--config", cfg, "--dept", "计量科"}, "jlk-head"},
+		{[]string{"ask", "--config", cfg, "--", "-帮助"}, ""}, // after "--" a word, even with a leading '-'
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", tt.args...)
+			if code != 0 || !strings.Contains(out, tt.want) {
+				t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
+			}
+		})
+	}
+	out, errOut, code := runCmd(t, "帮助\n", "chat", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "抽查助手能回答这些问题") {
+		t.Fatalf("chat: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	// A word where none is taken, and an unknown flag anywhere, are usage errors.
+	for _, args := range [][]string{
+		{"reminders", "--config", cfg, "extra"},
+		{"chat", "extra", "--config", cfg},
+		{"serve", "--config", cfg, "extra"},
+		{"outbox", "list", "--config", cfg, "--bogus"},
+		{"ask", "帮助", "--bogus", "--config", cfg},
+	} {
+		if _, errOut, code := runCmd(t, "", args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (usage); stderr %s", args, code, errOut)
+		}
+	}
+}
