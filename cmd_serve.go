@@ -112,7 +112,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	w, err := bot.NewWeCom(bot.WeComOptions{
 		Token: env.Token.Reveal(), CorpID: env.CorpID, AESKey: env.AESKey.Reveal(),
 		Config: a.cfg, Redis: st.Client, Handler: router.Handle, Sender: ob, Users: api,
-		Registry: reg, Metrics: metrics, Logger: log,
+		Registry: reg, Metrics: metrics, Logger: log, Health: st.Health,
 		ReadyChecks: []bot.ReadyCheck{{
 			Name: "reminder recipients", Warn: true,
 			Check: func(context.Context) error {

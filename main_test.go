@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -479,5 +482,121 @@ func TestFlagsInAnyPosition(t *testing.T) {
 		if _, errOut, code := runCmd(t, "", args...); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (usage); stderr %s", args, code, errOut)
 		}
+	}
+}
+
+// managedPID is the pid recorded for the managed redis-server in dir.
+func managedPID(t *testing.T, dir string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "server.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		PID int `json:"pid"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.PID
+}
+
+func httpStatus(t *testing.T, p *serveProc, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// serve with its own redis-server: SIGKILLed, the server is restarted and
+// nothing acknowledged is lost (appendfsync always: an answered message's
+// dedupe key is still there), /healthz staying 200; when it cannot be
+// restarted (a corrupt AOF), /healthz answers 503 after
+// redis.unhealthy_after.
+func TestServeRestartsManagedRedis(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan"}}})
+	setWeComEnv(t, fake)
+	cfg := writeConfig(t, "", "  dir: data/redis\n  unhealthy_after: 2s\nreminders:\n  enabled: false\n")
+	dir := filepath.Join(filepath.Dir(cfg), "data", "redis")
+	t.Cleanup(func() { // whatever is left running
+		if data, err := os.ReadFile(filepath.Join(dir, "server.json")); err == nil {
+			var st struct{ PID int }
+			if json.Unmarshal(data, &st) == nil && st.PID > 0 {
+				_ = syscall.Kill(st.PID, syscall.SIGKILL)
+			}
+		}
+	})
+	c, err := bot.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, cfg)
+	first := textMsg(fake.CorpID(), "zhangsan", "任务7", 9201)
+	post(t, p, c, first)
+	if _, err := fake.WaitMessages(1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	dead := managedPID(t, dir)
+	if err := syscall.Kill(dead, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if code, body := httpStatus(t, p, "/healthz"); code != 200 {
+			t.Fatalf("/healthz %d %q while the server is being restarted", code, body)
+		}
+		if pid := managedPID(t, dir); pid != dead {
+			if code, _ := httpStatus(t, p, "/readyz"); code == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server not restarted:\n%s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// WeCom retries the answered message: its dedupe key survived the kill.
+	post(t, p, c, first)
+	post(t, p, c, textMsg(fake.CorpID(), "zhangsan", "拍卖抽多少", 9202))
+	if _, err := fake.WaitMessages(2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fake.Messages()); n != 2 {
+		t.Fatalf("%d answers, want 2 (the retry of an answered message was answered again: state lost?)", n)
+	}
+
+	// A corrupt AOF: the server cannot come back.
+	aofs, err := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.incr.aof"))
+	if err != nil || len(aofs) == 0 {
+		t.Fatalf("no AOF in %s: %v", dir, err)
+	}
+	f, err := os.OpenFile(aofs[len(aofs)-1], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("garbage\n")
+	f.Close()
+	if err := syscall.Kill(managedPID(t, dir), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		code, body := httpStatus(t, p, "/healthz")
+		if code == 503 {
+			if !strings.Contains(body, "redis-server") {
+				t.Errorf("/healthz body %q", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz still %d with the server down for good", code)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

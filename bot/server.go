@@ -35,6 +35,10 @@ type ServerOptions struct {
 	Inbox    *Inbox
 	Redis    redis.UniversalClient // PINGed by /readyz; nil: no Redis line
 	Registry *prometheus.Registry  // served at /metrics; nil: no /metrics
+	// Health, when set, makes /healthz answer 503 with its error: the
+	// process cannot recover by itself (e.g. its managed redis-server stays
+	// down) and should be restarted. nil: /healthz is "process up".
+	Health func() error
 	// Config reports whether the loaded config is valid (nil func: valid).
 	Config      func() error
 	ReadyChecks []ReadyCheck
@@ -67,6 +71,12 @@ func NewServer(o ServerOptions) *Server {
 	s := &Server{o: o, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if o.Health != nil {
+			if err := o.Health(); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)

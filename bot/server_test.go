@@ -37,9 +37,10 @@ func TestServerEndpointsAndShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	configErr := error(nil)
+	configErr, healthErr := error(nil), error(nil)
 	s := NewServer(ServerOptions{Redis: rdb, Registry: reg, Dispatcher: disp, Logger: quietLogger(),
 		Config: func() error { return configErr },
+		Health: func() error { return healthErr },
 		ReadyChecks: []ReadyCheck{
 			{Name: "departments", Warn: true, Check: func(context.Context) error { return errors.New("未映射的部门：99") }},
 		}})
@@ -55,6 +56,11 @@ func TestServerEndpointsAndShutdown(t *testing.T) {
 	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
 		t.Fatalf("/healthz %d %q", code, body)
 	}
+	healthErr = errors.New("managed redis-server down for 31s, restarts failing")
+	if code, body := get(t, base+"/healthz"); code != 503 || !strings.Contains(body, "restarts failing") {
+		t.Fatalf("/healthz when unhealthy %d %q", code, body)
+	}
+	healthErr = nil
 	code, body := get(t, base+"/readyz")
 	if code != 200 || body != "redis: ok\nconfig: ok\ndepartments: warning: 未映射的部门：99\n" {
 		t.Fatalf("/readyz %d %q", code, body)

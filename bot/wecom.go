@@ -31,6 +31,8 @@ type WeComOptions struct {
 	// ConfigCheck and ReadyChecks add lines to /readyz.
 	ConfigCheck func() error
 	ReadyChecks []ReadyCheck
+	// Health fails /healthz (see ServerOptions.Health).
+	Health func() error
 	// Events handed to the handler (default enter_agent,
 	// template_card_event, click); other events are acknowledged only.
 	Events []string
@@ -117,6 +119,6 @@ func NewWeCom(o WeComOptions) (*WeCom, error) {
 	}
 	w.Server = NewServer(ServerOptions{Addr: cfg.HTTP.Addr, CallbackPath: cfg.HTTP.CallbackPath,
 		Callback: w.Callback, Dispatcher: w.Dispatcher, Inbox: w.Inbox, Redis: o.Redis, Registry: o.Registry,
-		Config: o.ConfigCheck, ReadyChecks: o.ReadyChecks, Logger: o.Logger})
+		Config: o.ConfigCheck, ReadyChecks: o.ReadyChecks, Health: o.Health, Logger: o.Logger})
 	return w, nil
 }

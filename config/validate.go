@@ -144,6 +144,9 @@ func (c *Config) validateRedis(ck *checker) {
 	} else if strings.TrimSpace(c.Redis.Dir) == "" {
 		ck.add(p("redis", "dir"), "must not be empty when redis.url is empty (the bot keeps its own Redis data there)")
 	}
+	if c.Redis.UnhealthyAfter <= 0 {
+		ck.add(p("redis", "unhealthy_after"), "must be a positive duration such as 30s, got %v", c.Redis.UnhealthyAfter)
+	}
 	if c.Redis.Prefix == "" {
 		ck.add(p("redis", "prefix"), "must not be empty (default choucha:)")
 	} else if strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {
