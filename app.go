@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/directory"
@@ -57,19 +60,25 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseArgs parses flags anywhere among the arguments (so both
-// `ask --now D "问题"` and `ask "问题" --now D` work) and returns the rest.
+// `ask --now D "问题"` and `ask "问题" --now D`, `outbox list --config F`
+// and `outbox --config F list` work) and returns the other words in order.
+// Every command parses its arguments with it. After "--" everything is a
+// word.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		left := fs.Args()
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" {
+			return append(rest, left...), nil
+		}
+		if len(left) == 0 {
 			return rest, nil
 		}
-		rest = append(rest, args[0])
-		args = args[1:]
+		rest = append(rest, left[0])
+		args = left[1:]
 	}
 }
 
@@ -81,6 +90,9 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	// go-redis's own lines (one per failed dial while Redis is down) go
+	// through slog too, limited to one per kind per 10 s.
+	redis.SetLogger(bot.NewRedisLogger(log, 10*time.Second))
 	plans, err := plan.LoadCatalog(cfg.Plans...)
 	if err != nil {
 		return nil, fmt.Errorf("plans: %w", err)

@@ -23,7 +23,7 @@ func cmdReminders(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	fs.StringVar(&from, "from", "", "first day, e.g. 2023-01-01 (default: today)")
 	fs.StringVar(&to, "to", "", "last day, e.g. 2023-12-31 (default: 30 days after --from)")
 	fs.StringVar(&dept, "dept", "", "only this department or section, e.g. 计量科, 潞州区, 各县区局")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if rest, err := parseArgs(fs, args); err != nil || len(rest) > 0 {
 		return errUsage
 	}
 	a, err := loadApp(c, slog.LevelWarn, stderr)
@@ -72,13 +72,19 @@ func cmdReminders(ctx context.Context, args []string, _ io.Reader, stdout, stder
 }
 
 // cmdOutbox lists and re-sends the outbox's dead letters:
-// choucha outbox list | retry ID | retry --all.
+// choucha outbox list | retry ID | retry --all, flags anywhere.
 func cmdOutbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	var c commonFlags
+	var all bool
 	fs := newFlagSet("outbox", stderr)
 	c.register(fs)
-	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+	fs.BoolVar(&all, "all", false, "with retry: every dead letter")
+	words, err := parseArgs(fs, args)
+	if err != nil || len(words) == 0 {
 		return errUsage
+	}
+	if all {
+		words = append(words, "--all")
 	}
 	a, err := loadApp(c, slog.LevelWarn, stderr)
 	if err != nil {
@@ -93,5 +99,5 @@ func cmdOutbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	return ob.RunCommand(ctx, fs.Args(), stdout)
+	return ob.RunCommand(ctx, words, stdout)
 }

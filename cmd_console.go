@@ -78,7 +78,7 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var f consoleFlags
 	fs := newFlagSet("chat", stderr)
 	f.register(fs)
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if rest, err := parseArgs(fs, args); err != nil || len(rest) > 0 {
 		return errUsage
 	}
 	a, err := loadApp(f.commonFlags, slog.LevelWarn, stderr)

@@ -33,7 +33,7 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := newFlagSet("serve", stderr)
 	f.register(fs)
 	fs.StringVar(&addr, "addr", "", "listen address HOST:PORT (overrides http.addr)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if rest, err := parseArgs(fs, args); err != nil || len(rest) > 0 {
 		return errUsage
 	}
 	env, err := config.WeComFromEnv(os.Getenv)
@@ -132,6 +132,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	}
 	srv, err := httpserver.New(httpserver.Options{
 		Addr: a.cfg.HTTP.Addr, Mounts: []httpserver.Mount{w.Mount()}, Redis: st.Client, Registry: reg, Logger: log,
+		Health: st.Health,
 		ReadyChecks: []httpserver.ReadyCheck{{
 			Name: "reminder recipients", Warn: true,
 			Check: func(context.Context) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -329,6 +331,17 @@ func post(t *testing.T, p *serveProc, c *wecom.Crypto, plain string) {
 	}
 }
 
+// setWeComEnv points the WeCom channel at the fake, for this test.
+func setWeComEnv(t *testing.T, fake *fakewecom.Server) {
+	t.Helper()
+	t.Setenv("WECOM_CORP_ID", fake.CorpID())
+	t.Setenv("WECOM_AGENT_ID", strconv.Itoa(fake.AgentID()))
+	t.Setenv("WECOM_SECRET", fake.CorpSecret())
+	t.Setenv("WECOM_TOKEN", testToken)
+	t.Setenv("WECOM_AES_KEY", testAESKey)
+	t.Setenv("WECOM_API_BASE", fake.URL)
+}
+
 func textMsg(corp, user, content string, id int) string {
 	return fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>"+
 		"<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content>"+
@@ -426,12 +439,7 @@ func TestServeWeCom(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{
 		{UserID: "zhangsan", Name: "张三", Departments: []int{12}},
 	}})
-	t.Setenv("WECOM_CORP_ID", fake.CorpID())
-	t.Setenv("WECOM_AGENT_ID", strconv.Itoa(fake.AgentID()))
-	t.Setenv("WECOM_SECRET", fake.CorpSecret())
-	t.Setenv("WECOM_TOKEN", testToken)
-	t.Setenv("WECOM_AES_KEY", testAESKey)
-	t.Setenv("WECOM_API_BASE", fake.URL)
+	setWeComEnv(t, fake)
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	cfg := writeConfig(t, srv.URL(), `wecom:
@@ -531,5 +539,205 @@ reminders:
 				t.Fatalf("a secret reached the log:\n%s", p.stderr.String())
 			}
 		}
+	}
+}
+
+// A 10,000-character message gets a short answer: the fallback quotes an
+// excerpt of the input, never all of it.
+func TestServeLongMessageShortAnswer(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "u0"}, {UserID: "u1"}, {UserID: "u2"}}})
+	setWeComEnv(t, fake)
+	cfg := writeConfig(t, redistest.Start(t).URL(), "reminders:\n  enabled: false\n")
+	c, err := wecom.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, cfg)
+	for i, long := range []string{strings.Repeat("x", 10000), strings.Repeat("天气怎么样", 2000), strings.Repeat("比例多少 天气 ", 1250)} {
+		n0 := len(fake.Messages())
+		post(t, p, c, textMsg(fake.CorpID(), "u"+strconv.Itoa(i), long, 9100+i))
+		if _, err := fake.WaitMessages(n0+1, 10*time.Second); err != nil {
+			t.Fatalf("no answer: %v\n%s", err, p.stderr.String())
+		}
+		time.Sleep(500 * time.Millisecond) // room for further parts
+		msgs := fake.Messages()[n0:]
+		t.Logf("%d-rune message: %d message/send call(s), %d bytes: %.160q", len([]rune(long)), len(msgs), len(msgs[0].Content), msgs[0].Content)
+		if len(msgs) != 1 || len(msgs[0].Content) > 1024 {
+			t.Errorf("%d-rune message answered with %d message/send calls, first of %d bytes, want one short one", len([]rune(long)), len(msgs), len(msgs[0].Content))
+		}
+	}
+}
+
+// go-redis's own log lines (a failed dial) reach the command's slog log,
+// not a bare line on the process's stderr.
+func TestRedisClientLogsThroughSlog(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := writeConfig(t, srv.URL(), "")
+	srv.Stop()
+	_, errOut, code := runCmd(t, "", "outbox", "--config", cfg, "list")
+	if code != 1 || !strings.Contains(errOut, `msg="redis client"`) || !strings.Contains(errOut, "failed to dial") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// Flags work in any position, before or after the subcommand's words, for
+// every command. The working directory has no config.yaml: a --config that
+// is ignored fails the command.
+func TestFlagsInAnyPosition(t *testing.T) {
+	cfg := writeConfig(t, redistest.Start(t).URL(), "reminders:\n  recipients:\n    计量科: {users: [jlk-head]}\n")
+	t.Chdir(t.TempDir())
+	tests := []struct {
+		args []string
+		want string // in stdout
+	}{
+		{[]string{"outbox", "list", "--config", cfg}, "发送失败 0 条"},
+		{[]string{"outbox", "--config", cfg, "list"}, "发送失败 0 条"},
+		{[]string{"outbox", "retry", "--all", "--config", cfg}, "已重新排队 0 条"},
+		{[]string{"outbox", "retry", "--config", cfg, "--all"}, "已重新排队 0 条"},
+		{[]string{"outbox", "--all", "retry", "--config=" + cfg}, "已重新排队 0 条"},
+		{[]string{"ask", "帮助", "--config", cfg}, "抽查助手能回答这些问题"},
+		{[]string{"ask", "--now", "2023-03-15", "本月", "任务", "--config", cfg}, "2023年3月"},
+		{[]string{"reminders", "--from", "2023-01-01", "--to", "2023-02-01", "--config", cfg, "--dept", "计量科"}, "jlk-head"},
+		{[]string{"ask", "--config", cfg, "--", "-帮助"}, ""}, // after "--" a word, even with a leading '-'
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", tt.args...)
+			if code != 0 || !strings.Contains(out, tt.want) {
+				t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
+			}
+		})
+	}
+	out, errOut, code := runCmd(t, "帮助\n", "chat", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "抽查助手能回答这些问题") {
+		t.Fatalf("chat: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	// A word where none is taken, and an unknown flag anywhere, are usage errors.
+	for _, args := range [][]string{
+		{"reminders", "--config", cfg, "extra"},
+		{"chat", "extra", "--config", cfg},
+		{"serve", "--config", cfg, "extra"},
+		{"outbox", "list", "--config", cfg, "--bogus"},
+		{"ask", "帮助", "--bogus", "--config", cfg},
+	} {
+		if _, errOut, code := runCmd(t, "", args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (usage); stderr %s", args, code, errOut)
+		}
+	}
+}
+
+// managedPID is the pid recorded for the managed redis-server in dir.
+func managedPID(t *testing.T, dir string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "server.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		PID int `json:"pid"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.PID
+}
+
+func httpStatus(t *testing.T, p *serveProc, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// serve with its own redis-server: SIGKILLed, the server is restarted and
+// nothing acknowledged is lost (appendfsync always: an answered message's
+// dedupe key is still there), /healthz staying 200; when it cannot be
+// restarted (a corrupt AOF), /healthz answers 503 after
+// redis.unhealthy_after.
+func TestServeRestartsManagedRedis(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan"}}})
+	setWeComEnv(t, fake)
+	cfg := writeConfig(t, "", "  dir: data/redis\n  unhealthy_after: 2s\nreminders:\n  enabled: false\n")
+	dir := filepath.Join(filepath.Dir(cfg), "data", "redis")
+	t.Cleanup(func() { // whatever is left running
+		if data, err := os.ReadFile(filepath.Join(dir, "server.json")); err == nil {
+			var st struct{ PID int }
+			if json.Unmarshal(data, &st) == nil && st.PID > 0 {
+				_ = syscall.Kill(st.PID, syscall.SIGKILL)
+			}
+		}
+	})
+	c, err := wecom.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, cfg)
+	first := textMsg(fake.CorpID(), "zhangsan", "任务7", 9201)
+	post(t, p, c, first)
+	if _, err := fake.WaitMessages(1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	dead := managedPID(t, dir)
+	if err := syscall.Kill(dead, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if code, body := httpStatus(t, p, "/healthz"); code != 200 {
+			t.Fatalf("/healthz %d %q while the server is being restarted", code, body)
+		}
+		if pid := managedPID(t, dir); pid != dead {
+			if code, _ := httpStatus(t, p, "/readyz"); code == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server not restarted:\n%s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// WeCom retries the answered message: its dedupe key survived the kill.
+	post(t, p, c, first)
+	post(t, p, c, textMsg(fake.CorpID(), "zhangsan", "拍卖抽多少", 9202))
+	if _, err := fake.WaitMessages(2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fake.Messages()); n != 2 {
+		t.Fatalf("%d answers, want 2 (the retry of an answered message was answered again: state lost?)", n)
+	}
+
+	// A corrupt AOF: the server cannot come back.
+	aofs, err := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.incr.aof"))
+	if err != nil || len(aofs) == 0 {
+		t.Fatalf("no AOF in %s: %v", dir, err)
+	}
+	f, err := os.OpenFile(aofs[len(aofs)-1], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("garbage\n")
+	f.Close()
+	if err := syscall.Kill(managedPID(t, dir), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		code, body := httpStatus(t, p, "/healthz")
+		if code == 503 {
+			if !strings.Contains(body, "redis-server") {
+				t.Errorf("/healthz body %q", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz still %d with the server down for good", code)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

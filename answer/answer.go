@@ -466,11 +466,11 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 	// Unrecognised words that occur in the plan are a subject ("个体工商户").
 	var ignored string
 	if q.Rest != "" && q.Ref == nil && len(q.Subjects) == 0 {
-		sub := question.Subject{Label: q.Rest, Terms: []string{q.Rest}}
+		sub := question.Subject{Label: excerpt(q.Rest), Terms: []string{q.Rest}}
 		if anyItem(s.Plan, func(it *plan.Item) bool { return matchSubjects(it, []question.Subject{sub}) }) {
 			q = q.WithSubject(sub)
 		} else {
-			ignored = q.Rest
+			ignored = excerpt(q.Rest)
 		}
 	}
 	var ans Answer
@@ -493,6 +493,24 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 	}
 	ans.plan = s.Plan
 	return ans, nil
+}
+
+// maxQuoted is how many characters of the asker's own words an answer
+// quotes back.
+const maxQuoted = 30
+
+// excerpt is s cut to maxQuoted characters, marked "…" when cut: a long
+// message is never repeated back whole (10,000 characters quoted took seven
+// message/send calls).
+func excerpt(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 func anyItem(p *plan.Plan, f func(*plan.Item) bool) bool {

@@ -455,3 +455,28 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+// A long message is quoted back as a short excerpt, never whole: the answer
+// stays one WeCom message however long the question.
+func TestLongQuestionQuotedAsExcerpt(t *testing.T) {
+	a := New(Options{Plans: seedCatalog(t)})
+	for _, q := range []string{strings.Repeat("x", 10000), strings.Repeat("天气", 5000), "比例多少" + strings.Repeat("y", 5000), "本月哪些任务" + strings.Repeat("z", 5000)} {
+		ans, err := a.Answer(question.Parse(q), day(t, "2023-03-15"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := ans.Markdown()
+		if len(md) > 2048 {
+			t.Errorf("%.20q…: reply is %d bytes:\n%.400s", q, len(md), md)
+		}
+		if !strings.Contains(md, "…") {
+			t.Errorf("%.20q…: reply does not mark the cut quote:\n%.400s", q, md)
+		}
+	}
+	if got := excerpt(strings.Repeat("天", 31)); got != strings.Repeat("天", 30)+"…" {
+		t.Errorf("excerpt(31 runes) = %q", got)
+	}
+	if got := excerpt(strings.Repeat("天", 30)); got != strings.Repeat("天", 30) {
+		t.Errorf("excerpt(30 runes) = %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -83,8 +84,11 @@ func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error
 	defer cancel()
 	res := in.seen.accept(rctx, key, m.ID, payload)
 	if res.err != nil {
-		// The SET may have landed (a timeout): release it so the retry counts.
-		in.release(ctx, key, m)
+		if !redisNotSent(res.err) {
+			// The SET may have landed before Redis stopped answering:
+			// release it so the retry counts.
+			in.release(ctx, key, m, true)
+		}
 		return false, errors.Join(ErrUnavailable, res.err)
 	}
 	if !res.fresh {
@@ -99,15 +103,17 @@ func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error
 	}
 	if err := in.o.Dispatcher.Enqueue(m); err != nil {
 		// Release the key so the platform's retry is not taken for a duplicate.
-		in.release(ctx, key, m)
+		in.release(ctx, key, m, false)
 		return false, err
 	}
 	in.o.Metrics.MessagesIn.WithLabelValues(m.Type).Inc()
 	return true, nil
 }
 
-// release deletes a dedupe key and the inbox entry, best effort.
-func (in *Intake) release(ctx context.Context, key string, m *Message) {
+// release deletes a dedupe key and the inbox entry, best effort. After a
+// failed accept (afterFailure) whether the key was stored is unknown, and
+// with Redis down the release fails too: one line per period says so.
+func (in *Intake) release(ctx context.Context, key string, m *Message, afterFailure bool) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	var err error
@@ -116,9 +122,28 @@ func (in *Intake) release(ctx context.Context, key string, m *Message) {
 	} else {
 		err = in.o.Redis.Del(dctx, key).Err()
 	}
-	if err != nil {
-		if ok, suppressed := in.logs.Allow("release"); ok {
-			in.o.Logger.Error("dedupe key not released; a platform retry of this message will be ignored", "id", m.ID, "err", err, "suppressed", suppressed)
-		}
+	if err == nil {
+		return
 	}
+	if !afterFailure {
+		in.o.Logger.Error("dedupe key not released; a platform retry of this message will be ignored until it expires",
+			"id", m.ID, "dedupe_ttl", in.o.DedupeTTL, "err", err)
+		return
+	}
+	if ok, suppressed := in.logs.Allow("dedupe_release"); ok {
+		attrs := []any{"id", m.ID, "dedupe_ttl", in.o.DedupeTTL, "err", err}
+		if suppressed > 0 {
+			attrs = append(attrs, "suppressed", suppressed)
+		}
+		in.o.Logger.Warn("redis unavailable: the message was refused for the platform to retry; its dedupe key could not be "+
+			"released in case the failed accept stored it (if it did, retries are taken for duplicates until it expires)", attrs...)
+	}
+}
+
+// redisNotSent reports whether err proves a command never reached Redis
+// (no connection could be made), so nothing was stored.
+func redisNotSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" ||
+		errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed)
 }

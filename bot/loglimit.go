@@ -1,6 +1,10 @@
 package bot
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,7 +39,7 @@ func (l *LogLimiter) Allow(key string) (ok bool, suppressed int) {
 	defer l.mu.Unlock()
 	w := l.keys[key]
 	if w == nil {
-		// Keys are the fixed rejection reasons: the map stays small.
+		// Keys are fixed strings (rejection reasons, go-redis formats): the map stays small.
 		l.keys[key] = &logWindow{last: now}
 		return true, 0
 	}
@@ -46,4 +50,37 @@ func (l *LogLimiter) Allow(key string) (ok bool, suppressed int) {
 	}
 	w.suppressed++
 	return false, 0
+}
+
+// RedisLogger routes go-redis's own log lines through slog (install it
+// with redis.SetLogger): at Warn, as "redis client" with the text in
+// detail, at most one line per format per period with the count held back.
+// Without it go-redis prints one unstructured line to stderr per failed
+// dial, that is per request while Redis is down.
+type RedisLogger struct {
+	log   *slog.Logger
+	limit *LogLimiter
+}
+
+// NewRedisLogger returns a RedisLogger writing to log, one line per format
+// per every (default 10s).
+func NewRedisLogger(log *slog.Logger, every time.Duration) *RedisLogger {
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	return &RedisLogger{log: log, limit: NewLogLimiter(every, time.Now)}
+}
+
+// Printf implements go-redis v9's internal.Logging.
+func (l *RedisLogger) Printf(ctx context.Context, format string, v ...any) {
+	// The formats are go-redis's fixed strings: the limiter's map stays small.
+	ok, suppressed := l.limit.Allow(format)
+	if !ok {
+		return
+	}
+	attrs := []any{"detail", strings.TrimPrefix(strings.TrimSpace(fmt.Sprintf(format, v...)), "redis: ")}
+	if suppressed > 0 {
+		attrs = append(attrs, "suppressed", suppressed)
+	}
+	l.log.WarnContext(ctx, "redis client", attrs...)
 }

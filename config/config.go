@@ -53,6 +53,10 @@ type Redis struct {
 	Dir string `yaml:"dir"` // default data/redis
 	// Prefix of every key the bot writes. Default "choucha:".
 	Prefix string `yaml:"prefix"`
+	// UnhealthyAfter: the managed redis-server is restarted when it dies;
+	// down longer than this (restarts failing), /healthz answers 503.
+	// Default 30s. Unused with URL.
+	UnhealthyAfter time.Duration `yaml:"unhealthy_after"`
 }
 
 // Answers tunes the question answering.

@@ -66,8 +66,9 @@ func Defaults() *Config {
 	return &Config{
 		Timezone: DefaultTimezone,
 		Redis: Redis{
-			Dir:    "data/redis",
-			Prefix: "choucha:",
+			Dir:            "data/redis",
+			Prefix:         "choucha:",
+			UnhealthyAfter: 30 * time.Second,
 		},
 		Answers: Answers{ClosingSoonDays: 30},
 		HTTP: HTTP{

@@ -146,6 +146,9 @@ func (c *Config) validateRedis(ck *checker) {
 	} else if strings.TrimSpace(c.Redis.Dir) == "" {
 		ck.add(p("redis", "dir"), "must not be empty when redis.url is empty (the bot keeps its own Redis data there)")
 	}
+	if c.Redis.UnhealthyAfter <= 0 {
+		ck.add(p("redis", "unhealthy_after"), "must be a positive duration such as 30s, got %v", c.Redis.UnhealthyAfter)
+	}
 	if c.Redis.Prefix == "" {
 		ck.add(p("redis", "prefix"), "must not be empty (default choucha:)")
 	} else if strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {
@@ -369,7 +372,8 @@ func normalizeWebhook(s string) string {
 	return s
 }
 
-// RedactURL hides a password in a Redis URL, for errors and logs.
+// RedactURL hides the password in a URL (a Redis URL, WECOM_API_BASE), for
+// errors and logs.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {

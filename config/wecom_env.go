@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -128,7 +129,7 @@ func WeComFromEnv(getenv func(string) string) (WeComEnv, error) {
 	if b := get(EnvAPIBase); b != "" {
 		u, err := url.Parse(b)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			probs = append(probs, fmt.Sprintf("%s %q must be an absolute http(s) URL such as %s", EnvAPIBase, b, DefaultWeComAPIBase))
+			probs = append(probs, fmt.Sprintf("%s %q must be an absolute http(s) URL such as %s", EnvAPIBase, RedactURL(b), DefaultWeComAPIBase))
 		} else {
 			e.APIBase = strings.TrimRight(b, "/")
 		}
@@ -145,13 +146,13 @@ func (e WeComEnv) String() string {
 		return "WeComEnv{not configured}"
 	}
 	return fmt.Sprintf("WeComEnv{CorpID:%s AgentID:%d Secret:%s Token:%s AESKey:%s APIBase:%s}",
-		e.CorpID, e.AgentID, e.Secret.String(), e.Token.String(), e.AESKey.String(), e.APIBase)
+		e.CorpID, e.AgentID, e.Secret.String(), e.Token.String(), e.AESKey.String(), RedactURL(e.APIBase))
 }
 
 // GoString implements fmt.GoStringer without the secrets.
 func (e WeComEnv) GoString() string {
 	return fmt.Sprintf("config.WeComEnv{CorpID:%q, AgentID:%d, Secret:%q, Token:%q, AESKey:%q, APIBase:%q}",
-		e.CorpID, e.AgentID, e.Secret.String(), e.Token.String(), e.AESKey.String(), e.APIBase)
+		e.CorpID, e.AgentID, e.Secret.String(), e.Token.String(), e.AESKey.String(), RedactURL(e.APIBase))
 }
 
 // Format implements fmt.Formatter: every verb prints the redacted form.
@@ -172,6 +173,15 @@ func (e WeComEnv) LogValue() slog.Value {
 		slog.String("secret", e.Secret.String()),
 		slog.String("token", e.Token.String()),
 		slog.String("aes_key", e.AESKey.String()),
-		slog.String("api_base", e.APIBase),
+		slog.String("api_base", RedactURL(e.APIBase)),
 	)
+}
+
+// MarshalJSON is the default encoding with APIBase's password redacted
+// (the secrets redact themselves).
+func (e WeComEnv) MarshalJSON() ([]byte, error) {
+	type plain WeComEnv
+	p := plain(e)
+	p.APIBase = RedactURL(p.APIBase)
+	return json.Marshal(p)
 }

@@ -150,3 +150,44 @@ func TestWeComEnvNeverPrintsSecrets(t *testing.T) {
 		t.Errorf("zero = %s", WeComEnv{})
 	}
 }
+
+// WECOM_API_BASE with user:password (a proxy in front of a private
+// deployment) is used as given but printed and logged without the password.
+func TestWeComEnvRedactsAPIBaseCredentials(t *testing.T) {
+	const password = "pr0xyPassw0rd"
+	m := fullEnv()
+	m[EnvAPIBase] = "https://proxyuser:" + password + "@wecom.example.gov.cn/"
+	e, err := WeComFromEnv(envMap(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.APIBase != "https://proxyuser:"+password+"@wecom.example.gov.cn" {
+		t.Fatalf("APIBase = %q: the client needs it whole", e.APIBase)
+	}
+	var outs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		outs = append(outs, fmt.Sprintf(verb, e))
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("start", "wecom", e)
+	outs = append(outs, buf.String())
+	j, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs = append(outs, string(j))
+	m[EnvAPIBase] = "ftp://proxyuser:" + password + "@wecom.example.gov.cn/"
+	_, err = WeComFromEnv(envMap(m))
+	if err == nil {
+		t.Fatal("ftp base accepted")
+	}
+	outs = append(outs, err.Error())
+	for _, out := range outs {
+		if strings.Contains(out, password) {
+			t.Errorf("output contains the API base password: %s", out)
+		}
+	}
+	if !strings.Contains(buf.String(), "wecom.example.gov.cn") {
+		t.Errorf("the host should stay visible: %s", buf.String())
+	}
+}

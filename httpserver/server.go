@@ -46,6 +46,10 @@ type Options struct {
 	Mounts   []Mount               // the channels
 	Redis    redis.UniversalClient // PINGed by /readyz; nil: no Redis line
 	Registry *prometheus.Registry  // served at /metrics; nil: no /metrics
+	// Health, when set, makes /healthz answer 503 with its error: the
+	// process cannot recover by itself (e.g. its managed redis-server stays
+	// down) and should be restarted. nil: /healthz is "process up".
+	Health func() error
 	// Config reports whether the loaded config is valid (nil func: valid).
 	Config      func() error
 	ReadyChecks []ReadyCheck
@@ -75,6 +79,12 @@ func New(o Options) (*Server, error) {
 	s := &Server{o: o, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if o.Health != nil {
+			if err := o.Health(); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)

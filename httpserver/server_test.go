@@ -55,9 +55,10 @@ func TestServerEndpointsAndShutdown(t *testing.T) {
 			return nil
 		},
 	}
-	configErr := error(nil)
+	configErr, healthErr := error(nil), error(nil)
 	s, err := New(Options{Redis: rdb, Registry: reg, Mounts: []Mount{mount}, Logger: quietLogger(),
 		Config: func() error { return configErr },
+		Health: func() error { return healthErr },
 		ReadyChecks: []ReadyCheck{
 			{Name: "departments", Warn: true, Check: func(context.Context) error { return errors.New("未映射的部门：99") }},
 		}})
@@ -76,6 +77,11 @@ func TestServerEndpointsAndShutdown(t *testing.T) {
 	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
 		t.Fatalf("/healthz %d %q", code, body)
 	}
+	healthErr = errors.New("managed redis-server down for 31s, restarts failing")
+	if code, body := get(t, base+"/healthz"); code != 503 || !strings.Contains(body, "restarts failing") {
+		t.Fatalf("/healthz when unhealthy %d %q", code, body)
+	}
+	healthErr = nil
 	code, body := get(t, base+"/readyz")
 	if code != 200 || body != "redis: ok\nconfig: ok\ndepartments: warning: 未映射的部门：99\n" {
 		t.Fatalf("/readyz %d %q", code, body)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,7 +150,7 @@ func TestLongAnswerSplitInOrder(t *testing.T) {
 	ob := e.outbox(nil)
 	run(t, ob)
 	var b strings.Builder
-	for i := range 300 {
+	for i := range 110 { // three parts: within wecomapi.MaxParts
 		fmt.Fprintf(&b, "第%03d行：计量器具抽查任务说明\n", i)
 	}
 	long := b.String()
@@ -174,6 +176,33 @@ func TestLongAnswerSplitInOrder(t *testing.T) {
 		t.Error("parts are not the answer in order")
 	}
 	waitFor(t, "empty queue", func() bool { return stats(t, ob).Pending() == 0 })
+}
+
+// No answer takes more than MaxParts (default 3) message/send calls: the
+// rest is cut and the last part says so.
+func TestLongAnswerCapped(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	ob := e.outbox(nil)
+	run(t, ob)
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "第%03d行：计量器具抽查任务说明\n", i)
+	}
+	if err := ob.Send(context.Background(), reply.Message{ID: "long", To: reply.User("u1"), Reply: reply.Markdown(b.String())}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := e.fake.WaitMessages(3, waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "empty queue", func() bool { return stats(t, ob).Pending() == 0 })
+	msgs = e.fake.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d message/send calls for one answer, want 3", len(msgs))
+	}
+	if !strings.HasPrefix(msgs[0].Content, "第000行") || !strings.HasSuffix(msgs[2].Content, "内容过长，已截断）") {
+		t.Errorf("first part %.30q, last part ends %q", msgs[0].Content, msgs[2].Content[len(msgs[2].Content)-60:])
+	}
 }
 
 func TestDuplicateIDSentOnce(t *testing.T) {
@@ -310,6 +339,46 @@ func TestTokenExpiryIsTransparent(t *testing.T) {
 	}
 }
 
+// An expiry followed by 42001 for a while (here 2 s) to many concurrent
+// sends on two replicas: the token is refreshed once for the expiry, shared
+// by every worker of both replicas, not once per failed send.
+func TestTokenStormRefreshesOnce(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	mod := func(o *outbox.Options) {
+		o.Config.Workers = 16
+		o.Config.MaxAttempts = 1000
+		o.Config.InitialBackoff = 20 * time.Millisecond
+		o.Config.MaxBackoff = 200 * time.Millisecond
+	}
+	obs := []*outbox.Outbox{e.outbox(mod), e.outbox(mod)}
+	for _, ob := range obs {
+		run(t, ob)
+	}
+	send(t, obs[0], "warm", "u0", "warm")
+	expectOnce(t, e.fake, []string{"warm"})
+	before := e.fake.Calls(fakewecom.EndpointToken)
+
+	e.fake.ExpireTokens()
+	until := time.Now().Add(2 * time.Second)
+	e.fake.SetRule(fakewecom.EndpointSend, func(int) (fakewecom.Fault, bool) {
+		return fakewecom.Fault{ErrCode: fakewecom.CodeTokenExpired}, time.Now().Before(until)
+	})
+	const n = 200
+	want := []string{"warm"}
+	for i := range n {
+		id := strconv.Itoa(i)
+		send(t, obs[i%2], id, "u"+id, "msg "+id)
+		want = append(want, "msg "+id)
+	}
+	expectOnce(t, e.fake, want)
+	calls := e.fake.Calls(fakewecom.EndpointToken) - before
+	t.Logf("2 s of 42001 to %d sends on 2 replicas × 16 workers: %d gettoken calls, %d faulted message/send calls",
+		n, calls, e.fake.FaultsServed(fakewecom.EndpointSend))
+	if calls > 2 {
+		t.Errorf("%d gettoken calls for one expiry, want at most 2", calls)
+	}
+}
+
 func TestDeadLetterListAndRetry(t *testing.T) {
 	e := newEnv(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "u1"}}})
 	ob := e.outbox(func(o *outbox.Options) { o.Config.MaxAttempts = 3 })
@@ -363,6 +432,63 @@ func TestDeadLetterListAndRetry(t *testing.T) {
 	expectOnce(t, e.fake, []string{"太长", "总是失败"})
 	waitFor(t, "no dead letters", func() bool { return stats(t, ob).Dead == 0 && stats(t, ob).Pending() == 0 })
 }
+
+// secretErrDeliverer fails every delivery permanently with an error that
+// quotes credentials, as a WeCom errmsg or a proxy's error might.
+type secretErrDeliverer struct{}
+
+func (secretErrDeliverer) Parts(r reply.Reply) []reply.Reply { return wecomapi.Parts(r) }
+
+func (secretErrDeliverer) Deliver(context.Context, reply.Recipient, reply.Reply) error {
+	return permanentErr("proxy said: access_token=TOKEN1abc via https://admin:hunter2@proxy.example/send?key=KEY3ghi")
+}
+
+type permanentErr string
+
+func (e permanentErr) Error() string { return string(e) }
+func (permanentErr) Retryable() bool { return false }
+
+// Dead letters and the outbox's log keep no credentials from errors.
+func TestDeadLetterErrorRedacted(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	ob := e.outbox(func(o *outbox.Options) {
+		o.Deliverer = secretErrDeliverer{}
+		o.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), nil))
+	})
+	run(t, ob)
+	send(t, ob, "s", "u1", "x")
+	waitFor(t, "dead letter", func() bool { return stats(t, ob).Dead == 1 })
+	dead, err := ob.DeadLetters(context.Background())
+	if err != nil || len(dead) != 1 {
+		t.Fatal(dead, err)
+	}
+	var out bytes.Buffer
+	if err := ob.RunCommand(context.Background(), []string{"list"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range []string{"TOKEN1abc", "hunter2", "KEY3ghi"} {
+		for what, text := range map[string]string{"dead letter": dead[0].LastError, "outbox list": out.String(), "log": logs.String()} {
+			if strings.Contains(text, s) {
+				t.Errorf("%s keeps %q: %s", what, s, text)
+			}
+		}
+	}
+	if !strings.Contains(dead[0].LastError, "proxy said") {
+		t.Errorf("LastError %q", dead[0].LastError)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestRestartDeliversPendingOnce(t *testing.T) {
 	e := newEnv(t, fakewecom.Options{})

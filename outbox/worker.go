@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
 // Run starts the configured number of workers and returns when ctx is
@@ -268,12 +270,15 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	if ob.o.Observer != nil {
 		ob.o.Observer.SendError(code)
 	}
-	e.LastError = err.Error()
+	// Kept in Redis and shown by `outbox list`: no credentials, whatever
+	// the Deliverer put in its error (WeCom's errmsg is free text).
+	msg := wecomapi.Redact(err.Error())
+	e.LastError = msg
 	e.LastCode = code
 	now := ob.o.Now()
 	var r interface{ Retryable() bool }
 	if errors.As(err, &r) && !r.Retryable() {
-		ob.log.Warn("outbox: permanent delivery error, moved to dead letters", "id", e.ID, "errcode", code, "err", err)
+		ob.log.Warn("outbox: permanent delivery error, moved to dead letters", "id", e.ID, "errcode", code, "err", msg)
 		ob.toDead(ctx, e, token)
 		return
 	}
@@ -294,11 +299,11 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	}
 	e.Attempts++
 	if e.Attempts >= ob.cfg.MaxAttempts {
-		ob.log.Warn("outbox: delivery failed too often, moved to dead letters", "id", e.ID, "attempts", e.Attempts, "errcode", code, "err", err)
+		ob.log.Warn("outbox: delivery failed too often, moved to dead letters", "id", e.ID, "attempts", e.Attempts, "errcode", code, "err", msg)
 		ob.toDead(ctx, e, token)
 		return
 	}
-	ob.log.Info("outbox: delivery failed, will retry", "id", e.ID, "attempt", e.Attempts, "errcode", code, "err", err)
+	ob.log.Info("outbox: delivery failed, will retry", "id", e.ID, "attempt", e.Attempts, "errcode", code, "err", msg)
 	ob.reschedule(ctx, e, token, now.Add(ob.backoff(e.Attempts)))
 }
 

@@ -7,6 +7,17 @@
 // Bot processes identify their connections with CLIENT SETNAME choucha-<pid>
 // (see ClientName), which is how a closing process sees whether others still
 // use the server.
+//
+// Every process using the server supervises it: when the redis-server
+// process dies, the process that started it restarts it at once, on the
+// same port, from its AOF (appendfsync always: every acknowledged write is
+// there); another bot process that reused it waits a second and then, if
+// the server is still down (its starter is gone too), restarts it itself and
+// becomes its starter. Restarts are decided under the data directory's lock,
+// so processes that notice together start one server and the others adopt
+// it. Failed restarts are retried with backoff (up to 5 s); Health reports an
+// error once the server has been down longer than SetUnhealthyAfter's
+// duration (default 30 s).
 package redisserver
 
 import (
@@ -55,11 +66,22 @@ func ClientName() string { return namePrefix + strconv.Itoa(os.Getpid()) }
 // Server is a managed redis-server, started by this process or shared with
 // another bot process.
 type Server struct {
-	dir     string
-	addr    string
-	pid     int
-	started bool // this process started it
-	log     *slog.Logger
+	dir string
+	log *slog.Logger
+
+	// mu guards what a restart changes, read by Addr, PID, Started and
+	// Health while the supervisor runs.
+	mu             sync.Mutex
+	bin            string // redis-server, for restarts
+	addr           string
+	pid            int
+	started        bool      // this process started it
+	downSince      time.Time // zero while the server is up
+	lastErr        error     // the last failed restart
+	unhealthyAfter time.Duration
+
+	stopSupervisor chan struct{}
+	supervisorDone chan struct{}
 
 	// presence is a connection named choucha-<pid>-<n> held open from Ensure
 	// to Close, so other processes see this one as a user of the server.
@@ -113,7 +135,7 @@ func Ensure(ctx context.Context, dir string, log *slog.Logger) (*Server, error) 
 	}
 	defer unlock()
 
-	s := &Server{dir: dir, log: log}
+	s := &Server{dir: dir, bin: bin, log: log, unhealthyAfter: DefaultUnhealthyAfter}
 	st, err := readState(dir)
 	if err != nil {
 		log.Warn("ignoring unreadable redis state file", "dir", dir, "err", err)
@@ -139,6 +161,8 @@ func Ensure(ctx context.Context, dir string, log *slog.Logger) (*Server, error) 
 		}
 		return nil, err
 	}
+	s.stopSupervisor, s.supervisorDone = make(chan struct{}), make(chan struct{})
+	go s.supervise()
 	return s, nil
 }
 
@@ -161,8 +185,10 @@ func (s *Server) reuse(ctx context.Context, st *state) (bool, error) {
 			if pid != st.PID {
 				return false, nil // our server died and another took its port
 			}
-			s.addr, s.pid = st.Addr, st.PID
-			s.log.Info("reusing running redis-server", "addr", s.addr, "pid", s.pid, "dir", s.dir)
+			s.mu.Lock()
+			s.addr, s.pid, s.started, s.exited = st.Addr, st.PID, false, nil
+			s.mu.Unlock()
+			s.log.Info("reusing running redis-server", "addr", st.Addr, "pid", st.PID, "dir", s.dir)
 			return true, nil
 		}
 		lastErr = err
@@ -256,13 +282,160 @@ func (s *Server) startOn(ctx context.Context, bin string, port int) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	s.addr, s.pid, s.started, s.exited = addr, cmd.Process.Pid, true, exited
-	if err := writeState(s.dir, &state{Addr: addr, PID: s.pid, StartedAt: time.Now().UTC()}); err != nil {
+	if err := writeState(s.dir, &state{Addr: addr, PID: cmd.Process.Pid, StartedAt: time.Now().UTC()}); err != nil {
 		_ = cmd.Process.Kill()
 		<-exited
 		return err
 	}
-	s.log.Info("started redis-server", "addr", addr, "pid", s.pid, "dir", s.dir)
+	s.mu.Lock()
+	s.addr, s.pid, s.started, s.exited = addr, cmd.Process.Pid, true, exited
+	s.mu.Unlock()
+	s.log.Info("started redis-server", "addr", addr, "pid", cmd.Process.Pid, "dir", s.dir)
+	return nil
+}
+
+// DefaultUnhealthyAfter is how long the server may be down (restarts
+// failing) before Health reports it.
+const DefaultUnhealthyAfter = 30 * time.Second
+
+const (
+	// takeoverDelay is how long a process that did not start the server
+	// waits, once it sees the server dead, before restarting it itself: the
+	// starter, if alive, restarts it first and the others adopt its server.
+	takeoverDelay  = time.Second
+	superviseEvery = 250 * time.Millisecond
+	restartBackoff = 100 * time.Millisecond
+	maxBackoff     = 5 * time.Second
+)
+
+// SetUnhealthyAfter sets how long the server may be down before Health
+// reports an error (default DefaultUnhealthyAfter).
+func (s *Server) SetUnhealthyAfter(d time.Duration) {
+	if d > 0 {
+		s.mu.Lock()
+		s.unhealthyAfter = d
+		s.mu.Unlock()
+	}
+}
+
+// Health is nil unless the server has been down, with restarts failing,
+// for longer than UnhealthyAfter: then the process cannot do its work and
+// should be restarted (for /healthz).
+func (s *Server) Health() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.downSince.IsZero() {
+		return nil
+	}
+	if d := time.Since(s.downSince); d > s.unhealthyAfter {
+		return fmt.Errorf("managed redis-server (%s) down for %s, restarts failing: %v",
+			s.dir, d.Round(time.Second), s.lastErr)
+	}
+	return nil
+}
+
+// supervise watches the server until Close and restarts it when it dies.
+func (s *Server) supervise() {
+	defer close(s.supervisorDone)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.stopSupervisor
+		cancel()
+	}()
+	backoff := restartBackoff
+	attempts := 0
+	for {
+		s.mu.Lock()
+		pid, started, exited := s.pid, s.started, s.exited
+		s.mu.Unlock()
+		t := time.NewTimer(superviseEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-exited: // nil unless this process started it
+			t.Stop()
+		case <-t.C:
+		}
+		if isRedisProcess(pid) {
+			continue
+		}
+		s.mu.Lock()
+		if s.downSince.IsZero() {
+			s.downSince = time.Now()
+			s.log.Warn("managed redis-server died", "pid", pid, "addr", s.addr, "dir", s.dir, "started_here", started)
+		}
+		s.mu.Unlock()
+		if !started && attempts == 0 {
+			// Give its starter the first go; then take over.
+			if sleep(ctx, takeoverDelay) != nil {
+				return
+			}
+		}
+		attempts++
+		err := s.restart(ctx, pid)
+		if ctx.Err() != nil {
+			return
+		}
+		s.mu.Lock()
+		if err == nil {
+			s.log.Warn("managed redis-server is back", "addr", s.addr, "pid", s.pid, "started_here", s.started,
+				"down_for", time.Since(s.downSince).Round(time.Millisecond), "attempts", attempts)
+			s.downSince, s.lastErr = time.Time{}, nil
+			backoff, attempts = restartBackoff, 0
+		} else {
+			s.lastErr = err
+			s.log.Warn("managed redis-server restart failed; retrying", "dir", s.dir, "attempt", attempts, "retry_in", backoff, "err", err)
+		}
+		s.mu.Unlock()
+		if err != nil {
+			if sleep(ctx, backoff) != nil {
+				return
+			}
+			backoff = min(backoff*2, maxBackoff)
+		}
+	}
+}
+
+// restart, under the directory lock, adopts the server another process has
+// started in place of dead (recorded in the state file), or starts one
+// (on the old port when it is free) and records it.
+func (s *Server) restart(ctx context.Context, dead int) error {
+	unlock, err := lock(ctx, filepath.Join(s.dir, lockFile))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := readState(s.dir)
+	if err != nil {
+		s.log.Warn("ignoring unreadable redis state file", "dir", s.dir, "err", err)
+	}
+	adopted := false
+	if st != nil && st.PID != dead {
+		if adopted, err = s.reuse(ctx, st); err != nil {
+			return err
+		}
+	}
+	if !adopted {
+		s.mu.Lock()
+		old, bin := s.addr, s.bin
+		s.mu.Unlock()
+		_, portStr, _ := net.SplitHostPort(old)
+		port, _ := strconv.Atoi(portStr)
+		if err := s.startOn(ctx, bin, port); err != nil {
+			s.log.Info("restarting redis-server on its old port failed; trying another", "addr", old, "err", err)
+			if err := s.start(ctx, bin); err != nil {
+				return err
+			}
+		}
+	}
+	// A presence connection on the new server (best effort: this process's
+	// store clients, named choucha-<pid>, also show it as a user).
+	_ = s.presence.Close()
+	if err := s.register(ctx); err != nil {
+		s.log.Warn("managed redis-server: presence connection failed", "err", err)
+	}
 	return nil
 }
 
@@ -286,18 +459,31 @@ func (s *Server) register(ctx context.Context) error {
 	return nil
 }
 
-// Addr is the server's host:port.
-func (s *Server) Addr() string { return s.addr }
+// Addr is the server's host:port. A restart keeps it when the old port is
+// free; clients should dial Addr anew (see store.Open's dialer).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
 
 // URL is the server's redis:// URL (database 0).
-func (s *Server) URL() string { return "redis://" + s.addr + "/0" }
+func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 
 // PID is the redis-server's process id.
-func (s *Server) PID() int { return s.pid }
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pid
+}
 
 // Started reports whether this process started the server (rather than
-// reusing one another bot process started).
-func (s *Server) Started() bool { return s.started }
+// reusing one another bot process started), or restarted it.
+func (s *Server) Started() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
+}
 
 // Dir is the server's data directory (absolute).
 func (s *Server) Dir() string { return s.dir }
@@ -314,6 +500,9 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) close(ctx context.Context) error {
+	// No restart of a server that is being shut down.
+	close(s.stopSupervisor)
+	<-s.supervisorDone
 	unlock, err := lock(ctx, filepath.Join(s.dir, lockFile))
 	if err != nil {
 		_ = s.presence.Close()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"time"
 
@@ -60,8 +61,9 @@ func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logge
 		if err != nil {
 			return nil, err
 		}
+		srv.SetUnhealthyAfter(cfg.UnhealthyAfter)
 		s.server = srv
-		opts = &redis.Options{Addr: srv.Addr()}
+		opts = &redis.Options{Addr: srv.Addr(), Dialer: followServer(srv)}
 	}
 	if opts.PoolSize == 0 {
 		opts.PoolSize = PoolSize
@@ -85,6 +87,25 @@ func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logge
 		log.Info("redis ready", "mode", "url", "url", config.RedactURL(cfg.URL))
 	}
 	return s, nil
+}
+
+// followServer dials the managed server where it is now: a restart (see
+// redisserver) keeps its port when it can, and moves it when it cannot.
+func followServer(srv *redisserver.Server) func(ctx context.Context, network, _ string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 5 * time.Minute}
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, srv.Addr())
+	}
+}
+
+// Health is nil unless the managed redis-server has been down, restarts
+// failing, longer than redis.unhealthy_after (for /healthz). With
+// redis.url it is always nil: the bot cannot restart that server.
+func (s *Store) Health() error {
+	if s.server == nil {
+		return nil
+	}
+	return s.server.Health()
 }
 
 // Close closes the client, then releases the managed server (which shuts it

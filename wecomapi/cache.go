@@ -120,6 +120,16 @@ func (c *RedisCache) DeleteContext(ctx context.Context, key string) error {
 	return nil
 }
 
+// TryLock sets key to val for ttl unless key exists (SET NX PX) and
+// reports whether it did.
+func (c *RedisCache) TryLock(ctx context.Context, key, val string, ttl time.Duration) (bool, error) {
+	ok, err := c.rdb.SetNX(ctx, c.Key(key), val, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("wecomapi cache: lock %q: %w", key, err)
+	}
+	return ok, nil
+}
+
 // compareAndDelete deletes key only while it still holds val, so a replica
 // dropping a stale token never deletes the fresh one another just stored.
 var compareAndDelete = redis.NewScript(`
@@ -134,4 +144,38 @@ func (c *RedisCache) DeleteIfEqual(ctx context.Context, key, val string) error {
 		return fmt.Errorf("wecomapi cache: delete %q: %w", key, err)
 	}
 	return nil
+}
+
+// What dropRejected found.
+const (
+	rejectedReplaced = iota // another token is cached, or none: use or fetch it
+	rejectedRecent          // the rejected token was refreshed lately: keep it
+	rejectedDropped         // dropped, refresh marked: the caller fetches
+)
+
+// dropRejectedScript decides, atomically across replicas, what a rejected
+// token (ARGV[1]) calls for. KEYS[1] is the token, KEYS[2] the time (unix
+// ms, the client's clock) of the last refresh, ARGV[2] now, ARGV[3] the
+// refresh interval in ms.
+var dropRejectedScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+local last = tonumber(redis.call('GET', KEYS[2]))
+if last and tonumber(ARGV[2]) - last < tonumber(ARGV[3]) then
+  return 1
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 2`)
+
+// dropRejected runs dropRejectedScript for token key key, rejected value
+// tok, at now with refresh interval every.
+func (c *RedisCache) dropRejected(ctx context.Context, key, tok string, now time.Time, every time.Duration) (int, error) {
+	n, err := dropRejectedScript.Run(ctx, c.rdb, []string{c.Key(key), c.Key(key + ":refreshed")},
+		tok, now.UnixMilli(), every.Milliseconds()).Int()
+	if err != nil {
+		return 0, fmt.Errorf("wecomapi cache: drop %q: %w", key, err)
+	}
+	return n, nil
 }

@@ -18,6 +18,8 @@ package wecomapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +37,7 @@ import (
 	"github.com/silenceper/wechat/v2/work/addresslist"
 	"github.com/silenceper/wechat/v2/work/message"
 
+	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/reply"
 )
 
@@ -61,7 +64,12 @@ type Config struct {
 	// before reading Redis again (saves a round trip per call; a rejected
 	// token is forgotten at once). Default 30s; negative disables.
 	TokenMemo time.Duration
-	Now       func() time.Time // default time.Now
+	// TokenRefreshEvery: after a token rejected by WeCom (40014/42001) is
+	// refreshed, no replica refreshes it again for this long; calls
+	// rejected meanwhile fail as retryable and the outbox tries them later.
+	// Default 30s.
+	TokenRefreshEvery time.Duration
+	Now               func() time.Time // default time.Now
 }
 
 // Client calls the WeCom API. It is safe for concurrent use.
@@ -74,8 +82,11 @@ type Client struct {
 	timeout time.Duration
 	log     *slog.Logger
 	cache   *RedisCache
-	// tokenMu makes one goroutine per process fetch a missing token.
-	tokenMu sync.Mutex
+	// tokenMu makes one goroutine per process fetch a missing token;
+	// refreshMu one handle a rejected token.
+	tokenMu      sync.Mutex
+	refreshMu    sync.Mutex
+	refreshEvery time.Duration
 
 	memoTTL   time.Duration
 	now       func() time.Time
@@ -108,7 +119,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("wecomapi: WECOM_API_BASE %q is not an http(s) URL", cfg.APIBase)
+		return nil, fmt.Errorf("wecomapi: WECOM_API_BASE %q is not an http(s) URL", config.RedactURL(cfg.APIBase))
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: &http.Transport{
@@ -127,20 +138,24 @@ func New(cfg Config) (*Client, error) {
 	if cfg.TokenMemo == 0 {
 		cfg.TokenMemo = 30 * time.Second
 	}
+	if cfg.TokenRefreshEvery <= 0 {
+		cfg.TokenRefreshEvery = 30 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Client{
-		memoTTL: cfg.TokenMemo,
-		now:     cfg.Now,
-		corpID:  cfg.CorpID,
-		agentID: cfg.AgentID,
-		secret:  cfg.Secret,
-		base:    base,
-		http:    cfg.HTTPClient,
-		timeout: cfg.Timeout,
-		log:     cfg.Logger,
-		cache:   NewRedisCache(cfg.Redis, cfg.Prefix),
+		refreshEvery: cfg.TokenRefreshEvery,
+		memoTTL:      cfg.TokenMemo,
+		now:          cfg.Now,
+		corpID:       cfg.CorpID,
+		agentID:      cfg.AgentID,
+		secret:       cfg.Secret,
+		base:         base,
+		http:         cfg.HTTPClient,
+		timeout:      cfg.Timeout,
+		log:          cfg.Logger,
+		cache:        NewRedisCache(cfg.Redis, cfg.Prefix),
 	}, nil
 }
 
@@ -162,21 +177,82 @@ func (c *Client) GetAccessToken() (string, error) {
 }
 
 // GetAccessTokenContext returns the cached token, fetching (gettoken) and
-// caching it when missing.
+// caching it when missing. One goroutine per process (tokenMu) and one
+// process per app across replicas (a Redis lock) fetches; the others wait
+// for its token.
 func (c *Client) GetAccessTokenContext(ctx context.Context) (string, error) {
 	if tok := c.memoized(); tok != "" {
 		return tok, nil
 	}
-	key := c.TokenCacheKey()
-	if v, ok := c.cache.GetContext(ctx, key).(string); ok && v != "" {
-		c.remember(v)
-		return v, nil
+	if tok := c.cachedToken(ctx); tok != "" {
+		return tok, nil
 	}
 	c.tokenMu.Lock()
 	defer c.tokenMu.Unlock()
-	if v, ok := c.cache.GetContext(ctx, key).(string); ok && v != "" {
+	return c.fetchToken(ctx)
+}
+
+// cachedToken is the token in Redis ("" when missing), remembered in memory.
+func (c *Client) cachedToken(ctx context.Context) string {
+	if v, ok := c.cache.GetContext(ctx, c.TokenCacheKey()).(string); ok && v != "" {
 		c.remember(v)
-		return v, nil
+		return v
+	}
+	return ""
+}
+
+// errTokenBusy: another replica holds the fetch lock.
+var errTokenBusy = errors.New("another replica is fetching the access token")
+
+// fetchToken, with tokenMu held, returns the cached token or fetches one,
+// waiting (up to the call timeout) while another replica is fetching.
+func (c *Client) fetchToken(ctx context.Context) (string, error) {
+	deadline := time.Now().Add(c.timeout)
+	for {
+		if tok := c.cachedToken(ctx); tok != "" {
+			return tok, nil
+		}
+		tok, err := c.gettoken(ctx)
+		if !errors.Is(err, errTokenBusy) {
+			return tok, err
+		}
+		if time.Now().After(deadline) {
+			return "", &Error{Op: "gettoken", Code: CodeHTTP, Class: Retryable, Err: err}
+		}
+		t := time.NewTimer(tokenPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", transportError("gettoken", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// tokenPoll is how often a replica waiting for another's gettoken looks.
+const tokenPoll = 20 * time.Millisecond
+
+// gettoken fetches a token and caches it, holding the app's fetch lock in
+// Redis (SET NX PX) so that replicas fetch one at a time. With Redis
+// unreachable it fetches anyway.
+func (c *Client) gettoken(ctx context.Context) (string, error) {
+	lock, id := c.TokenCacheKey()+":fetching", randomID()
+	got, err := c.cache.TryLock(ctx, lock, id, c.timeout+time.Second)
+	switch {
+	case err != nil:
+		c.log.Debug("wecomapi: token fetch lock unavailable, fetching anyway", "err", err)
+	case !got:
+		return "", errTokenBusy
+	default:
+		defer func() {
+			if err := c.cache.DeleteIfEqual(context.WithoutCancel(ctx), lock, id); err != nil {
+				c.log.Debug("wecomapi: token fetch lock not released; it expires", "err", err)
+			}
+		}()
+		// The replica that held the lock just before us may have cached one.
+		if tok := c.cachedToken(ctx); tok != "" {
+			return tok, nil
+		}
 	}
 	q := url.Values{"corpid": {c.corpID}, "corpsecret": {c.secret}}
 	var res credential.ResAccessToken
@@ -188,11 +264,48 @@ func (c *Client) GetAccessTokenContext(ctx context.Context) (string, error) {
 	}
 	// Like the SDK: keep it a while less than WeCom does.
 	ttl := time.Duration(res.ExpiresIn-1500) * time.Second
-	if err := c.cache.SetContext(ctx, key, res.AccessToken, ttl); err != nil {
+	if err := c.cache.SetContext(ctx, c.TokenCacheKey(), res.AccessToken, ttl); err != nil {
 		c.log.Warn("wecomapi: caching the access token failed", "err", err)
 	}
 	c.remember(res.AccessToken)
 	return res.AccessToken, nil
+}
+
+func randomID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// refreshToken handles WeCom's rejection (40014/42001) of tok and reports
+// whether to try again with the token now cached. It fetches once per
+// expiry across workers and replicas, deciding atomically in Redis:
+//   - another token is cached (another worker or replica refreshed it after
+//     our call started): use it, fetch nothing;
+//   - tok was itself fetched less than TokenRefreshEvery ago (the app's
+//     "refreshed" mark stands): fetch nothing (gettoken answers the same
+//     token while WeCom holds it valid); the error stands, retryable;
+//   - else tok is dropped and the mark set, by exactly one caller, which
+//     fetches; the others wait for its token (fetchToken).
+func (c *Client) refreshToken(ctx context.Context, op string, tok string, rejected *Error) (bool, error) {
+	c.forget(tok)
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	state, err := c.cache.dropRejected(ctx, c.TokenCacheKey(), tok, c.now(), c.refreshEvery)
+	switch {
+	case err != nil:
+		c.log.Warn("wecomapi: dropping the access token failed", "err", err)
+	case state == rejectedRecent:
+		c.log.Debug("wecomapi: access token rejected again soon after a refresh; not refetching",
+			"op", op, "errcode", rejected.Code, "refresh_every", c.refreshEvery)
+		return false, nil
+	case state == rejectedDropped:
+		c.log.Info("wecomapi: access token rejected, fetching a new one", "op", op, "errcode", rejected.Code)
+	}
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	_, err = c.fetchToken(ctx)
+	return err == nil, err
 }
 
 func (c *Client) memoized() string {
@@ -213,15 +326,12 @@ func (c *Client) remember(tok string) {
 	c.memo, c.memoUntil = tok, c.now().Add(c.memoTTL)
 }
 
-// dropToken forgets the cached token if it is still tok.
-func (c *Client) dropToken(ctx context.Context, tok string) {
+// forget forgets the in-memory token if it is tok.
+func (c *Client) forget(tok string) {
 	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
 	if c.memo == tok {
 		c.memo = ""
-	}
-	c.memoMu.Unlock()
-	if err := c.cache.DeleteIfEqual(ctx, c.TokenCacheKey(), tok); err != nil {
-		c.log.Warn("wecomapi: dropping the access token failed", "err", err)
 	}
 }
 
@@ -231,8 +341,8 @@ type envelope struct {
 	ErrMsg  string `json:"errmsg"`
 }
 
-// withToken runs a token-authenticated call; on 40014/42001 it drops the
-// cached token and tries once more with a fresh one.
+// withToken runs a token-authenticated call; on 40014/42001 it refreshes
+// the token (see refreshToken) and tries once more with the new one.
 func (c *Client) withToken(ctx context.Context, op, method string, q url.Values, body, out any) error {
 	for try := 0; ; try++ {
 		tok, err := c.GetAccessTokenContext(ctx)
@@ -247,9 +357,13 @@ func (c *Client) withToken(ctx context.Context, op, method string, q url.Values,
 		err = c.call(ctx, op, method, qq, body, out)
 		var e *Error
 		if try == 0 && errors.As(err, &e) && e.Class == TokenInvalid {
-			c.log.Info("wecomapi: access token rejected, fetching a new one", "op", op, "errcode", e.Code)
-			c.dropToken(ctx, tok)
-			continue
+			again, rerr := c.refreshToken(ctx, op, tok, e)
+			if rerr != nil {
+				return rerr
+			}
+			if again {
+				continue
+			}
 		}
 		return err
 	}
@@ -420,8 +534,9 @@ func (c *Client) SendWebhook(ctx context.Context, key string, kind reply.Kind, c
 	return c.call(ctx, "webhook/send", http.MethodPost, url.Values{"key": {key}}, req, nil)
 }
 
-// Parts splits a reply to WeCom's limits: text and markdown into parts of
-// at most MaxContentBytes on line boundaries; any other reply is one part.
+// Parts splits a reply to WeCom's limits: text and markdown into at most
+// MaxParts parts of at most MaxContentBytes on line boundaries (a longer
+// text is cut, ending with TruncatedNote); any other reply is one part.
 // It is deterministic (the outbox resumes a message by part index).
 func (c *Client) Parts(r reply.Reply) []reply.Reply { return Parts(r) }
 
@@ -437,7 +552,9 @@ func Parts(r reply.Reply) []reply.Reply {
 	}
 	switch r.Kind {
 	case reply.KindText, reply.KindMarkdown, "":
-		texts := Split(r.Text, MaxContentBytes)
+		// At most MaxParts messages for one text: a longer one is cut with
+		// TruncatedNote rather than flooding the user.
+		texts, _ := SplitAtMost(r.Text, MaxContentBytes, MaxParts)
 		out := make([]reply.Reply, len(texts))
 		for i, t := range texts {
 			out[i] = reply.Reply{Kind: r.Kind, Text: t}
@@ -561,8 +678,13 @@ func (c *Client) GetMedia(ctx context.Context, mediaID string) ([]byte, string, 
 		if json.Unmarshal(data, &env) == nil && env.ErrCode != 0 {
 			e := apiError("media/get", env.ErrCode, env.ErrMsg)
 			if try == 0 && e.Class == TokenInvalid {
-				c.dropToken(ctx, tok)
-				continue
+				again, rerr := c.refreshToken(ctx, "media/get", tok, e)
+				if rerr != nil {
+					return nil, "", rerr
+				}
+				if again {
+					continue
+				}
 			}
 			return nil, "", e
 		}

@@ -3,8 +3,10 @@ package wecomapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -103,19 +105,79 @@ func TestTokenRejectedIsDroppedAndRetriedOnce(t *testing.T) {
 		t.Errorf("gettoken calls %d, want 2", n)
 	}
 
-	// 40014 twice in a row: one retry only, then a TokenInvalid error.
-	fake.InjectFaults(fakewecom.EndpointSend,
-		fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken}, fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken})
+	// The token just refreshed is rejected again: no second gettoken within
+	// TokenRefreshEvery (WeCom answers the same token while it is valid);
+	// the error stands, retryable, for the outbox to try later.
+	fake.InjectFaults(fakewecom.EndpointSend, fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken})
 	before := fake.Calls(fakewecom.EndpointSend)
 	_, err := c.SendText(ctx, to, "x")
+	var e *wecomapi.Error
+	if !errors.As(err, &e) || e.Class != wecomapi.TokenInvalid || !e.Retryable() {
+		t.Fatalf("err %v, want retryable token-invalid", err)
+	}
+	if n := fake.Calls(fakewecom.EndpointSend) - before; n != 1 {
+		t.Errorf("send attempts %d, want 1", n)
+	}
+	if n := fake.Calls(fakewecom.EndpointToken); n != 2 {
+		t.Errorf("gettoken calls %d, want still 2", n)
+	}
+
+	// Once TokenRefreshEvery has passed (its mark in Redis expired), 40014
+	// twice in a row: one refresh and one retry only, then a TokenInvalid error.
+	rdb.Del(ctx, "test:"+c.TokenCacheKey()+":refreshed")
+	fake.InjectFaults(fakewecom.EndpointSend,
+		fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken}, fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken})
+	before = fake.Calls(fakewecom.EndpointSend)
+	_, err = c.SendText(ctx, to, "x")
 	if wecomapi.Classify(err) != wecomapi.TokenInvalid {
 		t.Fatalf("err %v, want token-invalid", err)
 	}
 	if n := fake.Calls(fakewecom.EndpointSend) - before; n != 2 {
 		t.Errorf("send attempts %d, want 2", n)
 	}
+	if n := fake.Calls(fakewecom.EndpointToken); n != 3 {
+		t.Errorf("gettoken calls %d, want 3", n)
+	}
 	if got := fake.Messages(); len(got) != 2 {
 		t.Errorf("delivered %d", len(got))
+	}
+}
+
+// An expired token seen by many concurrent calls on two replicas (clients
+// sharing Redis) is fetched again once, not once per call.
+func TestTokenExpiryRefreshedOnceAcrossReplicas(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{})
+	rdb := redistest.Start(t).Client(t)
+	replicas := []*wecomapi.Client{newClient(t, fake, rdb), newClient(t, fake, rdb)}
+	to := reply.Recipient{Users: []string{"u1"}}
+	for _, c := range replicas {
+		if _, err := c.SendText(ctx, to, "warm"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 3 {
+		before := fake.Calls(fakewecom.EndpointToken)
+		rdb.Del(ctx, "test:"+replicas[0].TokenCacheKey()+":refreshed") // a later expiry
+		fake.ExpireTokens()
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for i := range 100 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := replicas[i%2].SendText(ctx, to, "x"); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: %v", round, err)
+		}
+		if n := fake.Calls(fakewecom.EndpointToken) - before; n != 1 {
+			t.Errorf("round %d: %d gettoken calls for one expiry, want 1", round, n)
+		}
 	}
 }
 
@@ -322,5 +384,78 @@ func TestSplit(t *testing.T) {
 	}
 	if strings.ReplaceAll(rebuilt.String(), "\n", "") != strings.ReplaceAll(in, "\n", "") {
 		t.Error("content lost or reordered")
+	}
+}
+
+func TestSplitAtMost(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "第%03d行：计量器具抽查任务说明\n", i)
+	}
+	long := b.String()
+	all := wecomapi.Split(long, wecomapi.MaxContentBytes)
+	parts, cut := wecomapi.SplitAtMost(long, wecomapi.MaxContentBytes, 3)
+	if !cut || len(parts) != 3 || len(all) <= 3 {
+		t.Fatalf("SplitAtMost: %d parts (of %d), truncated %v", len(parts), len(all), cut)
+	}
+	for i, p := range parts {
+		if len(p) > wecomapi.MaxContentBytes || !utf8.ValidString(p) {
+			t.Fatalf("part %d: %d bytes, valid %v", i, len(p), utf8.ValidString(p))
+		}
+	}
+	if parts[0] != all[0] || parts[1] != all[1] {
+		t.Error("parts before the last changed")
+	}
+	last := parts[2]
+	if !strings.HasSuffix(last, "\n"+wecomapi.TruncatedNote) || !strings.HasPrefix(all[2], strings.TrimSuffix(last, "\n"+wecomapi.TruncatedNote)) {
+		t.Errorf("last part %q", last)
+	}
+	// A line is never cut in the middle when a line end fits.
+	if body := strings.TrimSuffix(last, "\n"+wecomapi.TruncatedNote); !strings.HasSuffix(body, "说明") {
+		t.Errorf("last part cut mid-line: %q", body[len(body)-40:])
+	}
+	// One long line (no line ends): cut on a rune boundary.
+	parts, cut = wecomapi.SplitAtMost(strings.Repeat("汉", 10000), wecomapi.MaxContentBytes, 2)
+	if !cut || len(parts) != 2 || len(parts[1]) > wecomapi.MaxContentBytes || !utf8.ValidString(parts[1]) || !strings.HasSuffix(parts[1], wecomapi.TruncatedNote) {
+		t.Errorf("long line: %d parts, last %d bytes", len(parts), len(parts[len(parts)-1]))
+	}
+	// Within the limit, or no limit: the same as Split.
+	for _, n := range []int{0, len(all)} {
+		if parts, cut := wecomapi.SplitAtMost(long, wecomapi.MaxContentBytes, n); cut || len(parts) != len(all) {
+			t.Errorf("maxParts %d: %d parts, truncated %v", n, len(parts), cut)
+		}
+	}
+}
+
+// WeCom's errmsg is kept without anything that looks like a credential:
+// secret query values, key=value secrets, userinfo in URLs. So are the
+// errors of a bad WECOM_API_BASE.
+func TestErrmsgRedacted(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{})
+	rdb := redistest.Start(t).Client(t)
+	c := newClient(t, fake, rdb)
+	secrets := []string{"TOKEN1abc", "SECRET2def", "hunter2", "KEY3ghi", "TOKEN4jkl", "PASS5mno"}
+	fake.InjectFaults(fakewecom.EndpointSend, fakewecom.Fault{ErrCode: fakewecom.CodeContentTooLong,
+		ErrMsg: "content size out of limit, access_token=TOKEN1abc secret=SECRET2def, from https://admin:hunter2@proxy.example/cgi-bin?x=1&key=KEY3ghi " +
+			`{"access_token":"TOKEN4jkl"} password: PASS5mno, more info at https://open.work.weixin.qq.com/devtool/query?e=45002`})
+	_, err := c.SendText(ctx, reply.Recipient{Users: []string{"u1"}}, "x")
+	var ce *util.CommonError
+	if !errors.As(err, &ce) || ce.ErrCode != 45002 {
+		t.Fatalf("err %v", err)
+	}
+	for _, s := range secrets {
+		if strings.Contains(err.Error(), s) || strings.Contains(ce.ErrMsg, s) {
+			t.Errorf("%q kept in %q", s, ce.ErrMsg)
+		}
+	}
+	if !strings.Contains(err.Error(), "content size out of limit") || !strings.Contains(err.Error(), "query?e=45002") {
+		t.Errorf("the useful part of errmsg is gone: %v", err)
+	}
+	if got := wecomapi.Redact("see https://u:p4ss@h/x?access_token=abc&y=2"); strings.Contains(got, "p4ss") || strings.Contains(got, "abc") || !strings.Contains(got, "y=2") {
+		t.Errorf("Redact = %q", got)
+	}
+	_, err = wecomapi.New(wecomapi.Config{CorpID: "c", AgentID: 1, Secret: "s", Redis: rdb, APIBase: "ftp://u:p4ss@host"})
+	if err == nil || strings.Contains(err.Error(), "p4ss") {
+		t.Errorf("New with a bad base: %v", err)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
+	"regexp"
 
 	"github.com/silenceper/wechat/v2/util"
 )
@@ -65,7 +65,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("wecom %s: %s (%s)", e.Op, redact(e.Err.Error()), e.Class)
+	return fmt.Sprintf("wecom %s: %s (%s)", e.Op, Redact(e.Err.Error()), e.Class)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -110,7 +110,8 @@ func Classify(err error) Class {
 }
 
 func apiError(op string, code int64, msg string) *Error {
-	return &Error{Op: op, Code: int(code), Class: ClassifyCode(int(code)), Err: util.NewCommonError(op, code, msg)}
+	// errmsg is WeCom's free text: it is logged and kept in dead letters.
+	return &Error{Op: op, Code: int(code), Class: ClassifyCode(int(code)), Err: util.NewCommonError(op, code, Redact(msg))}
 }
 
 func httpStatusError(op string, status int) *Error {
@@ -158,30 +159,21 @@ func redactURL(raw string) string {
 	if changed {
 		u.RawQuery = q.Encode()
 	}
-	return u.String()
+	return u.Redacted()
 }
 
-// redact removes secret query values from free text (an error message
-// that quotes a URL).
-func redact(s string) string {
-	for _, p := range secretParams {
-		for _, sep := range []string{"?", "&"} {
-			needle := sep + p + "="
-			from := 0
-			for {
-				i := strings.Index(s[from:], needle)
-				if i < 0 {
-					break
-				}
-				start := from + i + len(needle)
-				end := start
-				for end < len(s) && !strings.ContainsRune("& \"'\n", rune(s[end])) {
-					end++
-				}
-				s = s[:start] + "REDACTED" + s[end:]
-				from = start + len("REDACTED")
-			}
-		}
-	}
-	return s
+// Patterns of credentials in free text (WeCom's errmsg, an error quoting a
+// URL): userinfo in a URL, and the value after a name ending in token,
+// secret, key, password, ticket or signature (access_token=…, corpsecret=…,
+// &key=…, "access_token":"…", password: …).
+var (
+	userinfoRE    = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@`)
+	secretValueRE = regexp.MustCompile(`(?i)([a-z0-9_]*(?:token|secret|key|password|passwd|pwd|ticket|signature)"?\s*[=:]\s*"?)[^\s&"',;<>(){}\[\]]+`)
+)
+
+// Redact removes anything that looks like a credential from free text:
+// userinfo in URLs and the values of secret-looking parameters.
+func Redact(s string) string {
+	s = userinfoRE.ReplaceAllString(s, "${1}REDACTED@")
+	return secretValueRE.ReplaceAllString(s, "${1}REDACTED")
 }

@@ -67,3 +67,43 @@ func Split(s string, max int) []string {
 	flush()
 	return parts
 }
+
+// MaxParts is how many message/send calls one answer may take by default
+// (Outbox.Options.MaxParts, SendReply): a longer answer is cut.
+const MaxParts = 3
+
+// TruncatedNote ends the last part of an answer cut by SplitAtMost.
+const TruncatedNote = "…（内容过长，已截断）"
+
+// SplitAtMost is Split keeping at most maxParts parts (maxParts < 1: no
+// limit). When s needs more, the last part kept is shortened, at a line end
+// when one fits, so that TruncatedNote fits after it on a line of its own,
+// and truncated is true.
+func SplitAtMost(s string, max, maxParts int) (parts []string, truncated bool) {
+	parts = Split(s, max)
+	if maxParts < 1 || len(parts) <= maxParts {
+		return parts, false
+	}
+	parts = parts[:maxParts]
+	last := parts[maxParts-1]
+	note := "\n" + TruncatedNote
+	room := max - len(note)
+	if room < 0 {
+		room = 0
+	}
+	if len(last) > room {
+		cut := room
+		if i := strings.LastIndexByte(last[:room], '\n'); i > 0 {
+			cut = i
+		}
+		for cut > 0 && !utf8.RuneStart(last[cut]) {
+			cut--
+		}
+		last = last[:cut]
+	}
+	if last = strings.TrimRight(last, "\n"); last == "" {
+		note = TruncatedNote
+	}
+	parts[maxParts-1] = last + note
+	return parts, true
+}

@@ -23,6 +23,7 @@ const (
 	ReasonEnvelope     = "malformed_xml"     // 400: outer XML unparsable or no Encrypt
 	ReasonSignature    = "bad_signature"     // 403
 	ReasonStale        = "stale"             // 403: timestamp outside MaxSkew
+	ReasonEchostr      = "bad_echostr"       // 400: GET whose echostr decrypts to something no URL check sends
 	ReasonDecrypt      = "decrypt"           // 400: signed but not decryptable
 	ReasonCorpID       = "wrong_corp"        // 403: receive id is not our CorpID
 	ReasonMessage      = "malformed_message" // 200: authentic but unparsable inner XML
@@ -147,7 +148,30 @@ func (c *Callback) checkTimestamp(ts string) bool {
 	return d <= c.o.MaxSkew && d >= -c.o.MaxSkew
 }
 
+// MaxEchostr is the longest echostr plaintext answered. WeCom's URL check
+// sends a short random string of digits (the official sample decrypts to
+// "1616140317555161061").
+const MaxEchostr = 64
+
+// plausibleEchostr reports whether plain can be the plaintext of a real URL
+// check: 1 to MaxEchostr ASCII letters or digits. Anything else (a captured
+// message's XML above all) is never echoed.
+func plausibleEchostr(plain []byte) bool {
+	if len(plain) == 0 || len(plain) > MaxEchostr {
+		return false
+	}
+	for _, c := range plain {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // verifyURL answers WeCom's URL check: the decrypted echostr, in plain text.
+// The check is signed like a POST and under the same timestamp window, and
+// only a plausible echostr is echoed: otherwise a captured POST replayed as
+// GET ?echostr=<its Encrypt> would have us decrypt the message for anyone.
 func (c *Callback) verifyURL(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sig, ts, nonce, echo := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr")
@@ -161,9 +185,17 @@ func (c *Callback) verifyURL(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, r, http.StatusForbidden, ReasonSignature, nil)
 		return
 	}
+	if !c.checkTimestamp(ts) {
+		c.reject(w, r, http.StatusForbidden, ReasonStale, nil)
+		return
+	}
 	plain, err := c.o.Crypto.Decrypt(echo)
 	if err != nil {
 		c.rejectCrypto(w, r, err)
+		return
+	}
+	if !plausibleEchostr(plain) {
+		c.reject(w, r, http.StatusBadRequest, ReasonEchostr, nil)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

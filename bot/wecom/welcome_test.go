@@ -105,7 +105,20 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// records are the "wecom callback rejected" lines.
 func (l *lockedBuffer) records(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, r := range l.all(t) {
+		if r["msg"] == "wecom callback rejected" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// all parses every JSON log line.
+func (l *lockedBuffer) all(t *testing.T) []map[string]any {
 	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -118,9 +131,7 @@ func (l *lockedBuffer) records(t *testing.T) []map[string]any {
 		if err := json.Unmarshal(line, &r); err != nil {
 			t.Fatal(err)
 		}
-		if r["msg"] == "wecom callback rejected" {
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	return out
 }
