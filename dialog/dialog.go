@@ -136,7 +136,8 @@ type Store interface {
 	// Save stores s if the stored version is s.Version (0: none stored),
 	// then sets s.Version+1; else ErrConflict. ttl bounds the state's life.
 	Save(ctx context.Context, userID string, s *State, ttl time.Duration) error
-	// Delete removes the user's state if it is still at version.
+	// Delete removes the user's state if it is still at version; else
+	// ErrConflict (also when none is stored any more).
 	Delete(ctx context.Context, userID string, version int64) error
 }
 
@@ -289,6 +290,12 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		default:
 			ans.Choice = keys
 		}
+	} else if len(in.Choice) > 0 {
+		// A click on a card of an earlier step: this step has no options.
+		return e.prompt(f, s, "这个选项已失效，请按下面的提示回复。"), Rejected, nil
+	} else if word == "" && in.MediaID == "" {
+		// Nothing at all is not an answer (and not 跳过).
+		return e.prompt(f, s, "没有收到内容，请按下面的提示回复。"), Rejected, nil
 	}
 	next, err := step.Parse(ctx, s, ans)
 	var inv *InvalidError
@@ -299,6 +306,11 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		return reply.Reply{}, Rejected, err
 	}
 	if next == Done {
+		// Claim the dialog before finishing it, so that a replica holding
+		// a stale copy cannot finish it a second time.
+		if err := e.store.Save(ctx, in.UserID, s, e.ttlOf(f)); err != nil {
+			return reply.Reply{}, Advanced, err
+		}
 		rep, err := f.Finish(ctx, s, ans)
 		if errors.As(err, &inv) {
 			return e.prompt(f, s, inv.Message), Rejected, nil
@@ -306,7 +318,9 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		if err != nil {
 			return reply.Reply{}, Advanced, err
 		}
-		if err := e.store.Delete(ctx, in.UserID, s.Version); err != nil {
+		if err := e.store.Delete(ctx, in.UserID, s.Version); err != nil && !errors.Is(err, ErrConflict) {
+			// (A conflict here: a message applied to the claimed state
+			// meanwhile; the flow has finished all the same.)
 			return reply.Reply{}, Advanced, err
 		}
 		return rep, Advanced, nil

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -88,11 +87,15 @@ func (d *Dialogs) Save(ctx context.Context, userID string, s *dialog.State, ttl 
 	return nil
 }
 
-// Delete removes the user's dialog if it is still at version.
+// Delete removes the user's dialog if it is still at version; else
+// dialog.ErrConflict.
 func (d *Dialogs) Delete(ctx context.Context, userID string, version int64) error {
-	err := deleteScript.Run(ctx, d.rdb, []string{d.k.Dialog(userID)}, version).Err()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	n, err := deleteScript.Run(ctx, d.rdb, []string{d.k.Dialog(userID)}, version).Int()
+	if err != nil {
 		return fmt.Errorf("dialog delete: %w", err)
+	}
+	if n == 0 {
+		return dialog.ErrConflict
 	}
 	return nil
 }
