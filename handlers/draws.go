@@ -359,7 +359,21 @@ func (d *draws) flow() *dialog.Flow {
 			},
 		}},
 		Finish: d.commit,
+		// "取消" never reaches Parse or Finish: audit it here like any
+		// other answer that is not 确认.
+		OnCancel: func(ctx context.Context, s *dialog.State, in dialog.Input) {
+			req := &Request{UserID: in.UserID, Admin: in.Admin, Now: in.Now, Channel: "dialog", Text: in.Text}
+			d.record(ctx, req, drawAction(s), "任务"+s.Get("item"), audit.Cancel, "未确认")
+		},
 	}
+}
+
+// drawAction is how the audit log names the draw of s.
+func drawAction(s *dialog.State) string {
+	if s.Get("replaces") != "" {
+		return "重新抽取"
+	}
+	return "抽取"
 }
 
 // commit runs the confirmed draw: the same inputs as the preview, a fresh
@@ -368,10 +382,7 @@ func (d *draws) flow() *dialog.Flow {
 func (d *draws) commit(ctx context.Context, s *dialog.State, in dialog.Input) (reply.Reply, error) {
 	req := &Request{UserID: in.UserID, Admin: in.Admin, Now: in.Now, Channel: "dialog", Text: "确认"}
 	target := "任务" + s.Get("item")
-	action := "抽取"
-	if s.Get("replaces") != "" {
-		action = "重新抽取"
-	}
+	action := drawAction(s)
 	if s.Get("cancelled") != "" {
 		d.record(ctx, req, action, target, audit.Cancel, "未确认")
 		return reply.Text("未确认，已取消本次抽取，没有保存任何内容。"), nil
