@@ -405,12 +405,7 @@ func TestServeWeCom(t *testing.T) {
 	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{
 		{UserID: "zhangsan", Name: "张三", Departments: []int{12}},
 	}})
-	t.Setenv("WECOM_CORP_ID", fake.CorpID())
-	t.Setenv("WECOM_AGENT_ID", strconv.Itoa(fake.AgentID()))
-	t.Setenv("WECOM_SECRET", fake.CorpSecret())
-	t.Setenv("WECOM_TOKEN", testToken)
-	t.Setenv("WECOM_AES_KEY", testAESKey)
-	t.Setenv("WECOM_API_BASE", fake.URL)
+	setWeComEnv(t, fake)
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	cfg := writeConfig(t, srv.URL(), `wecom:
