@@ -103,6 +103,11 @@ type Flow struct {
 	TTL time.Duration
 	// Cancelled is the reply to "取消"; "": a generic one.
 	Cancelled string
+	// OnCancel, when set, runs once the user's cancel word ("取消", "算了",
+	// ...) has ended the dialog, with the state as it was: a flow that
+	// records its outcomes records the cancellation here, since Finish
+	// never runs.
+	OnCancel func(ctx context.Context, s *State, in Input)
 }
 
 func (f *Flow) step(name string) *Step {
@@ -263,6 +268,9 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 	case len(in.Choice) == 0 && isWord(word, CancelWords):
 		if err := e.store.Delete(ctx, in.UserID, s.Version); err != nil {
 			return reply.Reply{}, Advanced, err
+		}
+		if f.OnCancel != nil {
+			f.OnCancel(ctx, s, in)
 		}
 		msg := f.Cancelled
 		if msg == "" {

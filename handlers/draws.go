@@ -368,7 +368,21 @@ func (d *draws) flow() *dialog.Flow {
 			},
 		}},
 		Finish: d.commit,
+		// "取消" never reaches Parse or Finish: audit it here like any
+		// other answer that is not 确认.
+		OnCancel: func(ctx context.Context, s *dialog.State, in dialog.Input) {
+			req := &Request{UserID: in.UserID, Admin: in.Admin, Now: in.Now, Channel: "dialog", Text: in.Text}
+			d.record(ctx, req, drawAction(s), "任务"+s.Get("item"), audit.Cancel, "未确认")
+		},
 	}
+}
+
+// drawAction is how the audit log names the draw of s.
+func drawAction(s *dialog.State) string {
+	if s.Get("replaces") != "" {
+		return "重新抽取"
+	}
+	return "抽取"
 }
 
 // commit runs the confirmed draw: the same inputs as the preview, a fresh
@@ -377,10 +391,7 @@ func (d *draws) flow() *dialog.Flow {
 func (d *draws) commit(ctx context.Context, s *dialog.State, in dialog.Input) (reply.Reply, error) {
 	req := &Request{UserID: in.UserID, Admin: in.Admin, Now: in.Now, Channel: in.Channel, Text: "确认"}
 	target := "任务" + s.Get("item")
-	action := "抽取"
-	if s.Get("replaces") != "" {
-		action = "重新抽取"
-	}
+	action := drawAction(s)
 	if s.Get("cancelled") != "" {
 		d.record(ctx, req, action, target, audit.Cancel, "未确认")
 		return reply.Text("未确认，已取消本次抽取，没有保存任何内容。"), nil
@@ -433,11 +444,14 @@ func (d *draws) commit(ctx context.Context, s *dialog.State, in dialog.Input) (r
 		return reply.Reply{}, err
 	}
 	d.record(ctx, req, action, target, audit.OK, "批次 "+rec.ID+"，种子 "+rec.Seed.String()+"，结果 "+rec.ResultHash)
+	notified := true
 	if err := d.notify(ctx, rec, p, it, in.Now); err != nil {
-		// The record is saved; NotifyPending sends the rest later.
+		// The record is saved; NotifyPending (Router.Resume at the next
+		// start) sends the rest.
 		d.log.ErrorContext(ctx, "draw: telling inspectors failed; will retry", "draw", rec.ID, "err", err)
+		notified = false
 	}
-	return reply.Markdown(d.summary(ctx, rec, p, it, in.Now)), nil
+	return reply.Markdown(d.summary(ctx, rec, p, it, notified)), nil
 }
 
 func randomHex(n int) string {
@@ -446,15 +460,20 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// summary is the admin's view of a committed draw.
-func (d *draws) summary(ctx context.Context, rec *draw.Record, p *plan.Plan, it *plan.Item, now time.Time) string {
+// summary is the admin's view of a committed draw; notified says whether
+// every inspector's notice was handed to the sender.
+func (d *draws) summary(ctx context.Context, rec *draw.Record, p *plan.Plan, it *plan.Item, notified bool) string {
 	var b strings.Builder
 	n := 0
 	for _, g := range rec.Result.Groups {
 		n += len(g.Entities)
 	}
 	fmt.Fprintf(&b, "## 抽取完成：%d年度 任务%s %s\n", rec.Year, it.ID, itemTitle(it))
-	fmt.Fprintf(&b, "批次 **%s**，共抽取 %d 户，检查人员已逐一收到通知。\n", rec.ID, n)
+	if notified {
+		fmt.Fprintf(&b, "批次 **%s**，共抽取 %d 户，检查人员已逐一收到通知。\n", rec.ID, n)
+	} else {
+		fmt.Fprintf(&b, "批次 **%s**，共抽取 %d 户，抽取结果已保存。\n<font color=\"warning\">检查人员的通知未能全部发出，服务重启时会自动补发；如急需，请先发送“抽取结果 %s”查看并转告。</font>\n", rec.ID, n, it.ID)
+	}
 	for _, g := range rec.Result.Groups {
 		if len(g.Entities) > 0 {
 			fmt.Fprintf(&b, "%s：%d 户\n", g.Group, len(g.Entities))
