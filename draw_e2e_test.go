@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,16 +36,6 @@ func seedUsers(t *testing.T, admin, other string) []fakewecom.User {
 		users = append(users, fakewecom.User{UserID: r[1], Name: r[0], Departments: []int{12}})
 	}
 	return users
-}
-
-// setWeComEnv points serve's WeCom credentials (WECOM_*) at fake.
-func setWeComEnv(t *testing.T, fake *fakewecom.Server) {
-	t.Setenv("WECOM_CORP_ID", fake.CorpID())
-	t.Setenv("WECOM_AGENT_ID", strconv.Itoa(fake.AgentID()))
-	t.Setenv("WECOM_SECRET", fake.CorpSecret())
-	t.Setenv("WECOM_TOKEN", testToken)
-	t.Setenv("WECOM_AES_KEY", testAESKey)
-	t.Setenv("WECOM_API_BASE", fake.URL)
 }
 
 // waitFor polls cond until it holds or 10s pass.

@@ -178,7 +178,7 @@ func TestDrawPreviewConfirmAndViews(t *testing.T) {
 		}
 	}
 	mine := all(e.say(nil, inspector, "我的任务"))
-	for _, s := range []string{fmt.Sprintf("共%d户", len(as[inspector])), "任务8 拍卖活动检查", "3月-11月，11月30日截止，还剩260天"} {
+	for _, s := range []string{fmt.Sprintf("共%d户", len(as[inspector])), "任务8 拍卖活动检查", "3月-11月，2023年11月30日截止，还剩260天"} {
 		if !strings.Contains(mine, s) {
 			t.Errorf("我的任务 of %s lacks %q:\n%s", inspector, s, mine)
 		}
