@@ -14,6 +14,15 @@ var (
 	date8   = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})$`)
 )
 
+// DateError is a date ParseDate cannot use, explained in Chinese.
+// Unreadable: the text is no date at all (rather than an impossible one).
+type DateError struct {
+	Message    string
+	Unreadable bool
+}
+
+func (e *DateError) Error() string { return e.Message }
+
 // ParseDate reads a check date as people type it — "今天", "昨天", "前天",
 // "3月5日", "3月5号", "3.5", "3/5", "2023-03-05", "2023年3月5日",
 // "20230305" — relative to today (its year and location). The error is a
@@ -38,17 +47,17 @@ func ParseDate(text string, today time.Time) (time.Time, error) {
 	} else if g := dateMD.FindStringSubmatch(s); g != nil {
 		ys, ms, ds = strconv.Itoa(y), g[1], g[2]
 	} else {
-		return time.Time{}, fmt.Errorf("没看懂日期“%s”。请回复如“今天”“昨天”“3月5日”“2023-03-05”", clip(text, 20))
+		return time.Time{}, &DateError{Unreadable: true, Message: fmt.Sprintf("没看懂日期“%s”。请回复如“今天”“昨天”“3月5日”“2023-03-05”", clip(text, 20))}
 	}
 	yy, _ := strconv.Atoi(ys)
 	mm, _ := strconv.Atoi(ms)
 	dd, _ := strconv.Atoi(ds)
 	if mm < 1 || mm > 12 {
-		return time.Time{}, fmt.Errorf("没有%d月，请检查月份", mm)
+		return time.Time{}, &DateError{Message: fmt.Sprintf("没有%d月，请检查月份", mm)}
 	}
 	last := time.Date(yy, time.Month(mm)+1, 0, 0, 0, 0, 0, today.Location()).Day()
 	if dd < 1 || dd > last {
-		return time.Time{}, fmt.Errorf("%d年%d月只有%d天，没有%d日，请检查日期", yy, mm, last, dd)
+		return time.Time{}, &DateError{Message: fmt.Sprintf("%d年%d月只有%d天，没有%d日，请检查日期", yy, mm, last, dd)}
 	}
 	return time.Date(yy, time.Month(mm), dd, 0, 0, 0, 0, today.Location()), nil
 }
