@@ -19,6 +19,7 @@ import (
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/workday"
 )
 
 // FindingDeps is what the findings need (Deps.Findings). Assignments come
@@ -70,6 +71,9 @@ func newFindings(deps FindingDeps, dr *draws, log *slog.Logger) *findings {
 	}
 	if deps.EditDays == 0 {
 		deps.EditDays = DefaultEditDays
+	}
+	if deps.Calendar == nil {
+		deps.Calendar = workday.New(nil)
 	}
 	return &findings{FindingDeps: deps, dr: dr, log: log}
 }
@@ -208,7 +212,9 @@ func (x *findings) handleEdit(ctx context.Context, req *Request) (reply.Reply, e
 	}
 	if len(cands) == 0 {
 		msg := "您没有可修改的检查结果。只有填报人可以修改，发送“提交检查结果”填报。"
-		if closed > 0 {
+		if closed > 0 && x.EditDays < 0 {
+			msg = "按规定，检查结果提交后不能在这里修改。如确需更正，请联系管理员。"
+		} else if closed > 0 {
 			msg = fmt.Sprintf("您的%d条检查结果已超过修改期限（提交后%d天内可修改）。如确需更正，请联系管理员。", closed, x.EditDays)
 		}
 		return reply.Text(msg), nil
