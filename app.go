@@ -20,6 +20,7 @@ import (
 	"github.com/changzhi-amr/choucha/department"
 	"github.com/changzhi-amr/choucha/directory"
 	"github.com/changzhi-amr/choucha/draw"
+	"github.com/changzhi-amr/choucha/finding"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/plan"
@@ -191,6 +192,13 @@ func (a *app) router(rem handlers.Reminders, st *store.Store, sender reply.Sende
 			Media:        media,
 			MaxFileBytes: int64(a.cfg.Directories.MaxFileMB) << 20,
 		},
+		Findings: &handlers.FindingDeps{
+			Findings:    store.NewFindings(st.Client, st.Prefix),
+			Calendar:    workday.New(a.cfg.Location),
+			PublishDays: a.cfg.Findings.PublishWorkdays,
+			EditDays:    editDays(a.cfg.Findings.EditDays),
+			Photos:      finding.PhotoDir{Dir: a.path(a.cfg.Findings.MediaDir), MaxBytes: int64(a.cfg.Findings.MaxPhotoMB) << 20},
+		},
 	})
 }
 
@@ -291,4 +299,21 @@ func undelivered(ob *outbox.Outbox) func(context.Context) (map[string]string, er
 		}
 		return m, nil
 	}
+}
+
+// path is p relative to the config file's directory unless absolute.
+func (a *app) path(p string) string {
+	if filepath.IsAbs(p) || a.cfg.Dir == "" {
+		return p
+	}
+	return filepath.Join(a.cfg.Dir, p)
+}
+
+// editDays maps findings.edit_days to FindingDeps.EditDays, where 0 means
+// the default and a negative number never.
+func editDays(days int) int {
+	if days == 0 {
+		return -1
+	}
+	return days
 }

@@ -30,6 +30,8 @@ type Config struct {
 	Directories Directories `yaml:"directories"`
 	// Draw tunes the random draws.
 	Draw Draw `yaml:"draw"`
+	// Findings tunes the check results inspectors report.
+	Findings Findings `yaml:"findings"`
 	// DepartmentHeads maps a WeCom userid to the section or county bureau
 	// the user heads (科室/县区局负责人); the address book's leader flag
 	// makes heads too.
@@ -144,6 +146,21 @@ type Draw struct {
 	InspectorsPerEntity int `yaml:"inspectors_per_entity"`
 	// ConfirmTimeout: a draw's preview waits this long for 确认.
 	ConfirmTimeout time.Duration `yaml:"confirm_timeout"` // default 10m
+}
+
+// Findings tunes the check results (see package finding).
+type Findings struct {
+	// MediaDir keeps the photos, named by SHA-256 (relative to the config
+	// file's directory unless absolute).
+	MediaDir string `yaml:"media_dir"` // default data/media
+	// MaxPhotoMB: larger photos are refused.
+	MaxPhotoMB int `yaml:"max_photo_mb"` // default 10
+	// PublishWorkdays: results are published within this many working
+	// days of the check.
+	PublishWorkdays int `yaml:"publish_workdays"` // default 20
+	// EditDays: a reporter may edit a result this many days after
+	// submitting it.
+	EditDays int `yaml:"edit_days"` // default 7
 }
 
 // Recipient is where a department's messages go (reply.Recipient as

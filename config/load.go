@@ -107,6 +107,7 @@ func Defaults() *Config {
 			InspectorsPerEntity: 2,
 			ConfirmTimeout:      10 * time.Minute,
 		},
+		Findings:        Findings{MediaDir: "data/media", MaxPhotoMB: 10, PublishWorkdays: 20, EditDays: 7},
 		DepartmentHeads: map[string]string{},
 		Admins:          []string{},
 		Location:        loc,

@@ -436,6 +436,15 @@ func (c *Config) validateDraw(ck *checker) {
 	if d.ConfirmTimeout < time.Minute || d.ConfirmTimeout > 24*time.Hour {
 		ck.add(p("draw", "confirm_timeout"), "must be between 1m and 24h, got %v", d.ConfirmTimeout)
 	}
+	if f := c.Findings; f.MediaDir == "" {
+		ck.add(p("findings", "media_dir"), "must not be empty")
+	} else if f.MaxPhotoMB < 1 || f.MaxPhotoMB > 100 {
+		ck.add(p("findings", "max_photo_mb"), "must be between 1 and 100, got %d", f.MaxPhotoMB)
+	} else if f.PublishWorkdays < 1 || f.PublishWorkdays > 60 {
+		ck.add(p("findings", "publish_workdays"), "must be between 1 and 60, got %d", f.PublishWorkdays)
+	} else if f.EditDays < 0 || f.EditDays > 365 {
+		ck.add(p("findings", "edit_days"), "must be between 0 and 365, got %d", f.EditDays)
+	}
 	if v, err := c.Departments.Vocabulary(); err == nil {
 		users := make([]string, 0, len(c.DepartmentHeads))
 		for u := range c.DepartmentHeads {

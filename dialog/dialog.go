@@ -121,13 +121,25 @@ func (f *Flow) step(name string) *Step {
 
 // InvalidError is an answer the step cannot use: its message explains what
 // the step expects.
-type InvalidError struct{ Message string }
+type InvalidError struct {
+	Message string
+	// Final: the step understood the answer and refuses it (an entity that
+	// is someone else's, a date in the future), so the answer is never
+	// taken for a question asked mid-dialog.
+	Final bool
+}
 
 func (e *InvalidError) Error() string { return e.Message }
 
 // Invalid returns an *InvalidError.
 func Invalid(format string, args ...any) error {
 	return &InvalidError{Message: fmt.Sprintf(format, args...)}
+}
+
+// Refuse returns a final *InvalidError: the answer was understood and is
+// refused.
+func Refuse(format string, args ...any) error {
+	return &InvalidError{Message: fmt.Sprintf(format, args...), Final: true}
 }
 
 // ErrConflict is returned by Store.Save when the stored version is not the
@@ -245,6 +257,7 @@ const (
 	Advanced Outcome = iota // the answer was taken (or the dialog ended)
 	Repeated                // the message was applied before: the current prompt again
 	Rejected                // the answer is not valid for the step: explanation + the step again
+	Refused                 // the answer was understood and refused (Refuse): explanation + the step again
 )
 
 // Continue applies the user's message to their running dialog s (from
@@ -308,6 +321,9 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 	next, err := step.Parse(ctx, s, ans)
 	var inv *InvalidError
 	if errors.As(err, &inv) {
+		if inv.Final {
+			return e.prompt(f, s, inv.Message), Refused, nil
+		}
 		return e.prompt(f, s, inv.Message), Rejected, nil
 	}
 	if err != nil {
@@ -336,7 +352,11 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 	if f.step(next) == nil {
 		return reply.Reply{}, Rejected, fmt.Errorf("dialog: flow %s: step %s leads to unknown step %q", f.Name, s.Step, next)
 	}
-	s.Trail = append(s.Trail, s.Step)
+	if next != s.Step {
+		// A step that takes several answers (photos one by one) stays
+		// put; 上一步 then leaves it rather than repeating it.
+		s.Trail = append(s.Trail, s.Step)
+	}
 	s.Step = next
 	return e.save(ctx, f, s, in, "")
 }

@@ -74,7 +74,9 @@ func (d *Dialogs) Continue(ctx context.Context, req *Request, routes Handler) (r
 			if err != nil {
 				return reply.Reply{}, true, err
 			}
-			return ans.Then(d.Engine.Prompt(s, "（您还有未完成的操作，请继续：）")), true, nil
+			// The step's explanation stays: the text may have been meant
+			// as its answer ("2月30日", "99").
+			return ans.Then(reply.Text("（您还有未完成的操作，请继续：）")).Then(rep), true, nil
 		}
 		if outcome == dialog.Advanced && req.Card != nil && req.Card.ResponseCode != "" {
 			// Show the click on the card itself.

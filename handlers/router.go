@@ -75,10 +75,17 @@ func NewRouter(deps Deps) (*Router, error) {
 	if deps.Draw != nil && deps.DialogStore != nil {
 		dr = &draws{DrawDeps: *deps.Draw, plans: deps.Plans, units: deps.Units, log: deps.Logger}
 	}
+	var fx *findings
+	if dr != nil && deps.Findings != nil {
+		fx = newFindings(*deps.Findings, dr, deps.Logger)
+	}
 	if deps.DialogStore != nil && deps.Conversations == nil {
 		var flows []*dialog.Flow
 		if dr != nil {
 			flows = append(flows, dr.flow())
+		}
+		if fx != nil {
+			flows = append(append(flows, fx.flow()), fx.cosignFlows()...)
 		}
 		eng, err := dialog.New(deps.DialogStore, deps.DialogTTL, flows...)
 		if err != nil {
@@ -89,8 +96,11 @@ func NewRouter(deps Deps) (*Router, error) {
 		if dr != nil {
 			dr.dialogs = dl
 		}
+		if fx != nil {
+			fx.dialogs = dl
+		}
 	}
-	r, err := New(table(deps, dr), deps.Logger, deps.Middleware...)
+	r, err := New(table(deps, dr, fx), deps.Logger, deps.Middleware...)
 	if err != nil {
 		return nil, err
 	}

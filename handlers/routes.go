@@ -37,6 +37,9 @@ type Deps struct {
 	// Draw enables the directories and the admin-run draws; nil: those
 	// commands are not in the table.
 	Draw *DrawDeps
+	// Findings enables reporting and co-signing check results; it needs
+	// Draw (assignments come from the draws).
+	Findings *FindingDeps
 	// Units is the department vocabulary (config departments.*); nil:
 	// department.Default().
 	Units *department.Vocabulary
@@ -54,10 +57,11 @@ func (d Deps) withDefaults() Deps {
 
 // Routes is the bot's one ordered route table: first match wins, the
 // fallback is last. Text routes see the message after question.Normalize.
-func Routes(d Deps) []Route { return table(d.withDefaults(), nil) }
+func Routes(d Deps) []Route { return table(d.withDefaults(), nil, nil) }
 
-// table is the route table with the draw commands of dr (nil: none).
-func table(d Deps, dr *draws) []Route {
+// table is the route table with the draw commands of dr and the findings
+// of fx (nil: none).
+func table(d Deps, dr *draws, fx *findings) []Route {
 	a := &asker{answer.New(answer.Options{Plans: d.Plans, ClosingSoonDays: d.ClosingSoonDays, Units: d.Units})}
 	intent := func(i question.Intent) func(*Request, *question.Query) bool {
 		return func(req *Request, q *question.Query) bool { return isText(req) && q.Intent == i }
@@ -69,6 +73,9 @@ func table(d Deps, dr *draws) []Route {
 	routes = append(routes, reminderRoutes(d.Reminders, d.Units)...)
 	if dr != nil {
 		routes = append(routes, dr.routes()...)
+	}
+	if fx != nil {
+		routes = append(routes, fx.routes()...)
 	}
 	return append(routes, []Route{
 		{Name: "enter", Match: Match{Func: func(req *Request, _ *question.Query) bool {

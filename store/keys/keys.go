@@ -25,6 +25,10 @@
 //	draw:{<year>}:item:<item>                 list    none             store.Draws: the item's draws, current first
 //	draw:{<year>}:all                         zset    none             store.Draws: the year's draws by time
 //	draw:{<year>}:notified                    set     none             store.Draws: draws whose inspectors were told
+//	{finding:<year>}:rec:<id>                 hash    none             store.Findings: a finding ("v" version, "s" JSON)
+//	{finding:<year>}:item:<item>              zset    none             store.Findings: an item's findings by report time
+//	{finding:<year>}:user:<userid>            zset    none             store.Findings: findings a user reported or co-signs
+//	{finding:<year>}:all                      zset    none             store.Findings: the year's findings by report time
 //	audit:log                                 list    none             store.Audit: the audit log
 //
 // The inbound keys keep their "wecom:" names from before the channel layer
@@ -115,6 +119,26 @@ func (k Keys) DrawAll(year int) string { return k.prefix + "draw:{" + strconv.It
 func (k Keys) DrawNotified(year int) string {
 	return k.prefix + "draw:{" + strconv.Itoa(year) + "}:notified"
 }
+
+// findingTag is the hash tag of a year's findings: a finding and its
+// indexes are written by one script on one Cluster slot.
+func (k Keys) findingTag(year int) string {
+	return k.prefix + "{finding:" + strconv.Itoa(year) + "}:"
+}
+
+// FindingRecord is one finding of year: a hash of its version and JSON.
+func (k Keys) FindingRecord(year int, id string) string { return k.findingTag(year) + "rec:" + id }
+
+// FindingItem indexes an item's findings of year by report time (ms).
+func (k Keys) FindingItem(year int, item string) string { return k.findingTag(year) + "item:" + item }
+
+// FindingUser indexes the findings of year a user reported or co-signs.
+func (k Keys) FindingUser(year int, userid string) string {
+	return k.findingTag(year) + "user:" + userid
+}
+
+// FindingAll indexes a year's findings by report time (ms).
+func (k Keys) FindingAll(year int) string { return k.findingTag(year) + "all" }
 
 // AuditLog is the audit log: a list of entry JSON, oldest first, kept forever.
 func (k Keys) AuditLog() string { return k.prefix + "audit:log" }
