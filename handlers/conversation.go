@@ -76,7 +76,7 @@ func (d *Dialogs) Continue(ctx context.Context, req *Request, routes Handler) (r
 			}
 			// The step's explanation stays: the text may have been meant
 			// as its answer ("2月30日", "99").
-			return ans.Then(reply.Text("（您还有未完成的操作，请继续：）")).Then(rep), true, nil
+			return ans.Then(withNote(rep, "（您还有未完成的操作，请继续：）")), true, nil
 		}
 		if outcome == dialog.Advanced && req.Card != nil && req.Card.ResponseCode != "" {
 			// Show the click on the card itself.
@@ -96,4 +96,17 @@ func (d *Dialogs) isQuestion(text string) bool {
 		q = p.Parse(text)
 	}
 	return q.Intent != question.Unknown
+}
+
+// withNote puts note in front of a prompt: on its own line before a text,
+// at the top of a card's description.
+func withNote(rep reply.Reply, note string) reply.Reply {
+	if rep.Card != nil {
+		c := *rep.Card
+		c.Description = note + "\n" + c.Description
+		rep.Card = &c
+		return rep
+	}
+	rep.Text = note + "\n" + rep.Text
+	return rep
 }

@@ -151,22 +151,6 @@ func (h *harness) restart() {
 	h.router = r
 }
 
-// flat is a reply as one text: cards numbered.
-func flat(r reply.Reply) string {
-	var parts []string
-	for _, x := range r.Flatten() {
-		switch {
-		case x.Card != nil:
-			parts = append(parts, x.Card.Numbered())
-		case x.Update != nil:
-			parts = append(parts, "[更新卡片："+x.Update.ReplaceName+"]")
-		default:
-			parts = append(parts, x.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
 func (h *harness) handle(req *Request) string {
 	h.t.Helper()
 	if req.MsgID == "" {
@@ -503,7 +487,7 @@ func TestDisputeThenEdit(t *testing.T) {
 	h.expect("zhang", "会签", "", "没有待会签")
 	h.expect("li", "会签", "decide", "德润加油站", "确认无误", "有异议")
 	h.expect("li", "2", "reason", "理由")
-	h.expect("li", "", "reason", "请写明")
+	h.expect("li", "", "reason", "没有收到内容")
 	h.expect("li", "检查日期应为3月9日", "", "已记录您", "转告填报人张伟")
 	f := h.get("8", codeDerun)
 	if f.State != finding.Disputed || f.DisputeReason != "检查日期应为3月9日" {
