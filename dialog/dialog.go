@@ -11,6 +11,8 @@ package dialog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -292,7 +294,7 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		return reply.Text(msg), Advanced, nil
 	case len(in.Choice) == 0 && isWord(word, BackWords):
 		if len(s.Trail) == 0 {
-			return e.prompt(f, s, "已经是第一步了。"), Rejected, nil
+			return e.reprompt(f, s, "已经是第一步了。", in.MsgID), Rejected, nil
 		}
 		s.Step = s.Trail[len(s.Trail)-1]
 		s.Trail = s.Trail[:len(s.Trail)-1]
@@ -313,18 +315,18 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		}
 	} else if len(in.Choice) > 0 {
 		// A click on a card of an earlier step: this step has no options.
-		return e.prompt(f, s, "这个选项已失效，请按下面的提示回复。"), Rejected, nil
+		return e.reprompt(f, s, "这个选项已失效，请按下面的提示回复。", in.MsgID), Rejected, nil
 	} else if word == "" && in.MediaID == "" {
 		// Nothing at all is not an answer (and not 跳过).
-		return e.prompt(f, s, "没有收到内容，请按下面的提示回复。"), Rejected, nil
+		return e.reprompt(f, s, "没有收到内容，请按下面的提示回复。", in.MsgID), Rejected, nil
 	}
 	next, err := step.Parse(ctx, s, ans)
 	var inv *InvalidError
 	if errors.As(err, &inv) {
 		if inv.Final {
-			return e.prompt(f, s, inv.Message), Refused, nil
+			return e.reprompt(f, s, inv.Message, in.MsgID), Refused, nil
 		}
-		return e.prompt(f, s, inv.Message), Rejected, nil
+		return e.reprompt(f, s, inv.Message, in.MsgID), Rejected, nil
 	}
 	if err != nil {
 		return reply.Reply{}, Rejected, err
@@ -337,7 +339,7 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		}
 		rep, err := f.Finish(ctx, s, ans)
 		if errors.As(err, &inv) {
-			return e.prompt(f, s, inv.Message), Rejected, nil
+			return e.reprompt(f, s, inv.Message, in.MsgID), Rejected, nil
 		}
 		if err != nil {
 			return reply.Reply{}, Advanced, err
@@ -380,6 +382,19 @@ func (e *Engine) save(ctx context.Context, f *Flow, s *State, in Input, note str
 }
 
 // prompt renders the current step: a card when it has options, else text.
+// reprompt asks the current step again after msgID could not be used. A
+// card asked again gets a task id of its own: WeCom wants task ids unique.
+func (e *Engine) reprompt(f *Flow, s *State, note, msgID string) reply.Reply {
+	rep := e.prompt(f, s, note)
+	if rep.Card != nil && msgID != "" {
+		c := *rep.Card
+		sum := sha256.Sum256([]byte(msgID))
+		c.TaskID += "-" + hex.EncodeToString(sum[:4])
+		rep.Card = &c
+	}
+	return rep
+}
+
 func (e *Engine) prompt(f *Flow, s *State, note string) reply.Reply {
 	step := f.step(s.Step)
 	if step == nil {

@@ -863,3 +863,29 @@ func TestCardTaskIDsUniquePerStepVisit(t *testing.T) {
 		}
 	})
 }
+
+// A card asked again after an answer it could not use gets a task id of its
+// own (WeCom wants task ids unique per app), and its options keep working.
+func TestRepromptedCardsGetFreshTaskIDs(t *testing.T) {
+	forEachStore(t, func(t *testing.T, newEnv func(*testing.T) *env) {
+		e := newEnv(t)
+		first := e.start()
+		if first.Card == nil {
+			t.Fatalf("the first step is not a card: %s", show(first))
+		}
+		seen := map[string]bool{first.Card.TaskID: true}
+		for _, bad := range []string{"9", "abc", "9", "0"} {
+			r, o := e.say(bad)
+			if o != dialog.Rejected || r.Card == nil {
+				t.Fatalf("%q: outcome %v, reply %s", bad, o, show(r))
+			}
+			if seen[r.Card.TaskID] {
+				t.Fatalf("%q: task id %s sent before", bad, r.Card.TaskID)
+			}
+			seen[r.Card.TaskID] = true
+		}
+		if _, o := e.click(first.Card.Options[0].Key); o != dialog.Advanced {
+			t.Fatalf("the first card's option after re-asks: outcome %v", o)
+		}
+	})
+}
