@@ -309,7 +309,7 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 		case err != nil && step.Free && len(in.Choice) == 0:
 			ans.Choice = nil
 		case err != nil:
-			return e.prompt(f, s, err.Error()), Rejected, nil
+			return e.reprompt(f, s, err.Error(), in.MsgID), Rejected, nil
 		default:
 			ans.Choice = keys
 		}
