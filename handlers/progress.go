@@ -14,8 +14,12 @@ import (
 	"github.com/changzhi-amr/choucha/reply"
 )
 
-// maxProgressBytes keeps a progress reply inside one WeCom message.
-const maxProgressBytes = 2000
+// maxProgressBytes is one WeCom message; progress lists stop
+// progressTailBytes short of it to leave room for their closing lines.
+const (
+	maxProgressBytes  = 2048
+	progressTailBytes = 460
+)
 
 // progressCounts are the numbers of one item's progress.
 type progressCounts struct {
@@ -145,7 +149,7 @@ func (w *budget) line(format string, args ...any) bool {
 		return false
 	}
 	s := fmt.Sprintf(format, args...) + "\n"
-	if w.b.Len()+len(s) > maxProgressBytes-120 {
+	if w.b.Len()+len(s) > maxProgressBytes-progressTailBytes {
 		w.full = true
 		return false
 	}
@@ -166,15 +170,21 @@ func (x *findings) viewer(req *Request, arg string) (u department.Unit, all bool
 		}
 		return department.Unit{}, false, fmt.Sprintf("不认识“%s”。请写科室或县区局名称，例如“进度 计量科”“进度 潞州区”，或任务编号“进度 8”。", arg)
 	}
+	own := func(u department.Unit) (department.Unit, bool, string) {
+		if o, ok := d.units.Resolve(arg); ok && arg != "" && o != u {
+			return department.Unit{}, false, fmt.Sprintf("您可以查看本部门（%s）的进度，请发送“进度”；其他科室或县区局的进度请联系管理员。", unitLabel(u))
+		}
+		return u, false, ""
+	}
 	if name := d.Heads[req.UserID]; name != "" {
 		if u, ok := d.units.Resolve(name); ok {
-			return u, false, ""
+			return own(u)
 		}
 	}
 	if req.Leader {
 		for _, s := range req.Sections {
 			if u, ok := d.units.Resolve(s); ok {
-				return u, false, ""
+				return own(u)
 			}
 		}
 		return department.Unit{}, false, "暂时不知道您负责的科室或县区局，请联系管理员在配置 department_heads 中登记。"

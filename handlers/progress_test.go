@@ -98,6 +98,11 @@ func TestProgressHeads(t *testing.T) {
 	has(t, "county head 9", got, "任务9", "潞州区", "潞州区古玩店｜已会签｜未按规定公示应当公示的信息")
 	hasNot(t, "county head 9", got, "上党区花鸟市场")
 	has(t, "county head 8", h.say("luzhou", "进度 8"), "不是潞州区市场监督管理局发起、牵头或指导的任务")
+	has(t, "county head 计量科", h.say("luzhou", "进度 计量科"), "本部门（潞州区市场监督管理局）")
+	has(t, "county head 潞州区", h.say("luzhou", "进度 潞州区局"), "任务9", "抽1 报1")
+	// A leader from the address book, found by their sections.
+	has(t, "leader", h.handle(&Request{Kind: KindText, UserID: "lead", Leader: true, Sections: []string{"消保科"}, Text: "进度"}), "（消保科）", "任务9")
+	has(t, "leader ?", h.handle(&Request{Kind: KindText, UserID: "lead2", Leader: true, Text: "进度"}), "暂时不知道您负责的科室")
 	has(t, "section head 9", h.say("xiaobao", "进度任务9"), "潞州区古玩店", "上党区花鸟市场｜未填报")
 
 	// After the window closes the unreported are overdue.
