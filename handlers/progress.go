@@ -98,6 +98,7 @@ func entitiesIn(rec *draw.Record, county string) []draw.Drawn {
 				d = g.Group
 			}
 			if county == "" || d == county {
+				e.District = d
 				out = append(out, e)
 			}
 		}
@@ -331,14 +332,18 @@ func (x *findings) itemProgress(ctx context.Context, req *Request, p *plan.Plan,
 	w.line("%s", c)
 	for i, e := range ents {
 		f := found[strings.ToUpper(e.CreditCode)]
+		name := clipText(e.Name, 16)
+		if county == "" && e.District != "" && !strings.HasPrefix(e.Name, e.District) {
+			name += "（" + e.District + "）"
+		}
 		var ok bool
 		switch {
 		case f == nil && over:
-			ok = w.line("%d. %s｜<font color=\"warning\">未填报（已逾期）</font>", i+1, clipText(e.Name, 16))
+			ok = w.line("%d. %s｜<font color=\"warning\">未填报（已逾期）</font>", i+1, name)
 		case f == nil:
-			ok = w.line("%d. %s｜未填报", i+1, clipText(e.Name, 16))
+			ok = w.line("%d. %s｜未填报", i+1, name)
 		default:
-			ok = w.line("%d. %s｜%s｜%s", i+1, clipText(e.Name, 16), f.State.Label(), clipText(f.Result.Label(), 14))
+			ok = w.line("%d. %s｜%s｜%s", i+1, name, f.State.Label(), clipText(f.Result.Label(), 14))
 		}
 		if !ok || i == 29 {
 			if i+1 < len(ents) {
@@ -397,7 +402,12 @@ func (x *findings) handleMyProgress(ctx context.Context, req *Request) (reply.Re
 		r.c.add(countProgress([]draw.Drawn{a.drawn}, m, closed(a.item, p.Year, req.Now)))
 	}
 	for _, r := range rows {
-		w.line("任务%s %s｜%s", r.it.ID, clipText(itemTitle(r.it), 10), r.c)
+		c := r.c
+		over := ""
+		if c.overdue > 0 {
+			over = fmt.Sprintf(" **逾期%d**", c.overdue)
+		}
+		w.line("任务%s %s｜%d户 已报%d 已会签%d 发现问题%d%s", r.it.ID, clipText(itemTitle(r.it), 10), c.drawn, c.reported, c.cosigned, c.problems, over)
 	}
 	if cosign > 0 {
 		w.line("待您会签 %d 户，发送“会签”处理。", cosign)

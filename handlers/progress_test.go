@@ -29,7 +29,7 @@ func progressHarness(t *testing.T) *harness {
 	rec := &draw.Record{ID: draw.NewID(2023, "9", at, "abcd"), Operator: "admin", At: at, Year: 2023, ItemID: "9",
 		Result: &draw.Result{ItemID: "9", Groups: []draw.Group{
 			{GroupCounts: draw.GroupCounts{Group: "潞州区"}, Entities: []draw.Drawn{{CreditCode: codeLuzhou, Name: "潞州区古玩店", District: "潞州区", Inspectors: []string{"zhang", "li"}}}},
-			{GroupCounts: draw.GroupCounts{Group: "上党区"}, Entities: []draw.Drawn{{CreditCode: codeShangdi, Name: "上党区花鸟市场", Inspectors: []string{"wang", "zhao"}}}},
+			{GroupCounts: draw.GroupCounts{Group: "上党区"}, Entities: []draw.Drawn{{CreditCode: codeShangdi, Name: "长治市花鸟市场", Inspectors: []string{"wang", "zhao"}}}},
 		}}}
 	if err := store.NewDraws(h.rdb, "t:").Commit(ctx, rec); err != nil {
 		t.Fatal(err)
@@ -96,14 +96,14 @@ func TestProgressHeads(t *testing.T) {
 	// A county head sees only their county's part of an item, not other items.
 	got = h.say("luzhou", "进度 9")
 	has(t, "county head 9", got, "任务9", "潞州区", "潞州区古玩店｜已会签｜未按规定公示应当公示的信息")
-	hasNot(t, "county head 9", got, "上党区花鸟市场")
+	hasNot(t, "county head 9", got, "长治市花鸟市场")
 	has(t, "county head 8", h.say("luzhou", "进度 8"), "不是潞州区市场监督管理局发起、牵头或指导的任务")
 	has(t, "county head 计量科", h.say("luzhou", "进度 计量科"), "本部门（潞州区市场监督管理局）")
 	has(t, "county head 潞州区", h.say("luzhou", "进度 潞州区局"), "任务9", "抽1 报1")
 	// A leader from the address book, found by their sections.
 	has(t, "leader", h.handle(&Request{Kind: KindText, UserID: "lead", Leader: true, Sections: []string{"消保科"}, Text: "进度"}), "（消保科）", "任务9")
 	has(t, "leader ?", h.handle(&Request{Kind: KindText, UserID: "lead2", Leader: true, Text: "进度"}), "暂时不知道您负责的科室")
-	has(t, "section head 9", h.say("xiaobao", "进度任务9"), "潞州区古玩店", "上党区花鸟市场｜未填报")
+	has(t, "section head 9", h.say("xiaobao", "进度任务9"), "潞州区古玩店｜", "长治市花鸟市场（上党区）｜未填报")
 
 	// After the window closes the unreported are overdue.
 	late := day(t, "2023-12-05")
@@ -125,9 +125,9 @@ func TestProgressAdminAndInspector(t *testing.T) {
 
 	// Inspectors see their own.
 	got = h.say("zhang", "我的进度")
-	has(t, "zhang", got, "我的检查进度（2023年度，共4户）", "任务8", "抽2 报2 签1 问题1", "任务9", "未填报 1 户", "瑞丰加油站")
+	has(t, "zhang", got, "我的检查进度（2023年度，共4户）", "任务8", "2户 已报2 已会签1 发现问题1", "任务9", "未填报 1 户", "瑞丰加油站")
 	hasNot(t, "zhang", got, "待您会签")
-	has(t, "wang", h.say("wang", "我的进度"), "共3户", "待您会签 1 户", "未填报 2 户", "山西翔宇能源有限公司", "上党区花鸟市场")
+	has(t, "wang", h.say("wang", "我的进度"), "共3户", "待您会签 1 户", "未填报 2 户", "山西翔宇能源有限公司", "长治市花鸟市场")
 	has(t, "zhang 进度", h.say("zhang", "进度"), "我的检查进度")
 	has(t, "zhang 进度 8", h.say("zhang", "进度 8"), "我的进度")
 	has(t, "nobody", h.say("nobody", "我的进度"), "暂无检查任务")
