@@ -248,8 +248,11 @@ func (a *app) drawVerify(ctx context.Context, id string, stdout io.Writer) error
 	return nil
 }
 
-// cmdExport writes a draw for publication or internal use:
-// choucha export draw --task 8 --format xlsx|csv -o FILE [--layout publication|internal] [--year 2023].
+// cmdExport writes a draw, or the check results of an item, for
+// publication or internal use:
+//
+//	choucha export draw --task 8 --format xlsx|csv -o FILE [--layout publication|internal] [--year 2023]
+//	choucha export findings --task 8 --format xlsx|csv -o FILE [--layout publication|internal] [--year 2023]
 func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	var c commonFlags
 	var task, format, out, layout string
@@ -262,7 +265,7 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	fs.StringVar(&layout, "layout", "publication", "publication (公示: no risk class, no inspectors) or internal")
 	fs.IntVar(&year, "year", 0, "plan year (default: the plan of today, or --now)")
 	rest, err := parseArgs(fs, args)
-	if err != nil || len(rest) != 1 || rest[0] != "draw" || task == "" || out == "" {
+	if err != nil || len(rest) != 1 || (rest[0] != "draw" && rest[0] != "findings") || task == "" || out == "" {
 		return errUsage
 	}
 	f, err := export.ParseFormat(format)
@@ -296,6 +299,20 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return err
 	}
 	defer closeStore(st, a.log)
+	if rest[0] == "findings" {
+		t, err := handlers.FindingsExport(ctx, store.NewDirectories(st.Client, st.Prefix), store.NewDraws(st.Client, st.Prefix),
+			store.NewFindings(st.Client, st.Prefix), p.Year, it, lay)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(out, func(w io.Writer) error { return export.Write(w, f, t) }); err != nil {
+			return err
+		}
+		_ = store.NewAudit(st.Client, st.Prefix).Append(ctx, audit.Entry{At: a.now(), User: cliUser(""), Role: handlers.RoleOf(false),
+			Channel: "cli", Action: "导出结果", Target: "任务" + it.ID, Outcome: audit.OK, Detail: fmt.Sprintf("%s %d 条 → %s", lay, len(t.Rows), out)})
+		fmt.Fprintf(stdout, "wrote %s: %d findings (%s layout)\n", out, len(t.Rows), layout)
+		return nil
+	}
 	rec, err := store.NewDraws(st.Client, st.Prefix).Current(ctx, p.Year, it.ID)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@
 //	choucha import entities|inspectors FILE                    replace a directory (名录)
 //	choucha draw --task 8 --user ADMIN [--yes]                 draw an item; draw list; draw verify ID
 //	choucha export draw --task 8 --format xlsx -o FILE         a draw for publication (or --layout internal)
+//	choucha export findings --task 8 --format xlsx -o FILE     an item's check results (or --layout internal)
 //	choucha audit export [-o FILE]                             the audit log
 package main
 
@@ -75,5 +76,6 @@ const usage = `抽查助手 choucha
   choucha draw list [--year 2023]
   choucha draw verify DRAW_ID
   choucha export draw --task 8 --format xlsx|csv -o FILE [--layout publication|internal] [--year 2023]
+  choucha export findings --task 8 --format xlsx|csv -o FILE [--layout publication|internal] [--year 2023]
   choucha audit export [-o FILE] [--format csv|xlsx]
 `

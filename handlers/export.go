@@ -44,25 +44,9 @@ func DrawExport(ctx context.Context, dirs directory.Store, rec *draw.Record, ite
 // handleExport sends an item's current draw as an .xlsx file (admins):
 // "导出 8" the publication layout, "导出 8 内部" everything.
 func (d *draws) handleExport(ctx context.Context, req *Request) (reply.Reply, error) {
-	if !req.Admin {
-		return d.refuse(ctx, req, "导出")
-	}
-	p, _, err := d.planNow(req.Now)
-	if err != nil {
-		return reply.Reply{}, err
-	}
-	arg := strings.TrimPrefix(question.Normalize(req.Text), "导出")
-	layout := export.Publication
-	for _, w := range []string{"内部版", "内部", "完整"} {
-		if a, ok := strings.CutSuffix(arg, w); ok {
-			arg, layout = a, export.Internal
-			break
-		}
-	}
-	arg = strings.TrimSuffix(strings.TrimSuffix(arg, "公示版"), "公示")
-	it, msg := d.itemArg(p, arg, "导出")
+	p, it, layout, rep, err := d.exportTarget(ctx, req, "导出")
 	if it == nil {
-		return reply.Text(msg), nil
+		return rep, err
 	}
 	rec, err := d.Draws.Current(ctx, p.Year, it.ID)
 	if err != nil {
@@ -83,4 +67,32 @@ func (d *draws) handleExport(ctx context.Context, req *Request) (reply.Reply, er
 	d.record(ctx, req, "导出", "任务"+it.ID, audit.OK, layout.String()+" "+rec.ID)
 	return reply.Reply{Kind: reply.KindFile, Text: fmt.Sprintf("%s，共 %d 户。", name, len(t.Rows)),
 		File: &reply.File{Name: name, Data: buf.Bytes()}}, nil
+}
+
+// exportTarget reads an export command (admins): "<command> 8" the
+// publication layout, "<command> 8 内部" everything. With it nil, rep and
+// err are the answer.
+func (d *draws) exportTarget(ctx context.Context, req *Request, command string) (*plan.Plan, *plan.Item, export.Layout, reply.Reply, error) {
+	if !req.Admin {
+		rep, err := d.refuse(ctx, req, command)
+		return nil, nil, 0, rep, err
+	}
+	p, _, err := d.planNow(req.Now)
+	if err != nil {
+		return nil, nil, 0, reply.Reply{}, err
+	}
+	arg := strings.TrimPrefix(question.Normalize(req.Text), command)
+	layout := export.Publication
+	for _, w := range []string{"内部版", "内部", "完整"} {
+		if a, ok := strings.CutSuffix(arg, w); ok {
+			arg, layout = a, export.Internal
+			break
+		}
+	}
+	arg = strings.TrimSuffix(strings.TrimSuffix(arg, "公示版"), "公示")
+	it, msg := d.itemArg(p, arg, command)
+	if it == nil {
+		return nil, nil, 0, reply.Text(msg), nil
+	}
+	return p, it, layout, reply.Reply{}, nil
 }

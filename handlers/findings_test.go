@@ -86,6 +86,7 @@ type harness struct {
 	router *Router
 	n      int
 	edit   int
+	heads  map[string]string // DrawDeps.Heads
 }
 
 func newHarness(t *testing.T) *harness {
@@ -141,7 +142,7 @@ func (h *harness) restart() {
 		Plans: seedCatalog(h.t), Logger: discardLogger,
 		DialogStore: store.NewDialogs(h.rdb, "t:"),
 		Draw: &DrawDeps{Directories: store.NewDirectories(h.rdb, "t:"), Draws: store.NewDraws(h.rdb, "t:"),
-			Audit: store.NewAudit(h.rdb, "t:"), Sender: h.sender, Media: media},
+			Audit: store.NewAudit(h.rdb, "t:"), Sender: h.sender, Media: media, Heads: h.heads},
 		Findings: &FindingDeps{Findings: store.NewFindings(h.rdb, "t:"), Calendar: workday.New(shanghai),
 			EditDays: h.edit, Photos: finding.PhotoDir{Dir: h.photos, MaxBytes: 1 << 20}},
 	})

@@ -71,6 +71,10 @@ func table(d Deps, dr *draws, fx *findings) []Route {
 		{Name: "thanks", Match: Match{Exact: question.ThanksWords}, Handler: handleThanks},
 	}
 	routes = append(routes, reminderRoutes(d.Reminders, d.Units)...)
+	if fx != nil {
+		// "导出结果 8" before the draws' "导出 8".
+		routes = append(routes, fx.commands()...)
+	}
 	if dr != nil {
 		routes = append(routes, dr.routes()...)
 	}
