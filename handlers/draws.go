@@ -470,7 +470,7 @@ func (d *draws) summary(ctx context.Context, rec *draw.Record, p *plan.Plan, it 
 	}
 	fmt.Fprintf(&b, "## 抽取完成：%d年度 任务%s %s\n", rec.Year, it.ID, itemTitle(it))
 	if notified {
-		fmt.Fprintf(&b, "批次 **%s**，共抽取 %d 户，检查人员已逐一收到通知。\n", rec.ID, n)
+		fmt.Fprintf(&b, "批次 **%s**，共抽取 %d 户，已逐一向检查人员发出抽查通知（每人一条，列明其检查对象）。\n", rec.ID, n)
 	} else {
 		fmt.Fprintf(&b, "批次 **%s**，共抽取 %d 户，抽取结果已保存。\n<font color=\"warning\">检查人员的通知未能全部发出，服务重启时会自动补发；如急需，请先发送“抽取结果 %s”查看并转告。</font>\n", rec.ID, n, it.ID)
 	}

@@ -439,7 +439,7 @@ func TestDrawNotifyFails(t *testing.T) {
 	if rec == nil {
 		t.Fatalf("the draw was not saved:\n%s", got)
 	}
-	if !strings.Contains(got, "批次 **"+rec.ID+"**") || strings.Contains(got, "已逐一收到通知") || !strings.Contains(got, "补发") {
+	if !strings.Contains(got, "批次 **"+rec.ID+"**") || strings.Contains(got, "已逐一向检查人员发出") || !strings.Contains(got, "补发") {
 		t.Errorf("summary when the notices failed:\n%s", got)
 	}
 	if ok, _ := e.draws.Notified(ctx, rec); ok {
