@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/changzhi-amr/choucha/finding"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reminder/remindertest"
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/store"
 )
 
@@ -109,5 +111,28 @@ func TestDeadlinesInspectUnreportedOnly(t *testing.T) {
 		if u := s.msg.To.Users; len(u) != 1 || !strings.HasSuffix(s.msg.ID, "/"+u[0]) {
 			t.Errorf("%s goes to %v", s.msg.ID, s.msg.To)
 		}
+	}
+}
+
+func TestDeadlinesRetryAfterFailedSend(t *testing.T) {
+	r, snd, src, _ := deadlineFixture(t)
+	ctx := t.Context()
+	snd.fail = func(reply.Message) error { return errors.New("boom") }
+	res, err := r.RunDeadlines(ctx, at(day("2023-08-24"), 9), src)
+	if err != nil || res.Failed != 1 || snd.count() != 0 {
+		t.Fatalf("failing run: %+v, %v", res, err)
+	}
+	snd.fail = nil
+	for i := 0; i < 2; i++ {
+		if _, err := r.RunDeadlines(ctx, at(day("2023-08-25"), 9), src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if snd.count() != 1 {
+		t.Fatalf("want the failed reminder sent once on retry, got %+v", snd.sends)
+	}
+	recs, err := r.Records(ctx, 2023)
+	if err != nil || len(recs) != 1 || recs[0].Status != "sent" {
+		t.Errorf("records: %+v, %v", recs, err)
 	}
 }
