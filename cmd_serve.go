@@ -22,6 +22,7 @@ import (
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/scheduler"
+	"github.com/changzhi-amr/choucha/store"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -149,7 +150,14 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 
 	var jobs []scheduler.Job
 	if a.cfg.Reminders.Enabled {
-		jobs = append(jobs, rem.Job(time.Now))
+		findings := store.NewFindings(st.Client, st.Prefix)
+		jobs = append(jobs, rem.Job(time.Now), rem.DeadlinesJob(time.Now, scheduler.DeadlineSource{
+			Findings: findings, Draws: store.NewDraws(st.Client, st.Prefix), Published: findings.Published,
+			Options: reminder.DeadlineOptions{
+				PublishBefore: a.cfg.Reminders.PublishBeforeWorkdays,
+				InspectBefore: a.cfg.Reminders.InspectBeforeWorkdays,
+			},
+		}))
 	}
 	sched, err := scheduler.New(a.cfg.Location, log, jobs)
 	if err != nil {

@@ -108,6 +108,12 @@ type Reminders struct {
 	CloseBeforeDays []int `yaml:"close_before_days"` // default [30, 7, 1]
 	// CatchUpDays: reminders missed while down at most this long are sent late.
 	CatchUpDays int `yaml:"catch_up_days"` // default 3
+	// PublishBeforeWorkdays: the initiating department is reminded this
+	// many working days before a finding's publication deadline.
+	PublishBeforeWorkdays int `yaml:"publish_before_workdays"` // default 3
+	// InspectBeforeWorkdays: inspectors with unreported assignments are
+	// reminded this many working days before the item's window closes.
+	InspectBeforeWorkdays int `yaml:"inspect_before_workdays"` // default 5
 	// Recipients maps a plan department or section name (计量科, 市市场监督管理局,
 	// 潞州区, ...) to WeCom recipients.
 	Recipients map[string]Recipient `yaml:"recipients"`

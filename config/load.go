@@ -98,6 +98,9 @@ func Defaults() *Config {
 			CloseBeforeDays: []int{30, 7, 1},
 			CatchUpDays:     3,
 			Recipients:      map[string]Recipient{},
+
+			PublishBeforeWorkdays: 3,
+			InspectBeforeWorkdays: 5,
 		},
 		Departments: defaultDepartments(),
 		Directories: Directories{MaxFileMB: 30},

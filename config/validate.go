@@ -247,6 +247,12 @@ func (c *Config) validateReminders(ck *checker) {
 	if r.CatchUpDays < 0 {
 		ck.add(p("reminders", "catch_up_days"), "must be 0 or more days, got %d", r.CatchUpDays)
 	}
+	if r.PublishBeforeWorkdays < 1 || r.PublishBeforeWorkdays > 60 {
+		ck.add(p("reminders", "publish_before_workdays"), "must be between 1 and 60 working days, got %d", r.PublishBeforeWorkdays)
+	}
+	if r.InspectBeforeWorkdays < 1 || r.InspectBeforeWorkdays > 60 {
+		ck.add(p("reminders", "inspect_before_workdays"), "must be between 1 and 60 working days, got %d", r.InspectBeforeWorkdays)
+	}
 
 	names := make([]string, 0, len(r.Recipients))
 	for name := range r.Recipients {

@@ -56,6 +56,7 @@ func FindingsExport(ctx context.Context, dirs directory.Store, draws draw.Store,
 func (x *findings) commands() []Route {
 	return []Route{
 		{Name: "finding-export", Match: Match{Prefix: "导出结果"}, Handler: x.handleExport},
+		{Name: "finding-published", Match: Match{Prefix: "已公示"}, Handler: x.handlePublished},
 		{Name: "progress-mine", Match: Match{Exact: []string{"我的进度", "我的检查进度"}}, Handler: x.handleMyProgress},
 		{Name: "progress", Match: Match{Prefix: "进度"}, Handler: x.handleProgress},
 	}

@@ -174,3 +174,28 @@ func TestFindingsExportChat(t *testing.T) {
 	has(t, "inspector", h.say("zhang", "导出结果 8"), "仅限管理员")
 	has(t, "none yet", h.admin("导出结果 11"), "还没有填报的检查结果")
 }
+
+func TestPublishedChat(t *testing.T) {
+	h := progressHarness(t)
+	has(t, "inspector", h.say("zhang", "已公示 8"), "仅限管理员")
+	has(t, "admin", h.admin("已公示 8"), "1 条已会签检查结果为已公示（新登记 1 条）", "另有 1 条待会签或有异议")
+	has(t, "again", h.admin("已公示 8"), "新登记 0 条")
+	has(t, "none", h.admin("已公示 11"), "没有已会签的检查结果")
+	pub, err := store.NewFindings(h.rdb, "t:").Published(t.Context(), 2023)
+	if err != nil || len(pub) != 1 || !pub[finding.ID(2023, "8", codeDerun)].Equal(h.now) {
+		t.Fatalf("published: %v, %v", pub, err)
+	}
+	log, err := store.NewAudit(h.rdb, "t:").All(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acts []string
+	for _, e := range log {
+		if e.Action == "已公示" {
+			acts = append(acts, e.User+" "+e.Target+" "+e.Outcome)
+		}
+	}
+	if got := strings.Join(acts, "|"); got != "zhang 已公示 8 拒绝|admin 任务8 成功|admin 任务8 成功|admin 任务11 失败" {
+		t.Errorf("audit: %s", got)
+	}
+}

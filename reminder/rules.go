@@ -245,6 +245,10 @@ func DefaultTable(openBefore, closeBefore, yearEndBefore []int) []Rule {
 					date(c.LastDay), days(c.On, c.LastDay))
 			},
 		},
+		// Deadline rows: no plan-calendar date (Calendar skips them);
+		// Deadlines decides from the findings and draws when they are due.
+		{Kind: PublishBefore, Label: "即将到公示期限", Shift: ShiftBefore},
+		{Kind: InspectBefore, Label: "检查即将截止", Shift: ShiftBefore},
 	}
 }
 

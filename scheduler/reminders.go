@@ -132,14 +132,20 @@ const pendingPrefix = "pending:"
 
 // Job is the job-table row of the daily run; now is the injected clock.
 func (r *Reminders) Job(now func() time.Time) Job {
-	return Job{Name: "reminders", Spec: r.spec, Run: func(ctx context.Context) error {
-		res, err := r.RunReminders(ctx, now())
-		r.o.Log.Info("reminder run", "result", res.String())
+	return r.job("reminders", func(ctx context.Context) (RunResult, error) { return r.RunReminders(ctx, now()) })
+}
+
+// job is a job-table row on the reminders' schedule that logs run's result
+// and fails when a send failed.
+func (r *Reminders) job(name string, run func(ctx context.Context) (RunResult, error)) Job {
+	return Job{Name: name, Spec: r.spec, Run: func(ctx context.Context) error {
+		res, err := run(ctx)
+		r.o.Log.Info("reminder run", "job", name, "result", res.String())
 		if err != nil {
 			return err
 		}
 		if res.Failed > 0 {
-			return fmt.Errorf("scheduler: %d reminders failed to send; they are retried next run", res.Failed)
+			return fmt.Errorf("scheduler: %s: %d reminders failed to send; they are retried next run", name, res.Failed)
 		}
 		return nil
 	}}
@@ -207,20 +213,30 @@ func (r *Reminders) inHours(now time.Time) bool {
 // the next run retries it, and the outbox's idempotency makes a retry after
 // an ambiguous failure harmless; keeping the claim instead would lose it.
 func (r *Reminders) RunReminders(ctx context.Context, now time.Time) (RunResult, error) {
+	today := r.o.Workdays.Date(now)
+	return r.eachPlan(ctx, now, "lease", func(ctx context.Context, p *plan.Plan, token string, res *RunResult) error {
+		return r.runPlan(ctx, p, today, now, token, res)
+	})
+}
+
+// eachPlan runs run for each plan at now: nothing outside send hours or on
+// a day off, else under the Redis lease leaseName (another replica holding
+// it: nothing). run's context ends when the lease is lost.
+func (r *Reminders) eachPlan(ctx context.Context, now time.Time, leaseName string,
+	run func(ctx context.Context, p *plan.Plan, token string, res *RunResult) error) (RunResult, error) {
 	var res RunResult
 	if !r.inHours(now) {
 		res.Quiet = true
 		return res, nil
 	}
-	today := r.o.Workdays.Date(now)
-	if !r.o.Workdays.IsWorkday(today) {
+	if !r.o.Workdays.IsWorkday(r.o.Workdays.Date(now)) {
 		res.DayOff = true
 		return res, nil
 	}
 	token := newToken()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	l, err := acquire(ctx, r.o.Redis, r.key("lease"), token, r.o.LeaseTTL, cancel)
+	l, err := acquire(ctx, r.o.Redis, r.key(leaseName), token, r.o.LeaseTTL, cancel)
 	if err != nil {
 		return res, err
 	}
@@ -232,7 +248,7 @@ func (r *Reminders) RunReminders(ctx context.Context, now time.Time) (RunResult,
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer rcancel()
 		if err := l.release(rctx); err != nil {
-			r.o.Log.Warn("reminder lease not released; it expires by itself", "err", err)
+			r.o.Log.Warn("reminder lease not released; it expires by itself", "lease", leaseName, "err", err)
 		}
 	}()
 	var errs []error
@@ -240,7 +256,7 @@ func (r *Reminders) RunReminders(ctx context.Context, now time.Time) (RunResult,
 		if p == nil {
 			continue
 		}
-		if err := r.runPlan(runCtx, p, today, now, token, &res); err != nil {
+		if err := run(runCtx, p, token, &res); err != nil {
 			errs = append(errs, fmt.Errorf("plan %d: %w", p.Year, err))
 		}
 	}
@@ -316,12 +332,7 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 				keep(rm.Date)
 				rec.Status, rec.Error = reminder.StatusFailed, err.Error()
 				res.Failed++
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				if rerr := releaseScript.Run(rctx, r.o.Redis, []string{claimKey}, pending).Err(); rerr != nil {
-					r.o.Log.Warn("reminder claim not released after a failed send; retried once it expires", "id", rm.ID, "err", rerr)
-				}
-				cancel()
-				r.o.Log.Warn("reminder send failed; retried next run", "id", rm.ID, "err", err)
+				r.release(ctx, rm.ID, claimKey, pending, err)
 			} else {
 				confirm = true
 				if rec.Status == reminder.StatusLate {
@@ -347,6 +358,17 @@ func (r *Reminders) runPlan(ctx context.Context, p *plan.Plan, today, now time.T
 		}
 	}
 	return nil
+}
+
+// release gives back the pending claim of a reminder whose send failed
+// with err, so the next run retries it.
+func (r *Reminders) release(ctx context.Context, id, claimKey, pending string, err error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if rerr := releaseScript.Run(rctx, r.o.Redis, []string{claimKey}, pending).Err(); rerr != nil {
+		r.o.Log.Warn("reminder claim not released after a failed send; retried once it expires", "id", id, "err", rerr)
+	}
+	r.o.Log.Warn("reminder send failed; retried next run", "id", id, "err", err)
 }
 
 // holdIfPending keeps the watermark before due when the claim is pending:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -111,4 +112,35 @@ func (s *Findings) ListByItem(ctx context.Context, year int, item string) ([]*fi
 // ListByUser returns the findings of year userid reported or co-signs.
 func (s *Findings) ListByUser(ctx context.Context, year int, userid string) ([]*finding.Finding, error) {
 	return s.list(ctx, year, s.k.FindingUser(year, strings.ToLower(userid)))
+}
+
+// MarkPublished marks the findings ids of year published (已公示) at at and
+// returns how many were not marked before; a finding marked earlier keeps
+// its first time.
+func (s *Findings) MarkPublished(ctx context.Context, year int, ids []string, at time.Time) (int, error) {
+	n := 0
+	for _, id := range ids {
+		ok, err := s.rdb.HSetNX(ctx, s.k.FindingPublished(year), id, at.UTC().Format(time.RFC3339)).Result()
+		if err != nil {
+			return n, fmt.Errorf("finding mark published %s: %w", id, err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Published returns the ids of year's findings marked published, with when.
+func (s *Findings) Published(ctx context.Context, year int) (map[string]time.Time, error) {
+	m, err := s.rdb.HGetAll(ctx, s.k.FindingPublished(year)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("finding published: %w", err)
+	}
+	out := make(map[string]time.Time, len(m))
+	for id, v := range m {
+		t, _ := time.Parse(time.RFC3339, v)
+		out[id] = t
+	}
+	return out, nil
 }

@@ -131,3 +131,20 @@ func TestFindingsConcurrentSave(t *testing.T) {
 		t.Fatalf("item index has %d entries", n)
 	}
 }
+
+func TestFindingsPublished(t *testing.T) {
+	srv := redistest.Start(t)
+	s := NewFindings(srv.Client(t), "t:")
+	ctx := t.Context()
+	at := time.Date(2023, 9, 1, 2, 0, 0, 0, time.UTC)
+	if n, err := s.MarkPublished(ctx, 2023, []string{"a", "b"}, at); err != nil || n != 2 {
+		t.Fatalf("mark: %d, %v", n, err)
+	}
+	if n, err := s.MarkPublished(ctx, 2023, []string{"b", "c"}, at.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("mark again: %d, %v", n, err)
+	}
+	m, err := s.Published(ctx, 2023)
+	if err != nil || len(m) != 3 || !m["b"].Equal(at) {
+		t.Fatalf("published: %v, %v", m, err)
+	}
+}

@@ -29,6 +29,7 @@
 //	{finding:<year>}:item:<item>              zset    none             store.Findings: an item's findings by report time
 //	{finding:<year>}:user:<userid>            zset    none             store.Findings: findings a user reported or co-signs
 //	{finding:<year>}:all                      zset    none             store.Findings: the year's findings by report time
+//	{finding:<year>}:published                hash    none             store.Findings: finding id → when marked published (已公示)
 //	audit:log                                 list    none             store.Audit: the audit log
 //
 // The inbound keys keep their "wecom:" names from before the channel layer
@@ -139,6 +140,10 @@ func (k Keys) FindingUser(year int, userid string) string {
 
 // FindingAll indexes a year's findings by report time (ms).
 func (k Keys) FindingAll(year int) string { return k.findingTag(year) + "all" }
+
+// FindingPublished marks a year's findings published (已公示): finding id
+// → RFC 3339 time it was marked.
+func (k Keys) FindingPublished(year int) string { return k.findingTag(year) + "published" }
 
 // AuditLog is the audit log: a list of entry JSON, oldest first, kept forever.
 func (k Keys) AuditLog() string { return k.prefix + "audit:log" }
