@@ -36,7 +36,9 @@ func BenchmarkDialogStep(b *testing.B) {
 				s.Set("b", in.Text)
 				return "a", nil // around again: every step is one read and one write
 			}},
-	}, Finish: func(context.Context, *dialog.State, dialog.Input) (reply.Reply, error) { return reply.Text("完成"), nil }}
+	}, Finish: func(context.Context, *dialog.State, dialog.Input) (reply.Reply, error) {
+		return reply.Text("完成"), nil
+	}}
 	eng, err := dialog.New(store.NewDialogs(rdb, "bench:"), time.Hour, flow)
 	if err != nil {
 		b.Fatal(err)
