@@ -219,6 +219,9 @@ func (e *Engine) KeepDrafts(keep time.Duration) bool {
 	return true
 }
 
+// DraftKeep is how long drafts are kept; 0 without KeepDrafts.
+func (e *Engine) DraftKeep() time.Duration { return e.keep }
+
 // drafting tells whether f's dialogs become drafts.
 func (e *Engine) drafting(f *Flow) bool { return e.drafts != nil && !f.NoDraft }
 
