@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/changzhi-amr/choucha/dialog"
+	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/store"
 	"github.com/changzhi-amr/choucha/store/keys"
 )
@@ -105,5 +106,19 @@ func TestDraftDrawConfirmationNeverDrafts(t *testing.T) {
 	}
 	if e.current("8") != nil {
 		t.Fatal("the stale preview was drawn")
+	}
+}
+
+func TestDraftRoutesOnlyWithDrafts(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	for _, keep := range []time.Duration{0, -1} {
+		r, err := NewRouter(Deps{Logger: discardLogger, DialogStore: store.NewDialogs(rdb, "t:"), DraftKeep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := strings.Contains(strings.Join(r.Routes(), " "), "resume")
+		if has != (keep == 0) {
+			t.Errorf("DraftKeep %v: routes %v", keep, r.Routes())
+		}
 	}
 }
