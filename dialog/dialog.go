@@ -373,8 +373,14 @@ func (e *Engine) Resume(ctx context.Context, in Input, n int) (rep reply.Reply, 
 			return e.prompt(e.flows[running.Flow], running, ""), true, nil
 		}
 		drafts, err := e.Drafts(ctx, in.UserID)
-		if err != nil || n < 1 || n > len(drafts) {
+		if err != nil {
 			return reply.Reply{}, false, err
+		}
+		if n < 1 || n > len(drafts) {
+			if attempt == 0 && in.MsgID != "" {
+				continue // the same message may have resumed it meanwhile
+			}
+			return reply.Reply{}, false, nil
 		}
 		d := drafts[n-1]
 		f := e.flows[d.Flow]

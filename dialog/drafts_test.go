@@ -2,7 +2,9 @@ package dialog_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,5 +161,39 @@ func TestDraftNoDraftFlowIsNeverShelved(t *testing.T) {
 	// KeepDrafts needs a DraftStore.
 	if e3 := newEnv(t, newMemStore(), "u1"); e3.engine.KeepDrafts(0) {
 		t.Fatal("KeepDrafts took a store without drafts")
+	}
+}
+
+func TestDraftResumedConcurrentlyOnce(t *testing.T) {
+	ctx := context.Background()
+	e := draftEnv(t, 0)
+	e.at("items")
+	if _, shelved := e.activeAt(time.Hour); shelved == nil {
+		t.Fatal("not shelved")
+	}
+	drafts, _ := e.engine.Drafts(ctx, "u1")
+	in := e.input("继续")
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, ok, err := e.engine.Resume(ctx, in, 1)
+			if err == nil && !ok {
+				err = errors.New("no draft")
+			}
+			errs[i] = err
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.state()
+	if st == nil || st.Step != "items" || st.Version != drafts[0].Version+1 || st.LastMsg != in.MsgID {
+		t.Fatalf("state after concurrent resumes %+v, draft at version %d", st, drafts[0].Version)
 	}
 }
