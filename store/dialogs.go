@@ -14,8 +14,11 @@ import (
 
 // Dialogs keeps each user's dialog state (package dialog) in one Redis
 // hash under keys.Dialog(userid): "v" the version, "s" the state as JSON,
-// with the dialog's TTL. Saves and deletes compare the version in a script,
-// so two replicas (or a message handled twice) cannot both move a dialog.
+// with the TTL the engine gives (the dialog's TTL, plus the draft retention
+// when it may become a draft). Saves and deletes compare the version in a
+// script, so two replicas (or a message handled twice) cannot both move a
+// dialog. A timed-out dialog is shelved as a draft under
+// keys.DialogDraft, indexed by keys.DialogDrafts (see dialog.DraftStore).
 type Dialogs struct {
 	rdb redis.UniversalClient
 	k   keys.Keys
