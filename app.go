@@ -181,6 +181,8 @@ func (a *app) router(rem handlers.Reminders, st *store.Store, sender reply.Sende
 		Logger:          a.log,
 		Reminders:       rem,
 		DialogStore:     store.NewDialogs(st.Client, st.Prefix),
+		DialogTTL:       a.cfg.Dialogs.TTL,
+		DraftKeep:       draftKeep(a.cfg.Dialogs.DraftDays),
 		Draw: &handlers.DrawDeps{
 			Directories:  store.NewDirectories(st.Client, st.Prefix),
 			Draws:        store.NewDraws(st.Client, st.Prefix),
@@ -197,6 +199,7 @@ func (a *app) router(rem handlers.Reminders, st *store.Store, sender reply.Sende
 			Calendar:    workday.New(a.cfg.Location),
 			PublishDays: a.cfg.Findings.PublishWorkdays,
 			EditDays:    editDays(a.cfg.Findings.EditDays),
+			DialogTTL:   a.cfg.Findings.DialogTTL,
 			Photos:      finding.PhotoDir{Dir: a.path(a.cfg.Findings.MediaDir), MaxBytes: int64(a.cfg.Findings.MaxPhotoMB) << 20},
 		},
 	})
@@ -316,4 +319,13 @@ func editDays(days int) int {
 		return -1
 	}
 	return days
+}
+
+// draftKeep is dialogs.draft_days as handlers.Deps.DraftKeep: 0 days
+// keeps no drafts.
+func draftKeep(days int) time.Duration {
+	if days <= 0 {
+		return -1
+	}
+	return time.Duration(days) * 24 * time.Hour
 }

@@ -32,6 +32,8 @@ type Config struct {
 	Draw Draw `yaml:"draw"`
 	// Findings tunes the check results inspectors report.
 	Findings Findings `yaml:"findings"`
+	// Dialogs tunes the guided conversations (填报, 会签, ...).
+	Dialogs Dialogs `yaml:"dialogs"`
 	// DepartmentHeads maps a WeCom userid to the section or county bureau
 	// the user heads (科室/县区局负责人); the address book's leader flag
 	// makes heads too.
@@ -167,6 +169,19 @@ type Findings struct {
 	// EditDays: a reporter may edit a result this many days after
 	// submitting it.
 	EditDays int `yaml:"edit_days"` // default 7
+	// DialogTTL: how long the 填报 dialog waits for the next answer.
+	DialogTTL time.Duration `yaml:"dialog_ttl"` // default 2h
+}
+
+// Dialogs tunes the guided conversations (see package dialog).
+type Dialogs struct {
+	// TTL: how long a dialog waits for the next answer, unless its flow
+	// has its own (findings.dialog_ttl, draw.confirm_timeout).
+	TTL time.Duration `yaml:"ttl"` // default 30m
+	// DraftDays: a dialog left longer than its TTL is kept this many days
+	// as a draft, for 继续 and 草稿; 0: not kept. A draw confirmation is
+	// never kept.
+	DraftDays int `yaml:"draft_days"` // default 7
 }
 
 // Recipient is where a department's messages go (reply.Recipient as

@@ -123,6 +123,9 @@ func TestLoadDefaults(t *testing.T) {
 			"潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县",
 			"黎城县", "壶关县", "长子县", "武乡县", "沁县", "沁源县"}},
 		{"admins", len(cfg.Admins), 0},
+		{"findings.dialog_ttl", cfg.Findings.DialogTTL, 2 * time.Hour},
+		{"dialogs.ttl", cfg.Dialogs.TTL, 30 * time.Minute},
+		{"dialogs.draft_days", cfg.Dialogs.DraftDays, 7},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -157,6 +160,9 @@ wecom:
   departments:
     12: 计量科
   dedupe_ttl: 48h
+dialogs:
+  ttl: 45m
+  draft_days: 0
 admins: [zhangsan]
 `)
 	cfg, err := Load(path)
@@ -174,6 +180,9 @@ admins: [zhangsan]
 	}
 	if cfg.WeCom.Departments[12] != "计量科" || cfg.WeCom.DedupeTTL != 48*time.Hour {
 		t.Errorf("wecom = %+v", cfg.WeCom)
+	}
+	if cfg.Dialogs.TTL != 45*time.Minute || cfg.Dialogs.DraftDays != 0 {
+		t.Errorf("dialogs = %+v", cfg.Dialogs)
 	}
 	if !reflect.DeepEqual(cfg.Departments.CountyBureaus, []string{"潞州区"}) {
 		t.Errorf("county_bureaus = %v", cfg.Departments.CountyBureaus)
@@ -248,6 +257,9 @@ func TestLoadBad(t *testing.T) {
 		{"callback path", plan + "http:\n  callback_path: wecom\n", []string{"config.yaml:3: http.callback_path: \"wecom\" must start with /"}},
 		{"callback path taken", plan + "http:\n  callback_path: /healthz\n", []string{"http.callback_path:", "taken"}},
 		{"skew", plan + "wecom:\n  max_timestamp_skew: -1s\n", []string{"wecom.max_timestamp_skew: must be a positive duration"}},
+		{"dialog ttl", plan + "dialogs:\n  ttl: 30s\n", []string{"config.yaml:3: dialogs.ttl: must be between 1m and 24h"}},
+		{"draft days", plan + "dialogs:\n  draft_days: -1\n", []string{"dialogs.draft_days: must be between 0"}},
+		{"findings dialog ttl", plan + "findings:\n  dialog_ttl: 48h\n", []string{"findings.dialog_ttl: must be between 1m and 24h"}},
 		{"user cache", plan + "wecom:\n  user_cache_ttl: 0s\n", []string{"wecom.user_cache_ttl: must be a positive duration"}},
 		{"wecom department", plan + "wecom:\n  departments:\n    0: 计量科\n    5: \"\"\n", []string{"wecom.departments.0: WeCom department id must be positive", "wecom.departments.5: department 5 maps to an empty name"}},
 		{"workers", plan + "outbox:\n  workers: 0\n", []string{"config.yaml:3: outbox.workers: must be a positive number"}},

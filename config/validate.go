@@ -451,6 +451,15 @@ func (c *Config) validateDraw(ck *checker) {
 	} else if f.EditDays < 0 || f.EditDays > 365 {
 		ck.add(p("findings", "edit_days"), "must be between 0 and 365, got %d", f.EditDays)
 	}
+	if t := c.Findings.DialogTTL; t < time.Minute || t > 24*time.Hour {
+		ck.add(p("findings", "dialog_ttl"), "must be between 1m and 24h, got %v", t)
+	}
+	if t := c.Dialogs.TTL; t < time.Minute || t > 24*time.Hour {
+		ck.add(p("dialogs", "ttl"), "must be between 1m and 24h, got %v", t)
+	}
+	if n := c.Dialogs.DraftDays; n < 0 || n > 90 {
+		ck.add(p("dialogs", "draft_days"), "must be between 0 (no drafts) and 90, got %d", n)
+	}
 	if v, err := c.Departments.Vocabulary(); err == nil {
 		users := make([]string, 0, len(c.DepartmentHeads))
 		for u := range c.DepartmentHeads {

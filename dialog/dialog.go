@@ -110,6 +110,9 @@ type Flow struct {
 	// records its outcomes records the cancellation here, since Finish
 	// never runs.
 	OnCancel func(ctx context.Context, s *State, in Input)
+	// NoDraft: the dialog is forgotten when it times out, never kept as
+	// a draft (a confirmation whose preview must not be resumed later).
+	NoDraft bool
 }
 
 func (f *Flow) step(name string) *Step {
@@ -160,6 +163,24 @@ type Store interface {
 	Delete(ctx context.Context, userID string, version int64) error
 }
 
+// DraftStore is a Store that can also keep a user's timed-out dialogs as
+// drafts, at most one per flow, and bring one back.
+type DraftStore interface {
+	Store
+	// Shelve moves the user's running state s (still at s.Version, else
+	// ErrConflict) to the draft of its flow, kept for keep, replacing an
+	// older draft of that flow.
+	Shelve(ctx context.Context, userID string, s *State, keep time.Duration) error
+	// Drafts returns the user's drafts, the most recently shelved first.
+	Drafts(ctx context.Context, userID string) ([]*State, error)
+	// Unshelve makes draft (of draft.Flow, as Drafts returned it) the
+	// user's running state, replacing the running one if it is still at
+	// version running (0: none), and removes the draft; ErrConflict when
+	// the running state moved or the draft is gone. draft.Version is set
+	// to the stored version, above both its own and running.
+	Unshelve(ctx context.Context, userID string, draft *State, running int64, ttl time.Duration) error
+}
+
 // Words every step understands.
 var (
 	CancelWords = []string{"取消", "退出", "算了", "不要了", "结束", "cancel"}
@@ -172,6 +193,45 @@ type Engine struct {
 	flows map[string]*Flow
 	store Store
 	ttl   time.Duration
+	// drafts and keep: timed-out dialogs are kept as drafts for keep
+	// (see KeepDrafts); drafts nil: they are not.
+	drafts DraftStore
+	keep   time.Duration
+}
+
+// DefaultDraftKeep is how long a draft is kept (see KeepDrafts).
+const DefaultDraftKeep = 7 * 24 * time.Hour
+
+// KeepDrafts makes a dialog that waited longer than its TTL a draft kept
+// for keep (0: DefaultDraftKeep), which Resume brings back, unless its
+// flow says NoDraft. The running state is then stored for its TTL plus
+// keep, so that ActiveAt finds it and shelves it. It needs a DraftStore;
+// it returns false (and changes nothing) otherwise.
+func (e *Engine) KeepDrafts(keep time.Duration) bool {
+	ds, ok := e.store.(DraftStore)
+	if !ok {
+		return false
+	}
+	if keep <= 0 {
+		keep = DefaultDraftKeep
+	}
+	e.drafts, e.keep = ds, keep
+	return true
+}
+
+// DraftKeep is how long drafts are kept; 0 without KeepDrafts.
+func (e *Engine) DraftKeep() time.Duration { return e.keep }
+
+// drafting tells whether f's dialogs become drafts.
+func (e *Engine) drafting(f *Flow) bool { return e.drafts != nil && !f.NoDraft }
+
+// storeTTL is how long f's running state is stored: its TTL, plus the
+// draft retention when it may become a draft.
+func (e *Engine) storeTTL(f *Flow) time.Duration {
+	if e.drafting(f) {
+		return e.ttlOf(f) + e.keep
+	}
+	return e.ttlOf(f)
 }
 
 // DefaultTTL is how long a dialog waits for an answer unless its flow says.
@@ -232,13 +292,14 @@ func (e *Engine) Start(ctx context.Context, flow string, in Input, data map[stri
 	if old != nil {
 		s.Version = old.Version
 	}
-	if err := e.store.Save(ctx, in.UserID, s, e.ttlOf(f)); err != nil {
+	if err := e.store.Save(ctx, in.UserID, s, e.storeTTL(f)); err != nil {
 		return reply.Reply{}, err
 	}
 	return e.prompt(f, s, ""), nil
 }
 
-// Active returns the user's running dialog, or nil.
+// Active returns the user's running dialog, or nil. It does not look at
+// the time: see ActiveAt.
 func (e *Engine) Active(ctx context.Context, userID string) (*State, error) {
 	s, err := e.store.Load(ctx, userID)
 	if err != nil || s == nil {
@@ -250,6 +311,93 @@ func (e *Engine) Active(ctx context.Context, userID string) (*State, error) {
 		return nil, nil
 	}
 	return s, nil
+}
+
+// ActiveAt is Active at now: a dialog that has waited longer than its TTL
+// (see KeepDrafts) is moved to the user's drafts and returned as shelved,
+// with no running dialog. ErrConflict: the dialog moved meanwhile.
+func (e *Engine) ActiveAt(ctx context.Context, userID string, now time.Time) (s, shelved *State, err error) {
+	s, err = e.Active(ctx, userID)
+	if err != nil || s == nil {
+		return nil, nil, err
+	}
+	f := e.flows[s.Flow]
+	if !e.drafting(f) || s.Updated.IsZero() || now.Sub(s.Updated) <= e.ttlOf(f) {
+		return s, nil, nil
+	}
+	if err := e.drafts.Shelve(ctx, userID, s, e.keep); err != nil {
+		return nil, nil, err
+	}
+	return nil, s, nil
+}
+
+// Title is the title of flow, or "".
+func (e *Engine) Title(flow string) string {
+	if f := e.flows[flow]; f != nil {
+		return f.Title
+	}
+	return ""
+}
+
+// Drafts returns the user's drafts of the engine's flows, the most
+// recently shelved first; none without KeepDrafts.
+func (e *Engine) Drafts(ctx context.Context, userID string) ([]*State, error) {
+	if e.drafts == nil {
+		return nil, nil
+	}
+	all, err := e.drafts.Drafts(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*State
+	for _, s := range all {
+		if f := e.flows[s.Flow]; f != nil && e.drafting(f) && f.step(s.Step) != nil {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Resume makes the user's n-th draft (1: the most recent, as Drafts lists
+// them) their running dialog at the step it was left, replacing any
+// running dialog, and returns that step's prompt. ok is false when there
+// is no such draft. The same message applied twice resumes once: the
+// second time gets the prompt again.
+func (e *Engine) Resume(ctx context.Context, in Input, n int) (rep reply.Reply, ok bool, err error) {
+	for attempt := 0; ; attempt++ {
+		running, err := e.Active(ctx, in.UserID)
+		if err != nil {
+			return reply.Reply{}, false, err
+		}
+		if running != nil && in.MsgID != "" && running.LastMsg == in.MsgID {
+			return e.prompt(e.flows[running.Flow], running, ""), true, nil
+		}
+		drafts, err := e.Drafts(ctx, in.UserID)
+		if err != nil {
+			return reply.Reply{}, false, err
+		}
+		if n < 1 || n > len(drafts) {
+			if attempt == 0 && in.MsgID != "" {
+				continue // the same message may have resumed it meanwhile
+			}
+			return reply.Reply{}, false, nil
+		}
+		d := drafts[n-1]
+		f := e.flows[d.Flow]
+		d.LastMsg, d.Updated = in.MsgID, in.Now
+		var v int64
+		if running != nil {
+			v = running.Version
+		}
+		err = e.drafts.Unshelve(ctx, in.UserID, d, v, e.storeTTL(f))
+		if errors.Is(err, ErrConflict) && attempt == 0 {
+			continue // resumed or moved meanwhile: look again
+		}
+		if err != nil {
+			return reply.Reply{}, false, err
+		}
+		return e.prompt(f, d, "已恢复草稿“"+f.Title+"”，请接着填写："), true, nil
+	}
 }
 
 // Outcome is what Continue did with a message.
@@ -334,7 +482,7 @@ func (e *Engine) Continue(ctx context.Context, s *State, in Input) (reply.Reply,
 	if next == Done {
 		// Claim the dialog before finishing it, so that a replica holding
 		// a stale copy cannot finish it a second time.
-		if err := e.store.Save(ctx, in.UserID, s, e.ttlOf(f)); err != nil {
+		if err := e.store.Save(ctx, in.UserID, s, e.storeTTL(f)); err != nil {
 			return reply.Reply{}, Advanced, err
 		}
 		rep, err := f.Finish(ctx, s, ans)
@@ -375,7 +523,7 @@ func (e *Engine) Prompt(s *State, note string) reply.Reply {
 
 func (e *Engine) save(ctx context.Context, f *Flow, s *State, in Input, note string) (reply.Reply, Outcome, error) {
 	s.LastMsg, s.Updated = in.MsgID, in.Now
-	if err := e.store.Save(ctx, in.UserID, s, e.ttlOf(f)); err != nil {
+	if err := e.store.Save(ctx, in.UserID, s, e.storeTTL(f)); err != nil {
 		return reply.Reply{}, Advanced, err
 	}
 	return e.prompt(f, s, note), Advanced, nil

@@ -58,9 +58,24 @@ func (d *Dialogs) Continue(ctx context.Context, req *Request, routes Handler) (r
 		return reply.Reply{}, false, nil
 	}
 	for attempt := 0; ; attempt++ {
-		s, err := d.Engine.Active(ctx, req.UserID)
-		if err != nil || s == nil {
+		s, shelved, err := d.Engine.ActiveAt(ctx, req.UserID, req.Now)
+		if errors.Is(err, dialog.ErrConflict) && attempt == 0 {
+			continue
+		}
+		if err != nil {
 			return reply.Reply{}, false, err
+		}
+		if shelved != nil && !isResume(req.Text) {
+			// The dialog timed out into a draft: the message goes to the
+			// routes, and the user learns where their answers went.
+			ans, err := routes(ctx, req)
+			if err != nil {
+				return reply.Reply{}, true, err
+			}
+			return reply.Text(shelvedNote(d.Engine.Title(shelved.Flow))).Then(ans), true, nil
+		}
+		if s == nil {
+			return reply.Reply{}, false, nil
 		}
 		rep, outcome, err := d.Engine.Continue(ctx, s, Input(req))
 		if errors.Is(err, dialog.ErrConflict) && attempt == 0 {

@@ -349,6 +349,8 @@ func (d *draws) flow() *dialog.Flow {
 	return &dialog.Flow{
 		Name: drawFlow, Title: "抽取确认", First: "confirm", TTL: d.ConfirmTTL,
 		Cancelled: "已取消本次抽取，没有保存任何内容。",
+		// A stale preview must never be confirmed: no draft.
+		NoDraft: true,
 		Steps: []dialog.Step{{
 			Name: "confirm",
 			Prompt: func(s *dialog.State) string {

@@ -36,6 +36,9 @@ type FindingDeps struct {
 	EditDays int
 	// Photos is where photos are kept and how large they may be.
 	Photos finding.PhotoDir
+	// DialogTTL: how long the 填报 dialog waits for the next answer; 0:
+	// DefaultFindingTTL.
+	DialogTTL time.Duration
 	// Media fetches a photo a user sent; nil: DrawDeps.Media.
 	Media MediaFetcher
 	// Sender asks co-inspectors to co-sign and tells reporters of disputes;
@@ -45,6 +48,9 @@ type FindingDeps struct {
 
 // DefaultEditDays is how long a finding may be edited unless configured.
 const DefaultEditDays = 7
+
+// DefaultFindingTTL is how long the 填报 dialog waits unless configured.
+const DefaultFindingTTL = 2 * time.Hour
 
 // Flow names of the findings.
 const (
@@ -71,6 +77,9 @@ func newFindings(deps FindingDeps, dr *draws, log *slog.Logger) *findings {
 	}
 	if deps.EditDays == 0 {
 		deps.EditDays = DefaultEditDays
+	}
+	if deps.DialogTTL <= 0 {
+		deps.DialogTTL = DefaultFindingTTL
 	}
 	if deps.Calendar == nil {
 		deps.Calendar = workday.New(nil)
@@ -261,7 +270,7 @@ func (x *findings) flow() *dialog.Flow {
 		resultOpts[i] = reply.Option{Key: "r" + strconv.Itoa(int(k.Code)), Text: k.Label}
 	}
 	return &dialog.Flow{
-		Name: findingFlow, Title: "填报检查结果", First: "entity", TTL: 2 * time.Hour,
+		Name: findingFlow, Title: "填报检查结果", First: "entity", TTL: x.DialogTTL,
 		Cancelled: "已取消填报，没有保存任何内容。",
 		Steps: []dialog.Step{
 			{Name: "entity", Free: true, Prompt: func(s *dialog.State) string {

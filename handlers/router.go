@@ -91,6 +91,9 @@ func NewRouter(deps Deps) (*Router, error) {
 		if err != nil {
 			return nil, err
 		}
+		if deps.DraftKeep >= 0 {
+			eng.KeepDrafts(deps.DraftKeep)
+		}
 		dl := &Dialogs{Engine: eng, Parser: question.NewParser(deps.Units)}
 		deps.Conversations = dl
 		if dr != nil {

@@ -34,6 +34,9 @@ type Deps struct {
 	DialogStore dialog.Store
 	// DialogTTL: how long a dialog waits for an answer; 0: dialog.DefaultTTL.
 	DialogTTL time.Duration
+	// DraftKeep: how long a dialog that timed out is kept as a draft
+	// (继续, 草稿); 0: dialog.DefaultDraftKeep; negative: no drafts.
+	DraftKeep time.Duration
 	// Draw enables the directories and the admin-run draws; nil: those
 	// commands are not in the table.
 	Draw *DrawDeps
@@ -69,6 +72,9 @@ func table(d Deps, dr *draws, fx *findings) []Route {
 	routes := []Route{
 		{Name: "help", Match: Match{Exact: question.HelpWords}, Handler: a.handleQuestion},
 		{Name: "thanks", Match: Match{Exact: question.ThanksWords}, Handler: handleThanks},
+	}
+	if dl, ok := d.Conversations.(*Dialogs); ok && dl.Engine.DraftKeep() > 0 {
+		routes = append(routes, dl.draftRoutes()...)
 	}
 	routes = append(routes, reminderRoutes(d.Reminders, d.Units)...)
 	if fx != nil {

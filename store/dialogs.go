@@ -14,8 +14,11 @@ import (
 
 // Dialogs keeps each user's dialog state (package dialog) in one Redis
 // hash under keys.Dialog(userid): "v" the version, "s" the state as JSON,
-// with the dialog's TTL. Saves and deletes compare the version in a script,
-// so two replicas (or a message handled twice) cannot both move a dialog.
+// with the TTL the engine gives (the dialog's TTL, plus the draft retention
+// when it may become a draft). Saves and deletes compare the version in a
+// script, so two replicas (or a message handled twice) cannot both move a
+// dialog. A timed-out dialog is shelved as a draft under
+// keys.DialogDraft, indexed by keys.DialogDrafts (see dialog.DraftStore).
 type Dialogs struct {
 	rdb redis.UniversalClient
 	k   keys.Keys
@@ -97,5 +100,110 @@ func (d *Dialogs) Delete(ctx context.Context, userID string, version int64) erro
 	if n == 0 {
 		return dialog.ErrConflict
 	}
+	return nil
+}
+
+var _ dialog.DraftStore = (*Dialogs)(nil)
+
+// shelveScript: KEYS the dialog hash, the draft, the drafts index; ARGV:
+// expected version, the state JSON, keep ms, now ms, flow. Returns 1 when
+// shelved, 0 when the version differs.
+var shelveScript = redis.NewScript(`
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v == 0 or v ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+redis.call('DEL', KEYS[1])
+return 1`)
+
+// unshelveScript: KEYS the dialog hash, the draft, the drafts index; ARGV:
+// expected running version, the draft's version, the state JSON, TTL ms,
+// flow. Returns the new version, or 0 when the running version differs or
+// the draft is gone.
+var unshelveScript = redis.NewScript(`
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v ~= tonumber(ARGV[1]) or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+local nv = math.max(v, tonumber(ARGV[2])) + 1
+redis.call('HSET', KEYS[1], 'v', nv, 's', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[5])
+return nv`)
+
+func (d *Dialogs) draftKeys(userID, flow string) []string {
+	return []string{d.k.Dialog(userID), d.k.DialogDraft(userID, flow), d.k.DialogDrafts(userID)}
+}
+
+// Shelve moves the user's dialog s, still at s.Version, to the draft of its
+// flow under keys.DialogDraft, indexed by time in keys.DialogDrafts, both
+// kept for keep; else dialog.ErrConflict.
+func (d *Dialogs) Shelve(ctx context.Context, userID string, s *dialog.State, keep time.Duration) error {
+	body, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("dialog shelve: %w", err)
+	}
+	n, err := shelveScript.Run(ctx, d.rdb, d.draftKeys(userID, s.Flow), s.Version, body, keep.Milliseconds(), time.Now().UnixMilli(), s.Flow).Int()
+	if err != nil {
+		return fmt.Errorf("dialog shelve: %w", err)
+	}
+	if n == 0 {
+		return dialog.ErrConflict
+	}
+	return nil
+}
+
+// Drafts returns the user's drafts, the most recently shelved first,
+// dropping index entries whose draft has expired.
+func (d *Dialogs) Drafts(ctx context.Context, userID string) ([]*dialog.State, error) {
+	flows, err := d.rdb.ZRevRange(ctx, d.k.DialogDrafts(userID), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("dialog drafts: %w", err)
+	}
+	if len(flows) == 0 {
+		return nil, nil
+	}
+	ks := make([]string, len(flows))
+	for i, f := range flows {
+		ks[i] = d.k.DialogDraft(userID, f)
+	}
+	vals, err := d.rdb.MGet(ctx, ks...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("dialog drafts: %w", err)
+	}
+	var out []*dialog.State
+	var gone []any
+	for i, v := range vals {
+		body, _ := v.(string)
+		var s dialog.State
+		if body == "" || json.Unmarshal([]byte(body), &s) != nil {
+			gone = append(gone, flows[i])
+			continue
+		}
+		out = append(out, &s)
+	}
+	if len(gone) > 0 {
+		_ = d.rdb.ZRem(ctx, d.k.DialogDrafts(userID), gone...).Err()
+	}
+	return out, nil
+}
+
+// Unshelve makes draft the user's running dialog if the running one is
+// still at version running (0: none) and the draft is still kept; else
+// dialog.ErrConflict.
+func (d *Dialogs) Unshelve(ctx context.Context, userID string, draft *dialog.State, running int64, ttl time.Duration) error {
+	body, err := json.Marshal(draft)
+	if err != nil {
+		return fmt.Errorf("dialog unshelve: %w", err)
+	}
+	n, err := unshelveScript.Run(ctx, d.rdb, d.draftKeys(userID, draft.Flow), running, draft.Version, body, ttl.Milliseconds(), draft.Flow).Int64()
+	if err != nil {
+		return fmt.Errorf("dialog unshelve: %w", err)
+	}
+	if n == 0 {
+		return dialog.ErrConflict
+	}
+	draft.Version = n
 	return nil
 }

@@ -15,9 +15,9 @@
 //	wecom:token:...                           string  token expiry     wecomapi: access token shared by replicas
 //	outbox:*                                  various see outbox       outbox: the durable outgoing queue (keys.Outbox)
 //	reminders:*                               various see Reminders    scheduler: reminder claims, records, lease
-//	dialog:{<userid>}                         string  dialog TTL       dialog store: one running dialog per user
-//	dialog:{<userid>}:draft:<flow>            string  7 days           dialog store: an expired dialog kept as a draft
-//	dialog:{<userid>}:drafts                  zset    7 days           dialog store: the user's drafts by time
+//	dialog:{<userid>}                         hash    TTL (+ drafts)   dialog store: one running dialog per user; kept dialogs.draft_days past its TTL so it can be shelved
+//	dialog:{<userid>}:draft:<flow>            string  draft_days       dialog store: a timed-out dialog kept as a draft (JSON state)
+//	dialog:{<userid>}:drafts                  zset    draft_days       dialog store: the user's drafts, flow → time shelved (ms)
 //	dir:{dir}:entities, dir:{dir}:inspectors  string  none             store.Directories: the current snapshot (gzipped JSON)
 //	dir:{dir}:<kind>:<hash>                   string  none             store.Directories: every imported snapshot by content hash
 //	dir:{dir}:imports                         list    none (100 kept)  store.Directories: import history
