@@ -38,6 +38,38 @@ func seedUsers(t *testing.T, admin, other string) []fakewecom.User {
 	return users
 }
 
+// seedServeSetup starts the fake WeCom with the seed address book (and
+// media) and a private Redis, and writes a serve config with the seed
+// directories, admin as the admin, a quick outbox, no reminders and extra
+// YAML; it returns the fake, the Redis, the callback crypto and the config.
+func seedServeSetup(t *testing.T, admin, other string, media map[string][]byte, extra string) (*fakewecom.Server, *redistest.Server, *wecom.Crypto, string) {
+	t.Helper()
+	fake := fakewecom.Start(t, fakewecom.Options{Users: seedUsers(t, admin, other), PerUserPerMinute: -1, Media: media})
+	setWeComEnv(t, fake)
+	srv := redistest.Start(t)
+	seeds, err := filepath.Abs("seeds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, srv.URL(), fmt.Sprintf(`admins: [%s]
+directories:
+  entities: %q
+  inspectors: %q
+wecom:
+  departments: {12: 计量科}
+outbox:
+  initial_backoff: 20ms
+  max_backoff: 100ms
+reminders:
+  enabled: false
+`, admin, filepath.Join(seeds, "entities.csv"), filepath.Join(seeds, "inspectors.csv"))+extra)
+	c, err := wecom.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, srv, c, cfg
+}
+
 // waitFor polls cond until it holds or 10s pass.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -58,30 +90,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // restart add nothing.
 func TestServeWeComDraw(t *testing.T) {
 	const admin, other = "admin1", "zhangsan"
-	fake := fakewecom.Start(t, fakewecom.Options{Users: seedUsers(t, admin, other), PerUserPerMinute: -1})
-	setWeComEnv(t, fake)
-	srv := redistest.Start(t)
+	fake, srv, c, cfg := seedServeSetup(t, admin, other, nil, "")
 	rdb := srv.Client(t)
-	seeds, err := filepath.Abs("seeds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := writeConfig(t, srv.URL(), fmt.Sprintf(`admins: [%s]
-directories:
-  entities: %q
-  inspectors: %q
-wecom:
-  departments: {12: 计量科}
-outbox:
-  initial_backoff: 20ms
-  max_backoff: 100ms
-reminders:
-  enabled: false
-`, admin, filepath.Join(seeds, "entities.csv"), filepath.Join(seeds, "inspectors.csv")))
-	c, err := wecom.NewCrypto(testToken, fake.CorpID(), testAESKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := startServe(t, cfg)
 	ctx := context.Background()
 	draws := store.NewDraws(rdb, "t:")
