@@ -131,6 +131,10 @@ var answerCases = []answerCase{
 	// Subjects with synonyms.
 	{q: "加油站", kind: AnswerList, items: []string{"1"}},
 	{q: "眼镜店", kind: AnswerList, items: []string{"1"}, text: []string{"“眼镜制配”"}},
+	// Traditional characters read as simplified.
+	{q: "眼鏡店", kind: AnswerList, items: []string{"1"}, text: []string{"“眼镜制配”"}},
+	{q: "任務7", kind: AnswerDetail, details: []string{"7"}, text: []string{"## 任务7 对强制性产品认证活动的双随机抽查"}},
+	{q: "本月哪些抽查任務", kind: AnswerList, items: march, nw: noWin, text: []string{"## 2023年3月正在进行的抽查任务（9项）"}},
 	{q: "配镜的任务", kind: AnswerList, items: []string{"1"}},
 	{q: "医院", kind: AnswerList, items: []string{"1"}, text: []string{"“医疗机构”"}},
 	{q: "钢筋", kind: AnswerList, items: []string{"14"}},

@@ -7,7 +7,8 @@ import (
 )
 
 // Normalize prepares a message for parsing: full-width digits, letters and
-// punctuation become half-width, ASCII letters lower-case, whitespace goes,
+// punctuation become half-width, ASCII letters lower-case, traditional
+// characters of the plan's vocabulary simplified (tradPairs), whitespace goes,
 // 那些 becomes 哪些, and politeness or filler words ("请问", "帮我查一下",
 // trailing "吗"/"呢" and question marks) are dropped. A message made only of
 // question marks becomes "?" (the help request).
@@ -27,6 +28,9 @@ func Normalize(s string) string {
 		}
 		if r >= 'A' && r <= 'Z' {
 			r += 'a' - 'A'
+		}
+		if t, ok := tradMap[r]; ok { // 任務 → 任务
+			r = t
 		}
 		b.WriteRune(r)
 	}

@@ -1,6 +1,7 @@
 package question
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,57 @@ func TestNormalize(t *testing.T) {
 			t.Errorf("Normalize(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+func TestNormalizeTraditional(t *testing.T) {
+	for _, c := range []struct{ trad, simp string }{
+		{"眼鏡店", "眼镜店"},
+		{"任務7", "任务7"},
+		{"本月哪些抽查任務", "本月哪些抽查任务"},
+		{"請問這個月有哪些檢查任務嗎？", "这个月有哪些检查任务"},
+		{"計量器具", "计量器具"},
+		{"強制性產品認證", "强制性产品认证"},
+		{"廣告", "广告"},
+		{"特種設備", "特种设备"},
+		{"醫療機構", "医疗机构"},
+		{"建築鋼筋", "建筑钢筋"},
+		{"還剩幾個", "还剩几个"},
+		{"沒有註明起止時間的", "没有注明起止时间的"},
+		{"消保科負責哪些", "消保科负责哪些"},
+	} {
+		if got, want := Normalize(c.trad), Normalize(c.simp); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q (as Normalize(%q))", c.trad, got, want, c.simp)
+		}
+	}
+	// Simplified text is unchanged by the fold.
+	for _, s := range []string{"本月哪些抽查任务", "眼镜店", "任务15-2", "计量科的任务", "特种设备安全监察科", "广播电台、电视台、报刊"} {
+		if got := Simplify(s); got != s {
+			t.Errorf("Simplify(%q) = %q, want it unchanged", s, got)
+		}
+		if got := Normalize(s); got != s {
+			t.Errorf("Normalize(%q) = %q, want it unchanged", s, got)
+		}
+	}
+	// Traditional questions parse as their simplified forms.
+	for trad, simp := range map[string]string{
+		"眼鏡店": "眼镜店", "任務7": "任务7", "本月哪些抽查任務": "本月哪些抽查任务", "計量科的任務": "计量科的任务",
+		"廣告什麼時候查": "广告什么时候查", "特種設備": "特种设备",
+	} {
+		a, b := Parse(trad), Parse(simp)
+		a.Text, b.Text = "", ""
+		if fmtQuery(a) != fmtQuery(b) {
+			t.Errorf("Parse(%q) = %s, want as Parse(%q) = %s", trad, fmtQuery(a), simp, fmtQuery(b))
+		}
+	}
+}
+
+func fmtQuery(q Query) string {
+	ref := ""
+	if q.Ref != nil {
+		ref = q.Ref.String()
+	}
+	q.Ref = nil
+	return fmt.Sprintf("%+v ref=%s", q, ref)
 }
 
 func TestNumber(t *testing.T) {
