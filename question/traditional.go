@@ -22,7 +22,7 @@ const tradPairs = "" +
 	"導导內内容容詳详細细具具體体範范圍围象象頻频率率戶户家家次次佔占比比" +
 	"剩剩餘余後后還还沒没完完結结束束截截止止期期將将馬马啟启屆届過过週周禮礼拜拜" +
 	"季季度度半半年年份份歷历記记錄录讓让給给嗎吗麼么註注築筑強强務务實实驗验" +
-	"態态勢势營营閱阅讀读節节費费償偿權权護护決决傳传統统覽览盤盘綫线紀纪錶表鐘钟"
+	"沒没寫写標标僅仅鬥斗無无規规確确註注態态勢势營营閱阅讀读節节費费償偿權权護护決决傳传統统覽览盤盘綫线紀纪錶表鐘钟"
 
 // tradMap is tradPairs as a rune map (pairs whose two runes are equal are
 // listed only for completeness and left out).

@@ -1,6 +1,9 @@
 package question
 
 import (
+	"slices"
+	"unicode/utf8"
+
 	"github.com/changzhi-amr/choucha/plan"
 )
 
@@ -118,8 +121,8 @@ var (
 	startWords       = []string{"开始", "启动", "开启", "起始"}
 	endWords         = []string{"截止", "截至", "结束", "到期", "收尾"}
 
-	noWindowWords = []string{"没有注明起止时间", "未注明起止时间", "没有起止时间", "无起止时间", "没有注明时间", "未注明时间", "没有时间", "没时间", "无时间",
-		"没有写时间", "没写时间", "不限时间", "时间不限", "全年可查", "全年都可以查", "全年都可以", "没有期限", "没有截止时间", "未注明", "没注明", "没有注明", "无起止", "没有起止"}
+	noWindowWords = append(noWindowPhrases(), "没有注明起止时间", "未注明起止时间", "没有起止时间", "无起止时间", "没有注明时间", "未注明时间", "没有时间", "没时间", "无时间",
+		"没有写时间", "没写时间", "不限时间", "时间不限", "全年可查", "全年都可以查", "全年都可以", "没有期限", "没有截止时间", "未注明", "没注明", "没有注明", "无起止", "没有起止")
 	riskUniformWords = []string{"不按风险", "不分风险", "不区分风险", "没有风险要求", "无风险要求", "没有信用风险", "没有风险分类", "无风险分类", "统一比例", "统一抽取"}
 	riskDiffWords    = []string{"按信用风险分类", "信用风险分类", "按风险分类", "风险分类", "按风险", "分别递加比例", "递加比例", "递加", "分类抽查", "差异化", "信用风险", "风险等级", "高风险", "风险"}
 
@@ -141,3 +144,27 @@ var (
 		"可以", "任务", "抽查", "检查", "计划", "随机", "列表", "清单", "情况", "开展", "进行", "这个", "哪个", "都有", "还有", "一共", "多少", "几个",
 		"我们", "相关", "有关", "方面", "涉及", "关于", "还没完成", "没完成", "未完成", "要做", "要查", "有没有", "是不是"}
 )
+
+// noWindowNeg × noWindowObj are the other ways of saying "without a window"
+// ("没有规定起止时间", "没写日期", "未明确时间", "不限日期"), and
+// noWindowObj + noWindowPost ("时间不限", "日期未明确").
+var (
+	noWindowNeg  = []string{"没有规定", "没规定", "未规定", "无规定", "没有写明", "没有写", "没写明", "没写", "未写明", "未写", "没有明确", "没明确", "未明确", "不明确", "不限", "没有注明", "没注明", "未注明", "没有标明", "未标明", "没有", "没", "无"}
+	noWindowObj  = []string{"起止时间", "起止日期", "起始时间", "时间", "日期", "期限"}
+	noWindowPost = []string{"不限", "未明确", "不明确", "没有规定", "未规定", "没规定", "没写", "未写", "未注明", "没注明", "没有注明"}
+)
+
+// noWindowPhrases combines the no-window words, longest first.
+func noWindowPhrases() []string {
+	var out []string
+	for _, o := range noWindowObj {
+		for _, n := range noWindowNeg {
+			out = append(out, n+o)
+		}
+		for _, p := range noWindowPost {
+			out = append(out, o+p)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return utf8.RuneCountInString(b) - utf8.RuneCountInString(a) })
+	return out
+}
