@@ -653,7 +653,29 @@ func pct(p float64) string { return fmt.Sprintf("%g%%", p) }
 func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 	var items []*plan.Item
 	var what string
-	if q.Ref != nil {
+	var missing []string // task numbers asked about that the plan lacks
+	multi := len(q.Refs) > 1
+	if multi {
+		// "任务7和任务8": every task asked about, none dropped.
+		var found []string
+		for _, r := range q.Refs {
+			its, ok := refItems(s.Plan, r)
+			if !ok {
+				missing = append(missing, r.String())
+				continue
+			}
+			found = append(found, r.String())
+			for _, it := range its {
+				if !slices.Contains(items, it) {
+					items = append(items, it)
+				}
+			}
+		}
+		if len(items) == 0 {
+			return noSuchTask(s.Plan, q.Refs[0])
+		}
+		what = "任务" + strings.Join(found, "、")
+	} else if q.Ref != nil {
 		what = "任务" + q.Ref.String()
 		var ok bool
 		items, ok = refItems(s.Plan, *q.Ref)
@@ -689,9 +711,16 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 		switch {
 		case q.Ref == nil:
 			ans.Title = fmt.Sprintf("%s与%s有关的抽查任务（%d项）", s.in(), what, len(items))
+		case multi && s.fallback():
+			ans.Title = fmt.Sprintf("%s的%s（共%d项）", s.in(), what, len(items))
+		case multi:
+			ans.Title = fmt.Sprintf("%s（共%d项）", what, len(items))
 		case s.fallback():
 			ans.Title = s.in() + "的" + detailTitle(items)
 		}
+	}
+	if len(missing) > 0 {
+		ans.Lines = append(ans.Lines, fmt.Sprintf("%d年度计划中没有任务%s；计划中的任务序号为%s。", s.Year, strings.Join(missing, "、"), serialRanges(s.Plan)))
 	}
 	return ans
 }

@@ -166,6 +166,19 @@ var answerCases = []answerCase{
 	// A task by number.
 	{q: "任务7", kind: AnswerDetail, details: []string{"7"}, text: []string{"## 任务7 对强制性产品认证活动的双随机抽查", "**抽查比例及频次**：10%/一年一次", "3月-12月", "按信用风险分类递加"}},
 	{q: "第7项", kind: AnswerDetail, details: []string{"7"}},
+	// Several tasks in one question: each is answered, none dropped.
+	{q: "任务7和任务8", kind: AnswerDetail, details: []string{"7", "8"}, text: []string{"## 任务7、8（共2项）", "**【7】对强制性产品认证活动的双随机抽查**", "**【8】拍卖活动检查**"}},
+	{q: "7、8、9", kind: AnswerDetail, details: []string{"7", "8", "9"}, text: []string{"## 任务7、8、9（共3项）", "**【9】文物经营活动检查**"}},
+	{q: "任务7，8", kind: AnswerDetail, details: []string{"7", "8"}},
+	{q: "7和8", kind: AnswerDetail, details: []string{"7", "8"}},
+	{q: "第七项和第八项", kind: AnswerDetail, details: []string{"7", "8"}},
+	{q: "15-2和16", kind: AnswerDetail, details: []string{"15-2", "16"}},
+	{q: "任务十五和任务16", kind: AnswerDetail, details: []string{"15-1", "15-2", "16"}},
+	{q: "任務7和任務8", kind: AnswerDetail, details: []string{"7", "8"}},
+	{q: "任务7和任务8的比例", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"7", "8"}, text: []string{"任务7、8的抽查比例及频次"}},
+	{q: "任务7和任务8什么时候", kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"7", "8"}},
+	{q: "任务7和任务99", kind: AnswerDetail, details: []string{"7"}, text: []string{"没有任务99"}},
+	{q: "任务12和任务99", kind: AnswerNotFound},
 	{q: "7号任务", kind: AnswerDetail, details: []string{"7"}},
 	{q: "第七项", kind: AnswerDetail, details: []string{"7"}},
 	{q: "7", kind: AnswerDetail, details: []string{"7"}},
@@ -289,6 +302,7 @@ var answerCases = []answerCase{
 	// Task details: the plan's own numbers and window dates.
 	{q: "任务7", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"7"}, text: []string{"## 2023年度计划中的任务7 对强制性产品认证活动的双随机抽查", "**抽查检查起止时间**：3月-12月（2023年3月1日至12月31日）"}},
 	{q: "任务7", now: "2024-03-15", noPlan: 2024, kind: AnswerDetail, details: []string{"7"}},
+	{q: "任务7和任务8", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"7", "8"}, text: []string{"## 2023年度计划中的任务7、8（共2项）"}},
 	{q: "任务十五", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"15-1", "15-2"}, text: []string{"## 2023年度计划中的任务15 工业产品生产许可证产品生产企业检查（共2项）", "5月-11月（2023年5月1日至11月30日）"}},
 	{q: "任务12", now: "2026-11-15", noPlan: 2026, kind: AnswerNotFound, text: []string{"## 2023年度计划中没有任务12"}},
 	{q: "加油站怎么抽查", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"1"}, text: []string{"## 2023年度计划中与“加油站”有关的抽查任务（1项）", "2023年2月1日至12月31日"}},

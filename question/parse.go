@@ -17,6 +17,9 @@ const sep = "|"
 // cn is a Chinese numeral (一 … 九十九).
 const cn = `[零一二两三四五六七八九十]+`
 
+// refElem is one task number in a list: 7, 第7项, 任务15-2, 任务七.
+const refElem = `(?:任务|序号|第|编号)?(?:(\d+)(?:-(\d+))?|(?:任务|序号|第|编号)(` + cn + `))(?:项|号|个|条)?(?:任务)?`
+
 var (
 	reRatio      = regexp.MustCompile(`(?:抽查|抽取)?(?:比例)?(?:为|是|在)?(不低于|不少于|至少|大于等于|高于|低于|不超过|小于)?(\d+(?:\.\d+)?)%(及以上|或以上|以上|及以下|或以下|以下)?`)
 	reMonthRange = regexp.MustCompile(`(\d{1,2}|十[一二]?|[一二三四五六七八九])月?(?:份)?(?:到|至|-|~)(\d{1,2}|十[一二]?|[一二三四五六七八九])月份?`)
@@ -26,7 +29,11 @@ var (
 	reTaskRef    = regexp.MustCompile(`(?:任务|序号|第|编号)(\d+|` + cn + `)(?:项|号|个|条)?(?:任务)?`)
 	reTaskNo     = regexp.MustCompile(`(\d+|` + cn + `)号(?:任务)?`)
 	reOnlyNumber = regexp.MustCompile(`^(\d+)$`)
-	reYear       = regexp.MustCompile(`((?:19|20)\d\d)年度?`)
+	// reRefList is two or more task numbers: "任务7和任务8", "7、8、9",
+	// "任务7,8", "15-2和16"; reRefElem reads each of them.
+	reRefList = regexp.MustCompile(refElem + `(?:(?:和|与|及|跟|、|,|/)` + refElem + `)+`)
+	reRefElem = regexp.MustCompile(refElem)
+	reYear    = regexp.MustCompile(`((?:19|20)\d\d)年度?`)
 )
 
 // synonymIndex lists every trigger with its synonym, longest trigger first.
@@ -280,7 +287,18 @@ func (p *Parser) Parse(text string) Query {
 	}
 
 	// Task numbers (after months and quarters: "7月", "第二季度" are not tasks).
-	if m := sc.takeRe(reItemRef); m != nil {
+	if m := sc.takeRe(reRefList); m != nil {
+		for _, e := range reRefElem.FindAllStringSubmatch(m[0], -1) {
+			r := Ref{Serial: number(e[1] + e[3])}
+			r.Index, _ = strconv.Atoi(e[2])
+			if r.Serial > 0 && !slices.Contains(q.Refs, r) {
+				q.Refs = append(q.Refs, r)
+			}
+		}
+		if len(q.Refs) > 0 {
+			q.Ref = &q.Refs[0]
+		}
+	} else if m := sc.takeRe(reItemRef); m != nil {
 		s, _ := strconv.Atoi(m[1])
 		i, _ := strconv.Atoi(m[2])
 		q.Ref = &Ref{Serial: s, Index: i}
@@ -291,6 +309,10 @@ func (p *Parser) Parse(text string) Query {
 	} else if m := reOnlyNumber.FindStringSubmatch(sc.s); m != nil {
 		q.Ref = &Ref{Serial: number(m[1])}
 		sc.s = sep
+	}
+
+	if q.Ref != nil && len(q.Refs) == 0 {
+		q.Refs = []Ref{*q.Ref}
 	}
 
 	// Attributes, before window events ("什么时候开始" asks for the window).

@@ -221,11 +221,14 @@ type Query struct {
 	// 各县区局, 市市场监督管理局 (initiators).
 	Departments []string
 	Subjects    []Subject
-	Ref         *Ref
-	Attr        Attr
-	NoWindow    bool // 未注明起止时间的
-	Risk        RiskFilter
-	Ratio       RatioFilter
+	// Ref is the first task number asked about, Refs all of them in the
+	// order asked ("任务7和任务8": 7, 8); Refs is nil when Ref is.
+	Ref      *Ref
+	Refs     []Ref
+	Attr     Attr
+	NoWindow bool // 未注明起止时间的
+	Risk     RiskFilter
+	Ratio    RatioFilter
 	// Rest is what was not recognised, with filler words removed; the
 	// answerer may try it as a free-text subject.
 	Rest string

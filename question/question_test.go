@@ -83,6 +83,39 @@ func fmtQuery(q Query) string {
 	return fmt.Sprintf("%+v ref=%s", q, ref)
 }
 
+func TestParseRefs(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want string // Refs joined with " "
+	}{
+		{"任务7和任务8", "7 8"},
+		{"7、8、9", "7 8 9"},
+		{"任务7，8", "7 8"},
+		{"任务7,8", "7 8"},
+		{"7和8", "7 8"},
+		{"第七项和第八项", "7 8"},
+		{"15-2和16", "15-2 16"},
+		{"任务7与任务8的比例", "7 8"},
+		{"任务7和7", "7"},
+		{"任务7", "7"},
+		{"15-2", "15-2"},
+		{"7月和8月", ""},
+		{"本月哪些抽查任务", ""},
+	} {
+		q := Parse(c.in)
+		var got []string
+		for _, r := range q.Refs {
+			got = append(got, r.String())
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("Parse(%q).Refs = %v, want %s", c.in, got, c.want)
+		}
+		if (q.Ref == nil) != (len(q.Refs) == 0) || q.Ref != nil && *q.Ref != q.Refs[0] {
+			t.Errorf("Parse(%q).Ref = %v, want the first of Refs %v", c.in, q.Ref, q.Refs)
+		}
+	}
+}
+
 func TestNumber(t *testing.T) {
 	for in, want := range map[string]int{
 		"7": 7, "07": 7, "七": 7, "十": 10, "十五": 15, "二十": 20, "二十三": 23, "两": 2, "九十九": 99,
