@@ -161,6 +161,11 @@ func TestHealthFailsOnlyWhenRestartsFail(t *testing.T) {
 	s.bin = bin
 	s.mu.Unlock()
 	waitBack(t, s, dead)
+	// The supervisor records the recovery just after the new server answers.
+	recovered := time.Now().Add(5 * time.Second)
+	for s.Health() != nil && time.Now().Before(recovered) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := s.Health(); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
