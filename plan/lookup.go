@@ -10,11 +10,15 @@ import (
 func (p *Plan) Items() []*Item {
 	n := 0
 	for _, t := range p.Tasks {
-		n += len(t.Items)
+		if t != nil {
+			n += len(t.Items)
+		}
 	}
 	items := make([]*Item, 0, n)
 	for _, t := range p.Tasks {
-		items = append(items, t.Items...)
+		if t != nil {
+			items = append(items, t.Items...)
+		}
 	}
 	return items
 }

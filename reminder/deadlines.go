@@ -86,17 +86,12 @@ func Deadlines(st DeadlineState, rules *Rules, cal *workday.Calendar, today time
 		}
 	}
 	var out []Reminder
-	for _, t := range p.Tasks {
-		if t == nil {
+	for _, it := range p.Items() {
+		if it == nil {
 			continue
 		}
-		for _, it := range t.Items {
-			if it == nil {
-				continue
-			}
-			out = append(out, publishDue(p.Year, it, st, current[it.ID], rules, cal, today, opt.PublishBefore)...)
-			out = append(out, inspectDue(p.Year, it, st, current[it.ID], rules, cal, today, opt.InspectBefore)...)
-		}
+		out = append(out, publishDue(p.Year, it, st, current[it.ID], rules, cal, today, opt.PublishBefore)...)
+		out = append(out, inspectDue(p.Year, it, st, current[it.ID], rules, cal, today, opt.InspectBefore)...)
 	}
 	return out
 }

@@ -49,11 +49,9 @@ func (r *Reminders) deadlineState(ctx context.Context, p *plan.Plan, src Deadlin
 	if st.Draws, err = src.Draws.List(ctx, p.Year); err != nil {
 		return st, err
 	}
-	for _, t := range p.Tasks {
-		for _, it := range t.Items {
-			if st.Findings[it.ID], err = src.Findings.ListByItem(ctx, p.Year, it.ID); err != nil {
-				return st, err
-			}
+	for _, it := range p.Items() {
+		if st.Findings[it.ID], err = src.Findings.ListByItem(ctx, p.Year, it.ID); err != nil {
+			return st, err
 		}
 	}
 	if src.Published != nil {
