@@ -148,6 +148,28 @@ func (x *findings) myAssignments(ctx context.Context, p *plan.Plan, userid strin
 	return assignmentsOf(p, current(recs), userid), done, nil
 }
 
+// myYear is what a request's user has in the plan year of now: the plan
+// (with the note when it is another year's), their assignments and their
+// findings.
+type myYear struct {
+	plan        *plan.Plan
+	note        string
+	assignments []assignment
+	findings    map[string]*finding.Finding
+}
+
+func (x *findings) myYear(ctx context.Context, req *Request) (myYear, error) {
+	p, note, err := x.dr.planNow(req.Now)
+	if err != nil {
+		return myYear{}, err
+	}
+	as, done, err := x.myAssignments(ctx, p, req.UserID)
+	if err != nil {
+		return myYear{}, err
+	}
+	return myYear{plan: p, note: note, assignments: as, findings: done}, nil
+}
+
 func candidateOf(p *plan.Plan, a assignment, now time.Time) candidate {
 	return candidate{
 		Key: a.item.ID + "|" + a.drawn.CreditCode, Item: a.item.ID, Code: a.drawn.CreditCode, Name: a.drawn.Name,
@@ -159,14 +181,11 @@ func candidateOf(p *plan.Plan, a assignment, now time.Time) candidate {
 // handleReport starts the findings dialog with the asker's drawn entities
 // not yet reported.
 func (x *findings) handleReport(ctx context.Context, req *Request) (reply.Reply, error) {
-	p, note, err := x.dr.planNow(req.Now)
+	y, err := x.myYear(ctx, req)
 	if err != nil {
 		return reply.Reply{}, err
 	}
-	as, done, err := x.myAssignments(ctx, p, req.UserID)
-	if err != nil {
-		return reply.Reply{}, err
-	}
+	p, note, as, done := y.plan, y.note, y.assignments, y.findings
 	if len(as) == 0 {
 		return reply.Text(fmt.Sprintf("您在%d年度的抽取结果中暂无检查任务，无需填报。发送“我的任务”可随时查看。", p.Year)), nil
 	}

@@ -358,14 +358,11 @@ func (x *findings) itemProgress(ctx context.Context, req *Request, p *plan.Plan,
 // handleMyProgress is an inspector's own progress: per item the entities
 // assigned, reported, co-signed and overdue, then what is still to do.
 func (x *findings) handleMyProgress(ctx context.Context, req *Request) (reply.Reply, error) {
-	p, note, err := x.dr.planNow(req.Now)
+	y, err := x.myYear(ctx, req)
 	if err != nil {
 		return reply.Reply{}, err
 	}
-	as, done, err := x.myAssignments(ctx, p, req.UserID)
-	if err != nil {
-		return reply.Reply{}, err
-	}
+	p, note, as, done := y.plan, y.note, y.assignments, y.findings
 	if len(as) == 0 {
 		return reply.Text(fmt.Sprintf("您在%d年度的抽取结果中暂无检查任务。", p.Year)), nil
 	}
