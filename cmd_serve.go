@@ -22,6 +22,7 @@ import (
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/scheduler"
+	"github.com/changzhi-amr/choucha/spool"
 	"github.com/changzhi-amr/choucha/store"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
@@ -57,6 +58,19 @@ func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return a.runConsole(ctx, f, stdin, stdout, stderr)
 	}
 	return a.serveWeCom(ctx, env)
+}
+
+// openSpool opens the local spool of callbacks (wecom.spool_dir); nil when
+// it is off.
+func (a *app) openSpool() (*spool.Spool, error) {
+	if a.cfg.WeCom.SpoolDir == "" {
+		return nil, nil
+	}
+	sp, err := spool.Open(spool.Options{Dir: a.path(a.cfg.WeCom.SpoolDir), MaxBytes: int64(a.cfg.WeCom.SpoolMaxMB) << 20})
+	if err != nil {
+		return nil, fmt.Errorf("wecom.spool_dir: %w", err)
+	}
+	return sp, nil
 }
 
 // serveWeCom runs the WeCom channel, the outbox workers and the scheduler
@@ -123,10 +137,17 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	if err := router.Resume(ctx, time.Now()); err != nil {
 		log.Warn("resuming interrupted notices", "err", err)
 	}
+	sp, err := a.openSpool()
+	if err != nil {
+		return err
+	}
+	if sp != nil {
+		defer sp.Close()
+	}
 	w, err := wecom.New(wecom.Options{
 		Token: env.Token.Reveal(), CorpID: env.CorpID, AESKey: env.AESKey.Reveal(),
 		Config: a.cfg, Redis: st.Client, Handler: router.Handle, Sender: ob, Users: api,
-		Registry: reg, Metrics: metrics, Logger: log,
+		Registry: reg, Metrics: metrics, Logger: log, Spool: sp,
 	})
 	if err != nil {
 		return err

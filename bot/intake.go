@@ -27,19 +27,23 @@ type IntakeOptions struct {
 	Inbox *Inbox
 	// DedupeTTL: how long an accepted message id is remembered. Default 24h.
 	DedupeTTL time.Duration
-	Metrics   *Metrics
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Spool, when set, keeps messages on local disk while Redis is away
+	// (AcceptOrSpool, RunSpool; see spool.go).
+	Spool   *SpoolOptions
+	Metrics *Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Intake is where every channel hands over what it received: the message is
 // deduplicated across the platform's retries and across replicas, recorded
 // in the inbox, and queued for its user's dispatcher shard.
 type Intake struct {
-	o    IntakeOptions
-	k    keys.Keys
-	seen *dedupe
-	logs *LogLimiter
+	o     IntakeOptions
+	k     keys.Keys
+	seen  *dedupe
+	logs  *LogLimiter
+	spool *spooler // nil without IntakeOptions.Spool
 }
 
 // NewIntake builds an intake.
@@ -62,8 +66,15 @@ func NewIntake(o IntakeOptions) (*Intake, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Intake{o: o, k: keys.New(o.Prefix), seen: &dedupe{rdb: o.Redis, ttl: o.DedupeTTL, inbox: o.Inbox},
-		logs: NewLogLimiter(10*time.Second, o.Now)}, nil
+	in := &Intake{o: o, k: keys.New(o.Prefix), seen: &dedupe{rdb: o.Redis, ttl: o.DedupeTTL, inbox: o.Inbox},
+		logs: NewLogLimiter(10*time.Second, o.Now)}
+	if o.Spool != nil {
+		var err error
+		if in.spool, err = newSpooler(in, *o.Spool); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
 }
 
 // Accept takes one message. fresh is false for a duplicate (a retry of a
@@ -71,9 +82,15 @@ func NewIntake(o IntakeOptions) (*Intake, error) {
 // mean "not accepted, let the platform retry": ErrUnavailable (Redis),
 // ErrQueueFull (the user's shard is full), ErrClosed (shutting down).
 func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error) {
+	return in.accept(ctx, m, in.o.Now(), false)
+}
+
+// accept is Accept of a message received at at. spooled: a failure refuses
+// nothing, the message is (or goes) to the spool, so it is not logged here.
+func (in *Intake) accept(ctx context.Context, m *Message, at time.Time, spooled bool) (fresh bool, err error) {
 	var payload []byte
 	if in.o.Inbox != nil {
-		if payload, err = inboxPayload(in.o.Now(), m); err != nil {
+		if payload, err = inboxPayload(at, m); err != nil {
 			return false, err
 		}
 	}
@@ -87,14 +104,16 @@ func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error
 		if !redisNotSent(res.err) {
 			// The SET may have landed before Redis stopped answering:
 			// release it so the retry counts.
-			in.release(ctx, key, m, true)
+			in.release(ctx, key, m, true, spooled)
 		}
 		return false, errors.Join(ErrUnavailable, res.err)
 	}
 	if !res.fresh {
 		in.o.Metrics.DedupeHits.Inc()
-		if res.readded {
+		if res.readded && !(spooled && in.o.Inbox.unanswered(rctx, key)) {
 			// A retry of an answered message put its inbox entry back.
+			// (A spooled message whose earlier failed accept stored it
+			// keeps the entry: recovery answers it.)
 			if err := in.o.Inbox.unindex(rctx, m.ID); err != nil {
 				in.o.Logger.Debug("inbox: stale entry left for recovery to drop", "id", m.ID, "err", err)
 			}
@@ -103,7 +122,7 @@ func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error
 	}
 	if err := in.o.Dispatcher.Enqueue(m); err != nil {
 		// Release the key so the platform's retry is not taken for a duplicate.
-		in.release(ctx, key, m, false)
+		in.release(ctx, key, m, false, false)
 		return false, err
 	}
 	in.o.Metrics.MessagesIn.WithLabelValues(m.Type).Inc()
@@ -112,8 +131,9 @@ func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error
 
 // release deletes a dedupe key and the inbox entry, best effort. After a
 // failed accept (afterFailure) whether the key was stored is unknown, and
-// with Redis down the release fails too: one line per period says so.
-func (in *Intake) release(ctx context.Context, key string, m *Message, afterFailure bool) {
+// with Redis down the release fails too: one line per period says so
+// (none when quiet: the message was spooled, nothing was refused).
+func (in *Intake) release(ctx context.Context, key string, m *Message, afterFailure, quiet bool) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	var err error
@@ -122,7 +142,7 @@ func (in *Intake) release(ctx context.Context, key string, m *Message, afterFail
 	} else {
 		err = in.o.Redis.Del(dctx, key).Err()
 	}
-	if err == nil {
+	if err == nil || quiet {
 		return
 	}
 	if !afterFailure {

@@ -86,6 +86,14 @@ type WeCom struct {
 	// Departments maps WeCom department ids to the plan's department or
 	// section names, e.g. 12: 计量科, so "我科室的任务" works.
 	Departments map[int]string `yaml:"departments"`
+	// SpoolDir keeps verified callbacks while Redis is unavailable
+	// (relative to the config file's directory); empty: no spool.
+	SpoolDir string `yaml:"spool_dir"` // default data/spool
+	// SpoolMaxMB bounds the spool's files; beyond it callbacks get 503.
+	SpoolMaxMB int `yaml:"spool_max_mb"` // default 256
+	// SpoolBusyAfter: a message spooled this long into an outage gets the
+	// passive reply 系统繁忙，稍后为您答复 (once per user per outage); 0: never.
+	SpoolBusyAfter time.Duration `yaml:"spool_busy_after"` // default 5s
 }
 
 // Outbox tunes outgoing delivery.

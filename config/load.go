@@ -80,6 +80,9 @@ func Defaults() *Config {
 			UserCacheTTL:     time.Hour,
 			DedupeTTL:        24 * time.Hour,
 			Departments:      map[int]string{},
+			SpoolDir:         "data/spool",
+			SpoolMaxMB:       256,
+			SpoolBusyAfter:   5 * time.Second,
 		},
 		Outbox: Outbox{
 			Workers:        4,

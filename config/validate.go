@@ -116,6 +116,12 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 			ck.add(p("wecom", d.key), "must be a positive duration such as 10m or 24h, got %v", d.v)
 		}
 	}
+	if c.WeCom.SpoolMaxMB <= 0 {
+		ck.add(p("wecom", "spool_max_mb"), "must be a positive number of megabytes, got %d", c.WeCom.SpoolMaxMB)
+	}
+	if c.WeCom.SpoolBusyAfter < 0 {
+		ck.add(p("wecom", "spool_busy_after"), "must be a duration such as 5s, or 0 for never, got %v", c.WeCom.SpoolBusyAfter)
+	}
 	for _, id := range sortedInts(c.WeCom.Departments) {
 		key := p("wecom", "departments", strconv.Itoa(id))
 		if id <= 0 {

@@ -30,6 +30,8 @@ const (
 	ReasonRedis        = "redis"             // 503: dedupe store unavailable, WeCom retries
 	ReasonQueueFull    = "queue_full"        // 503: dispatcher full, WeCom retries
 	ReasonShuttingDown = "shutting_down"     // 503
+	ReasonSpoolFull    = "spool_full"        // 503: Redis unavailable and the local spool full
+	ReasonSpool        = "spool"             // 503: Redis unavailable and the spool not writable
 )
 
 // CallbackOptions configures the callback handler.
@@ -266,8 +268,14 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	fresh, err := c.o.Intake.Accept(ctx, m.Message())
+	rc, err := c.o.Intake.AcceptOrSpool(ctx, m.Message())
 	switch {
+	case errors.Is(err, bot.ErrSpoolFull):
+		c.reject(w, r, http.StatusServiceUnavailable, ReasonSpoolFull, nil)
+		return
+	case errors.Is(err, bot.ErrSpoolFailed):
+		c.reject(w, r, http.StatusServiceUnavailable, ReasonSpool, err)
+		return
 	case errors.Is(err, bot.ErrUnavailable):
 		c.reject(w, r, http.StatusServiceUnavailable, ReasonRedis, err)
 		return
@@ -281,10 +289,11 @@ func (c *Callback) accept(w http.ResponseWriter, r *http.Request, m *Incoming) {
 		c.reject(w, r, http.StatusServiceUnavailable, ReasonRedis, err)
 		return
 	}
-	if !fresh {
-		// A retry WeCom sent while we were answering: already counted.
-		w.WriteHeader(http.StatusOK)
+	if rc.Busy {
+		c.busyReply(w, r, m)
 		return
 	}
+	// Accepted, spooled, or a retry WeCom sent while we were answering
+	// (already counted).
 	w.WriteHeader(http.StatusOK)
 }

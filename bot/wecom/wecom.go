@@ -21,6 +21,7 @@ import (
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/spool"
 )
 
 // Options is everything the WeCom channel needs; New wires the parts
@@ -49,6 +50,10 @@ type Options struct {
 	// InboxOptions' defaults). Redis, Prefix, Metrics, Logger and Now are
 	// filled in from the fields above.
 	Inbox bot.InboxOptions
+	// Spool, when set, keeps verified callbacks on local disk while Redis
+	// is unavailable and hands them to Redis when it is back (bot.SpoolOptions;
+	// wecom.spool_busy_after from Config). The caller opens and closes it.
+	Spool *spool.Spool
 	// WelcomeEveryOpen answers every enter_agent; by default a user gets
 	// the welcome at most once per day (see bot.WelcomeGate).
 	WelcomeEveryOpen bool
@@ -122,8 +127,12 @@ func New(o Options) (*Channel, error) {
 	if w.Dispatcher, err = bot.NewDispatcher(do); err != nil {
 		return nil, err
 	}
-	w.Intake, err = bot.NewIntake(bot.IntakeOptions{Redis: o.Redis, Prefix: prefix, Dispatcher: w.Dispatcher,
-		Inbox: w.Inbox, DedupeTTL: cfg.WeCom.DedupeTTL, Metrics: o.Metrics, Logger: o.Logger, Now: o.Now})
+	intakeOpts := bot.IntakeOptions{Redis: o.Redis, Prefix: prefix, Dispatcher: w.Dispatcher,
+		Inbox: w.Inbox, DedupeTTL: cfg.WeCom.DedupeTTL, Metrics: o.Metrics, Logger: o.Logger, Now: o.Now}
+	if o.Spool != nil {
+		intakeOpts.Spool = &bot.SpoolOptions{Spool: o.Spool, BusyAfter: cfg.WeCom.SpoolBusyAfter, Registerer: o.Registry}
+	}
+	w.Intake, err = bot.NewIntake(intakeOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +146,18 @@ func New(o Options) (*Channel, error) {
 }
 
 // Mount is what the channel serves: the callback route, the inbox's
-// recovery loop while serving, and the dispatcher's drain on shutdown.
+// recovery loop and the spool's drainer while serving, and the
+// dispatcher's drain on shutdown.
 func (w *Channel) Mount() httpserver.Mount {
 	return httpserver.Mount{
-		Routes:     map[string]http.Handler{w.CallbackPath: w.Callback},
-		Background: func(ctx context.Context) { w.Inbox.Run(ctx, w.Dispatcher) },
-		Drain:      w.Dispatcher.Shutdown,
+		Routes: map[string]http.Handler{w.CallbackPath: w.Callback},
+		Background: func(ctx context.Context) {
+			done := make(chan struct{})
+			go func() { defer close(done); w.Intake.RunSpool(ctx) }()
+			w.Inbox.Run(ctx, w.Dispatcher)
+			<-done
+		},
+		Drain: w.Dispatcher.Shutdown,
 	}
 }
 
