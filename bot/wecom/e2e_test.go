@@ -28,6 +28,7 @@ import (
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/spool"
 	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
@@ -42,6 +43,7 @@ type replica struct {
 	w       *wecom.Channel
 	ob      *outbox.Outbox
 	metrics *bot.Metrics
+	reg     *prometheus.Registry
 	srv     *httptest.Server
 	handled atomic.Int64
 	stop    func()
@@ -55,6 +57,13 @@ type replicaOpts struct {
 	// crash: stop without draining, as a killed process (the outbox
 	// workers stop too).
 	crash bool
+	// spool: a spool directory (the replica opens it, MaxBytes spoolMax)
+	// and wecom.spool_busy_after.
+	spool     string
+	spoolMax  int64
+	busyAfter time.Duration
+	// shards, queueSize tune the dispatcher (0: defaults).
+	shards, queueSize int
 }
 
 func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *replica {
@@ -81,7 +90,13 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{metrics: metrics, ob: ob}
+	r := &replica{metrics: metrics, ob: ob, reg: reg}
+	var sp *spool.Spool
+	if o.spool != "" {
+		if sp, err = spool.Open(spool.Options{Dir: o.spool, MaxBytes: o.spoolMax}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h := func(ctx context.Context, req *handlers.Request) (reply.Reply, error) {
 		r.handled.Add(1)
 		if o.before != nil {
@@ -96,10 +111,11 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 	}
 	cfg := &config.Config{
 		Redis: config.Redis{Prefix: "e2e:"},
-		WeCom: config.WeCom{Departments: map[int]string{2: "计量科", 3: "市场规范管理科"}},
+		WeCom: config.WeCom{Departments: map[int]string{2: "计量科", 3: "市场规范管理科"}, SpoolBusyAfter: o.busyAfter},
 	}
 	r.w, err = wecom.New(wecom.Options{Token: e2eToken, CorpID: fake.CorpID(), AESKey: e2eAESKey, Config: cfg,
-		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger, Now: o.now})
+		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger, Now: o.now,
+		Spool: sp, Shards: o.shards, QueueSize: o.queueSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +126,13 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 	r.srv = httptest.NewServer(srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = ob.Run(ctx) }()
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		wg.Go(func() { r.w.Intake.RunSpool(ctx) }) // the Mount's background, without the inbox's recovery
+		_ = ob.Run(ctx)
+		wg.Wait()
+	}()
 	var once sync.Once
 	r.stop = func() {
 		once.Do(func() {
@@ -125,6 +147,9 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 			}
 			cancel()
 			<-done
+			if sp != nil {
+				sp.Close()
+			}
 		})
 	}
 	t.Cleanup(r.stop)
