@@ -200,7 +200,7 @@ func TestSpoolRedisOutage(t *testing.T) {
 			metricSum(t, r.reg, "choucha_wecom_spool_drained_total"), metricSum(t, r.reg, "choucha_wecom_queue_depth"))
 	}
 	waitDrained(t, r) // the last duplicates may still be in the spool
-	r.stop() // drained: every accepted message handled
+	r.stop()          // drained: every accepted message handled
 	got := answersByUser(fake)
 	for _, u := range users {
 		if fmt.Sprint(got[u]) != fmt.Sprint(want[u]) {
