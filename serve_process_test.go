@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/changzhi-amr/choucha/bot/wecom"
+	"github.com/changzhi-amr/choucha/internal/fakewecom"
+	"github.com/changzhi-amr/choucha/internal/redistest"
+)
+
+// serveArgsEnv makes the test binary run the program itself with these
+// arguments (separated by the unit separator \x1f): a real process the test can SIGKILL.
+const serveArgsEnv = "CHOUCHA_TEST_PROCESS_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(serveArgsEnv); args != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// serveProcess is `serve` in a process of its own (the test binary run as
+// the program); the environment (WECOM_*) is inherited.
+type serveProcess struct {
+	serveProc // addr and stderr, for the helpers written for in-process serve
+	cmd       *exec.Cmd
+}
+
+func startServeProcess(t *testing.T, cfg string) *serveProcess {
+	t.Helper()
+	p := &serveProcess{serveProc: serveProc{addr: freeAddr(t), stderr: &syncBuffer{}}}
+	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	p.cmd.Env = append(os.Environ(), serveArgsEnv+"="+strings.Join([]string{"serve", "--config", cfg, "--addr", p.addr}, "\x1f"))
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.kill)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if code, _ := httpStatus(t, &p.serveProc, "/readyz"); code == 200 {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve process did not become ready:\n%s", p.stderr.String())
+		}
+	}
+}
+
+// kill SIGKILLs the process and waits for it.
+func (p *serveProcess) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+}
+
+var reTaskAnswer = regexp.MustCompile(`任务(\d+) `)
+
+// A serve process spools callbacks while Redis is down and is SIGKILLed
+// with them on disk, the last record torn by the kill; the next process
+// hands them to Redis at start: every message answered exactly once, each
+// user's in the order sent.
+func TestServeKilledWithSpoolReplaysAtStart(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan"}, {UserID: "lisi"}}})
+	setWeComEnv(t, fake)
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	cfg := writeConfig(t, srv.URL(), "reminders:\n  enabled: false\noutbox:\n  initial_backoff: 20ms\n  max_backoff: 100ms\n")
+	c, err := wecom.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startServeProcess(t, cfg)
+	srv.Kill()
+	sent := map[string][]string{
+		"zhangsan": {"1", "2", "3", "4", "5", "6"},
+		"lisi":     {"11", "10", "9", "8", "7"},
+	}
+	id := 9300
+	for i := 0; i < 6; i++ {
+		for _, u := range []string{"zhangsan", "lisi"} {
+			if i < len(sent[u]) {
+				id++
+				post(t, &a.serveProc, c, textMsg(fake.CorpID(), u, "任务"+sent[u][i], id))
+			}
+		}
+	}
+	if got := scrape(t, &a.serveProc).sum("choucha_wecom_spooled_total"); got != 11 {
+		t.Fatalf("spooled %v, want 11\n%s", got, a.stderr.String())
+	}
+	a.kill()
+	// One line for the outage, none per message.
+	if log := a.stderr.String(); strings.Count(log, "accepting messages into the local spool") != 1 ||
+		strings.Contains(log, "refused for the platform") || strings.Contains(log, "dedupe key") {
+		t.Errorf("outage log:\n%s", log)
+	}
+
+	// The kill cut an append short: a frame header and part of its payload.
+	segs, err := filepath.Glob(filepath.Join(filepath.Dir(cfg), "data", "spool", "0", "*.seg"))
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("no spool segment left by the killed process: %v", err)
+	}
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte{200, 0, 0, 0, 1, 2, 3, 4, '{', '"'}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if len(fake.Messages()) != 0 {
+		t.Fatalf("answered during the outage: %+v", fake.Messages())
+	}
+
+	if err := srv.Revive(); err != nil {
+		t.Fatal(err)
+	}
+	b := startServeProcess(t, cfg)
+	if _, err := fake.WaitMessages(11, 20*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, b.stderr.String())
+	}
+	waitSettled(t, rdb, &b.serveProc)
+	got := map[string][]string{}
+	for _, m := range fake.Messages() {
+		task := reTaskAnswer.FindStringSubmatch(m.Content)
+		if task == nil {
+			t.Fatalf("answer to %s names no task: %q", m.ToUser, m.Content)
+		}
+		got[m.ToUser] = append(got[m.ToUser], task[1])
+	}
+	for u, want := range sent {
+		if strings.Join(got[u], " ") != strings.Join(want, " ") {
+			t.Errorf("%s: answers to 任务 %v, want %v (each once, in order)", u, got[u], want)
+		}
+	}
+	log := b.stderr.String()
+	if !strings.Contains(log, "messages left by a previous process") || !strings.Contains(log, "count=11") ||
+		!strings.Contains(log, "torn record") {
+		t.Errorf("the start-up log does not report the replay and the torn record:\n%s", log)
+	}
+	if m := scrape(t, &b.serveProc); m.sum("choucha_wecom_spool_drained_total", "result", "accepted") != 11 ||
+		m.sum("choucha_wecom_spool_messages") != 0 {
+		t.Errorf("drained %v, left %v", m.sum("choucha_wecom_spool_drained_total"), m.sum("choucha_wecom_spool_messages"))
+	}
+}
