@@ -1,14 +1,11 @@
 package wecom_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,18 +156,8 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 // callback posts an encrypted callback the way WeCom does.
 func callback(t *testing.T, base string, c *wecom.Crypto, plain string) int {
 	t.Helper()
-	ts := time.Now().Unix()
-	body, sig, err := c.SealCallback([]byte(plain), "1000002", ts, "e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := url.Values{"msg_signature": {sig}, "timestamp": {strconv.FormatInt(ts, 10)}, "nonce": {"e2e"}}
-	resp, err := http.Post(base+"/wecom/callback?"+q.Encode(), "text/xml", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	code, _ := postFull(t, base, c, plain)
+	return code
 }
 
 func text(corp, user, content string, msgID int) string {
