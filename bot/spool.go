@@ -114,7 +114,7 @@ func newSpooler(in *Intake, o SpoolOptions) (*spooler, error) {
 		sp.spooling.Store(true)
 		sp.since, sp.count = in.o.Now(), n
 		in.o.Logger.Warn("spool: messages left by a previous process; handing them to redis before new ones",
-			"count", n, "dir", sp.s.Dir())
+			"count", n, "dir", sp.s.Dir(), "adopted_segments", sp.s.Adopted())
 	}
 	for _, t := range sp.s.Torn() {
 		in.o.Logger.Warn("spool: a torn record (cut off by a crash) was skipped; the records before it are kept",

@@ -27,7 +27,9 @@
 // A spool directory belongs to one process at a time: Open takes the first
 // slot Dir/0, Dir/1, … that no other process holds (an flock on its LOCK
 // file), so several processes may share a Dir, and a process restarted
-// after a crash finds its slot (and what is spooled there) again.
+// after a crash finds its slot (and what is spooled there) again. Open also
+// takes over the segments of any other slot no process holds, so what a
+// process that never came back spooled is drained too.
 package spool
 
 import (
@@ -107,6 +109,7 @@ type Spool struct {
 	records int   // records not acknowledged
 	pending int64 // frame size of the record Next returned, until Ack
 	torn    []Torn
+	adopted int // segments taken over from free slots at Open
 }
 
 type segment struct {
@@ -153,11 +156,88 @@ func Open(o Options) (*Spool, error) {
 	if s.lock == nil {
 		return nil, fmt.Errorf("spool: all %d slots of %s are held by other processes", MaxSlots, o.Dir)
 	}
-	if err := s.load(); err != nil {
+	err := s.adopt()
+	if err == nil {
+		err = s.load()
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// segSeqs lists the sequence numbers of dir's segment files, in order.
+func segSeqs(dir string) ([]uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	var seqs []uint64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, segSuffix) {
+			continue
+		}
+		seq, err := strconv.ParseUint(strings.TrimSuffix(name, segSuffix), 10, 64)
+		if err != nil {
+			continue // not ours
+		}
+		seqs = append(seqs, seq)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	return seqs, nil
+}
+
+// adopt moves the segments of every other slot no process holds (left by
+// a process that did not come back) behind this slot's own, so they are
+// drained too. A rename is atomic: after a crash half-way each segment is
+// in one slot or the other, whole.
+func (s *Spool) adopt() error {
+	own, err := segSeqs(s.dir)
+	if err != nil {
+		return err
+	}
+	next := uint64(1)
+	if len(own) > 0 {
+		next = own[len(own)-1] + 1
+	}
+	for slot := 0; slot < MaxSlots; slot++ {
+		dir := filepath.Join(s.o.Dir, strconv.Itoa(slot))
+		if slot == s.slot {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, "LOCK")); err != nil {
+			continue // never used
+		}
+		lock, err := lockSlot(dir)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			continue // its process is alive
+		}
+		if err != nil {
+			return err
+		}
+		seqs, err := segSeqs(dir)
+		for _, seq := range seqs {
+			if err != nil {
+				break
+			}
+			if err = os.Rename(filepath.Join(dir, fmt.Sprintf("%020d%s", seq, segSuffix)), s.segPath(next)); err == nil {
+				next++
+				s.adopted++
+			}
+		}
+		if err == nil && len(seqs) > 0 {
+			if err = syncDir(s.dir); err == nil {
+				err = syncDir(dir)
+			}
+		}
+		lock.Close()
+		if err != nil {
+			return fmt.Errorf("spool: adopting %s: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 func lockSlot(dir string) (*os.File, error) {
@@ -180,23 +260,10 @@ func lockSlot(dir string) (*os.File, error) {
 
 // load reads the slot's segments, validating every frame.
 func (s *Spool) load() error {
-	entries, err := os.ReadDir(s.dir)
+	seqs, err := segSeqs(s.dir)
 	if err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return err
 	}
-	var seqs []uint64
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, segSuffix) {
-			continue
-		}
-		seq, err := strconv.ParseUint(strings.TrimSuffix(name, segSuffix), 10, 64)
-		if err != nil {
-			continue // not ours
-		}
-		seqs = append(seqs, seq)
-	}
-	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 	for _, seq := range seqs {
 		s.nextSeq = seq + 1
 		seg := &segment{seq: seq, path: s.segPath(seq), old: true}
@@ -284,6 +351,9 @@ func checksum(length, payload []byte) uint32 {
 
 // Dir is the slot directory this spool holds.
 func (s *Spool) Dir() string { return s.dir }
+
+// Adopted is how many segments Open took over from slots no process held.
+func (s *Spool) Adopted() int { return s.adopted }
 
 // Torn lists the torn or corrupt frames skipped at Open.
 func (s *Spool) Torn() []Torn { return s.torn }

@@ -290,6 +290,25 @@ func TestSlots(t *testing.T) {
 	if err := a.Append([]byte("x")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("append after close: %v", err)
 	}
+
+	// Two more processes spool and stop; the next one started takes the
+	// first free slot and the other one's segments too, behind its own.
+	d := open(t, Options{Dir: dir, SegmentBytes: 20})
+	e := open(t, Options{Dir: dir, SegmentBytes: 20})
+	want := appendN(t, d, 10, 3)
+	want = append(want, appendN(t, e, 20, 3)...)
+	d.Close()
+	e.Close()
+	f := open(t, Options{Dir: dir})
+	if f.Dir() != d.Dir() || f.Adopted() != 2 {
+		t.Fatalf("reopened %s adopting %d segments, want %s adopting e's 2", f.Dir(), f.Adopted(), d.Dir())
+	}
+	if got := drain(t, f); !equal(got, want) {
+		t.Fatalf("read %q, want %q", got, want)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(e.Dir(), "*"+segSuffix)); len(segs) != 0 {
+		t.Fatalf("adopted segments still in %s: %v", e.Dir(), segs)
+	}
 }
 
 // BenchmarkAppend: durable appends of a callback-sized record (600 bytes)
