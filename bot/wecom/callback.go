@@ -101,10 +101,13 @@ func NewCallback(o CallbackOptions) (*Callback, error) {
 // Anything not proven to come from WeCom (bad signature, wrong CorpID,
 // undecryptable, malformed envelope, oversized, stale) gets a 4xx and
 // touches no state. An authentic message whose inner XML cannot be parsed
-// gets 200: WeCom would only retry the same bytes. Temporary trouble on our
-// side (Redis down, queue full, shutting down) gets 503 with the dedupe key
-// released, so WeCom's retry 5 s later can succeed. Everything else gets an
-// empty 200 at once; the answer goes out through message/send.
+// gets 200: WeCom would only retry the same bytes. With a spool, a message
+// Redis cannot take is kept on local disk and gets 200 (see
+// bot.Intake.AcceptOrSpool), in a longer outage with the passive reply
+// BusyText. Other temporary trouble on our side (Redis down without a
+// spool, the spool full, queue full, shutting down) gets 503 with the
+// dedupe key released, so WeCom's retry 5 s later can succeed. Everything
+// else gets an empty 200 at once; the answer goes out through message/send.
 func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
