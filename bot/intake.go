@@ -82,7 +82,7 @@ func NewIntake(o IntakeOptions) (*Intake, error) {
 // mean "not accepted, let the platform retry": ErrUnavailable (Redis),
 // ErrQueueFull (the user's shard is full), ErrClosed (shutting down).
 func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error) {
-	return in.accept(ctx, m, in.o.Now(), false)
+	return in.accept(ctx, m, in.now(), false)
 }
 
 // accept is Accept of a message received at at. spooled: a failure refuses

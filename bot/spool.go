@@ -112,7 +112,7 @@ func newSpooler(in *Intake, o SpoolOptions) (*spooler, error) {
 	if n := sp.s.Len(); n > 0 {
 		// Left by a process that died: drain before anything newer.
 		sp.spooling.Store(true)
-		sp.since, sp.count = in.o.Now(), n
+		sp.since, sp.count = in.now(), n
 		in.o.Logger.Warn("spool: messages left by a previous process; handing them to redis before new ones",
 			"count", n, "dir", sp.s.Dir(), "adopted_segments", sp.s.Adopted())
 	}
@@ -147,7 +147,7 @@ func (in *Intake) AcceptOrSpool(ctx context.Context, m *Message) (Receipt, error
 		fresh, err := in.Accept(ctx, m)
 		return Receipt{Fresh: fresh}, err
 	}
-	at := in.o.Now()
+	at := in.now()
 	if !sp.spooling.Load() {
 		fresh, err := in.accept(ctx, m, at, true)
 		if !errors.Is(err, ErrUnavailable) {
@@ -165,6 +165,10 @@ func (in *Intake) RunSpool(ctx context.Context) {
 		in.spool.run(ctx)
 	}
 }
+
+// now is the clock of accept times: the time stored with a message (in the
+// inbox and the spool) and compared with MaxAge.
+func (in *Intake) now() time.Time { return in.o.Now() }
 
 // Spooling reports whether messages are being spooled (Redis was away and
 // the spool is not yet drained).
@@ -292,7 +296,7 @@ func (sp *spooler) drain(ctx context.Context) drainResult {
 		case perr != nil:
 			log.Error("spool: dropping an unreadable record", "err", perr)
 			sp.drained.WithLabelValues("unreadable").Inc()
-		case sp.in.o.Now().Sub(at) > sp.o.MaxAge:
+		case sp.in.now().Sub(at) > sp.o.MaxAge:
 			// As the inbox does: a day-old question is not answered
 			// silently late; the log line lets an admin follow up.
 			log.Warn("spool: message older than the max age dropped", "id", m.ID, "userid", m.UserID(),
@@ -330,7 +334,7 @@ func (sp *spooler) endOutage() {
 		return
 	}
 	sp.in.o.Logger.Info("spool drained: redis has taken every spooled message",
-		"messages", sp.count, "since", sp.since.Format(time.RFC3339), "duration", sp.in.o.Now().Sub(sp.since).Round(time.Millisecond))
+		"messages", sp.count, "since", sp.since.Format(time.RFC3339), "duration", sp.in.now().Sub(sp.since).Round(time.Millisecond))
 	sp.since, sp.count, sp.told = time.Time{}, 0, nil
 }
 
