@@ -212,3 +212,40 @@ func TestMeasureRedisOutage(t *testing.T) {
 	t.Logf("outage 20s, 300 callbacks: non-200 %d; callback latency p50 %v p99 %v max %v; all 300 answered %v after Redis returned (err %v); answers %d",
 		non200, lat[150], lat[296], lat[299], drain, err, len(fake.Messages()))
 }
+
+// The managed redis-server SIGKILLed: callbacks posted while the bot
+// restarts it get 200 (spooled if it is not back yet) and are each
+// answered once, in order.
+func TestServeManagedRedisKilledKeepsAccepting(t *testing.T) {
+	fake := fakewecom.Start(t, fakewecom.Options{Users: []fakewecom.User{{UserID: "zhangsan"}}})
+	setWeComEnv(t, fake)
+	cfg := writeConfig(t, "", "  dir: data/redis\nreminders:\n  enabled: false\n")
+	dir := filepath.Join(filepath.Dir(cfg), "data", "redis")
+	c, err := wecom.NewCrypto(testToken, fake.CorpID(), testAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, cfg)
+	t.Cleanup(func() { _ = syscall.Kill(managedPID(t, dir), syscall.SIGKILL) })
+	if err := syscall.Kill(managedPID(t, dir), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	tasks := []string{"3", "1", "2", "5", "4"}
+	for i, task := range tasks {
+		post(t, p, c, textMsg(fake.CorpID(), "zhangsan", "任务"+task, 9400+i)) // fails the test unless 200
+	}
+	if _, err := fake.WaitMessages(len(tasks), 20*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, p.stderr.String())
+	}
+	time.Sleep(300 * time.Millisecond) // room for a second answer
+	var got []string
+	for _, m := range fake.Messages() {
+		if task := reTaskAnswer.FindStringSubmatch(m.Content); task != nil {
+			got = append(got, task[1])
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(tasks, " ") {
+		t.Fatalf("answers to 任务 %v, want %v (each once, in order)", got, tasks)
+	}
+	t.Logf("spooled %v of %d", scrape(t, p).sum("choucha_wecom_spooled_total"), len(tasks))
+}
