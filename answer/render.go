@@ -31,7 +31,11 @@ func (a *Answer) Markdown() string {
 	}
 	switch a.Kind {
 	case AnswerAttribute:
-		for _, it := range a.Items {
+		for i, it := range a.Items {
+			if i < len(a.Left) { // time left: computed lines
+				b.WriteString(a.Left[i].line(a.year()) + "\n")
+				continue
+			}
 			b.WriteString(attrLine(it, a.Attr, a.year()) + "\n")
 		}
 	default:
