@@ -73,7 +73,7 @@ func (a *Asker) slotTime(q *question.Query, now time.Time, s scope) (timeFilter,
 		}
 		switch {
 		case p.Kind == question.PeriodQuarter:
-			spans = append(spans, fmt.Sprintf("%s（%d月-%d月）", quarterNames[(from+2)/3], from, to))
+			spans = append(spans, quarterNames[(from+2)/3]) // months left out: the whole plan must fit one message
 		case from == to:
 			spans = append(spans, fmt.Sprintf("%d月", from))
 		default:
@@ -205,12 +205,9 @@ func (a *Asker) deadlineList(q question.Query, now time.Time, s scope) Answer {
 	case passed && !q.Deadline.All && !start && len(ans.Items)+len(ans.NoWindow) > 0:
 		ans.Lines = append(ans.Lines, fmt.Sprintf("%s已过%s，以下任务均已截止。", todayText, md(last)))
 	case onlyOpen && closed > 0:
-		ans.Lines = append(ans.Lines, fmt.Sprintf("只列%s尚未截止的；已截止的%d项未列出，问“所有%s前截止的”可看全部。", todayText, closed, q.Deadline.Label))
+		ans.Lines = append(ans.Lines, fmt.Sprintf("只列%s尚未截止的；已截止的%d项未列出（问“所有%s前截止的”可看全部）。", todayText, closed, q.Deadline.Label))
 	case onlyOpen:
 		ans.Lines = append(ans.Lines, fmt.Sprintf("按%s计均未截止。", todayText))
-	}
-	if len(ans.NoWindow) > 0 {
-		ans.Lines = append(ans.Lines, "未注明起止时间的任务按全年计，至12月31日截止。")
 	}
 	if len(ans.Items)+len(ans.NoWindow) == 0 {
 		ans.Lines = append(ans.Lines, "计划中没有符合条件的任务。")

@@ -31,11 +31,11 @@ func (a *Answer) Markdown() string {
 	}
 	switch a.Kind {
 	case AnswerAttribute:
-		for i, it := range a.Items {
-			if i < len(a.Left) { // time left: computed lines
-				b.WriteString(a.Left[i].line(a.year()) + "\n")
-				continue
-			}
+		if len(a.Left) > 0 { // time left: computed lines (timeleft.go)
+			b.WriteString(leftLines(a.Left, a.year()))
+			break
+		}
+		for _, it := range a.Items {
 			b.WriteString(attrLine(it, a.Attr, a.year()) + "\n")
 		}
 	default:

@@ -98,9 +98,41 @@ func (a *Asker) timeLeft(s scope, items []*plan.Item, what string, missing []str
 	return ans
 }
 
-// line renders l as one list line, in the plan's year.
+// groupAbove is how many items are listed one line each; more are grouped
+// by closing date so that the answer stays one WeCom message.
+const groupAbove = 3
+
+// leftLines renders the time left of items: one line each, or grouped by
+// closing date under one line saying it.
+func leftLines(ls []Left, year int) string {
+	var b strings.Builder
+	if len(ls) <= groupAbove {
+		for _, l := range ls {
+			b.WriteString("**" + l.Item.ID + "** " + itemName(l.Item) + "：" + l.line(year) + "\n")
+		}
+		return b.String()
+	}
+	var order []string
+	groups := map[string][]Left{}
+	for _, l := range ls {
+		k := l.line(year)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], l)
+	}
+	for _, k := range order {
+		b.WriteString(k + "：\n")
+		for _, l := range groups[k] {
+			b.WriteString("**" + l.Item.ID + "** " + itemName(l.Item) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// line says l's closing date and time left, in the plan's year.
 func (l Left) line(year int) string {
-	head := "**" + l.Item.ID + "** " + itemName(l.Item) + "："
+	head := ""
 	span := fmt.Sprintf("抽查期%s至%s", md(l.Start), md(l.Last))
 	lastWork := ""
 	if !l.LastWorkday.IsZero() {

@@ -24,7 +24,7 @@ const tradPairs = "" +
 	"季季度度半半年年份份歷历記记錄录讓让給给嗎吗麼么註注築筑強强務务實实驗验" +
 	"沒没寫写標标僅仅鬥斗無无規规確确註注態态勢势營营閱阅讀读節节費费償偿權权護护決决傳传統统覽览盤盘綫线紀纪錶表鐘钟" +
 	// dates and ratios
-	"慶庆當当離离達达夠够滿满際际"
+	"慶庆當当離离達达夠够滿满際际國国須须"
 
 // tradMap is tradPairs as a rune map (pairs whose two runes are equal are
 // listed only for completeness and left out).
