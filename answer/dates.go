@@ -96,11 +96,7 @@ func (a *Asker) slotTime(q *question.Query, now time.Time, s scope) (timeFilter,
 // deadlines, extremes, and time left over a list. ok is false for the rest.
 func (a *Asker) slotList(q question.Query, now time.Time, s scope) (Answer, bool) {
 	switch {
-	case q.Extreme != question.ExtremeNone: // over any other slot's list
-		return a.extremeList(q, now, s), true
-	case q.Deadline.Kind != question.DeadlineNone:
-		return a.deadlineList(q, now, s), true
-	case q.Attr == question.AttrTimeLeft:
+	case q.Attr == question.AttrTimeLeft: // over any other list
 		q.Attr = question.AttrNone
 		base := a.list(q, now, s)
 		items := append(append([]*plan.Item(nil), base.Items...), base.NoWindow...)
@@ -111,6 +107,10 @@ func (a *Asker) slotList(q question.Query, now time.Time, s scope) (Answer, bool
 		ans := a.timeLeft(s, items, what+"抽查任务", nil)
 		ans.Title = strings.TrimPrefix(ans.Title, s.in()) // the list's title already says it
 		return ans, true
+	case q.Extreme != question.ExtremeNone: // over a deadline's list too
+		return a.extremeList(q, now, s), true
+	case q.Deadline.Kind != question.DeadlineNone:
+		return a.deadlineList(q, now, s), true
 	}
 	return Answer{}, false
 }

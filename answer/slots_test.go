@@ -85,6 +85,10 @@ var slotCases = []answerCase{
 	{q: "任务7和任务8还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7", "8"}},
 	{q: "还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: slices.Concat(november, noWin)},
 	{q: "计量科的任务还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"1", "2", "3"}},
+	{q: "本月截止的还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: closeNov, text: []string{"## 2023年11月截止的抽查任务的截止日期及剩余时间"}},
+	{q: "快到期的还有几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: closeNov},
+	{q: "年底前截止的还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: slices.Concat(openEndNov, noWin)},
+	{q: "比例最高的还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"14", "15-1"}},
 	// Another year's plan: its dates, nothing counted.
 	{q: "任务7还剩几天", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7"}, text: []string{"2023年度计划中12月31日截止", "不计算剩余天数"}, notText: []string{"还剩**"}},
 	{q: "直销还有几天", now: "2026-08-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"16"}, notText: []string{"还剩**", "已截止"}},

@@ -57,6 +57,7 @@ func (a *Asker) timeLeft(s scope, items []*plan.Item, what string, missing []str
 	}
 	loc := clock.Location()
 	today := time.Date(clock.Year(), clock.Month(), clock.Day(), 0, 0, 0, 0, loc)
+	workdays := map[time.Time]int{} // by closing day: items share few
 	for _, it := range items {
 		l := Left{Item: it}
 		switch {
@@ -79,7 +80,12 @@ func (a *Asker) timeLeft(s scope, items []*plan.Item, what string, missing []str
 				l.State = LeftOpen
 			}
 			if l.State != LeftClosed {
-				l.Workdays = a.cal.WorkdaysBetween(today, l.Last)
+				w, ok := workdays[l.Last]
+				if !ok {
+					w = a.cal.WorkdaysBetween(today, l.Last)
+					workdays[l.Last] = w
+				}
+				l.Workdays = w
 				if !a.cal.IsWorkday(l.Last) {
 					l.LastWorkday = a.cal.PrevWorkday(l.Last)
 				}

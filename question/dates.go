@@ -186,7 +186,9 @@ func parseDates(sc *scanner, q *Query) {
 	if sc.takeAny(timeLeftWords) {
 		q.Attr = AttrTimeLeft
 	}
-	if m := sc.takeRe(reISODate); m != nil {
+	if !strings.ContainsAny(sc.s, "-/.") {
+		// no ISO date
+	} else if m := sc.takeRe(reISODate); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		mo, d := number(m[2]), number(m[3])
 		if validDay(mo, d) {
@@ -196,12 +198,20 @@ func parseDates(sc *scanner, q *Query) {
 			q.Period = Period{Kind: PeriodDay, Month: mo, Day: d}
 		}
 	}
-	parseDeadline(sc, q)
-	if q.Deadline.Kind != DeadlineNone {
-		sc.takeAny(deadlineFillers)
+	// Each rule needs a character most questions lack: regular expressions
+	// are the parser's main cost.
+	if strings.ContainsAny(sc.s, "前底末止内") {
+		parseDeadline(sc, q)
+		if q.Deadline.Kind != DeadlineNone {
+			sc.takeAny(deadlineFillers)
+		}
 	}
-	parseLists(sc, q)
-	parseDays(sc, q)
+	if strings.ContainsAny(sc.s, "和与及跟或、,/") {
+		parseLists(sc, q)
+	}
+	if strings.ContainsAny(sc.s, "天日号周期拜") {
+		parseDays(sc, q)
+	}
 }
 
 func validDay(m, d int) bool {
@@ -406,8 +416,8 @@ func (q *Query) afterDecide() {
 		}
 	}
 	if q.Attr == AttrTimeLeft {
-		q.Event = EventAny
-		// "还剩几天" alone: the items in progress now.
+		// "还剩几天" alone: the items in progress now. A list keeps its
+		// event: "本月截止的还剩几天".
 		if q.Intent == Unknown && q.Rest == "" {
 			q.Intent = List
 			q.Period = Period{Kind: PeriodNow}

@@ -56,7 +56,7 @@ func parseRatio(sc *scanner, q *Query) {
 	if q.Ratio.Op != RatioNone {
 		q.Ratios = append(q.Ratios, q.Ratio)
 	}
-	for {
+	for strings.ContainsAny(sc.s, "%百") {
 		m := sc.takeRe(reRatioValue)
 		if m == nil {
 			break

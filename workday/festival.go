@@ -15,13 +15,15 @@ import (
 // ok is false for any other name.
 func (c *Calendar) Festival(year int, name string) (time.Time, bool) {
 	if c.years[year] {
-		for d := time.Date(year, 1, 1, 0, 0, 0, 0, c.loc); d.Year() == year; d = d.AddDate(0, 0, 1) {
-			day, ok := c.days[key(year, d.Month(), d.Day())]
-			if !ok || day.Name != name || day.Work {
-				continue
-			}
-			if t, err := time.ParseInLocation(time.DateOnly, day.Target, c.loc); err == nil && t.Year() == year {
-				return t, true
+		for m := time.January; m <= time.December; m++ {
+			for d := 1; d <= 31; d++ {
+				day, ok := c.days[key(year, m, d)]
+				if !ok || day.Name != name || day.Work {
+					continue
+				}
+				if t, err := time.ParseInLocation(time.DateOnly, day.Target, c.loc); err == nil && t.Year() == year {
+					return t, true
+				}
 			}
 		}
 	}
