@@ -88,7 +88,7 @@ func (a *Asker) slotTime(q *question.Query, now time.Time, s scope) (timeFilter,
 	if f.event != question.EventAny {
 		verb = eventVerb(f.event) + "的"
 	}
-	f.desc = yearText + strings.Join(spans, "和") + verb
+	f.desc = yearText + strings.Join(spans[:len(spans)-1], "、") + "和" + spans[len(spans)-1] + verb
 	return f, true
 }
 
@@ -120,13 +120,18 @@ func (a *Asker) slotList(q question.Query, now time.Time, s scope) (Answer, bool
 func (a *Asker) deadlineLast(q *question.Query, now time.Time, s scope) (last time.Time, name string, ok bool) {
 	d := q.Deadline
 	if d.Kind == question.DeadlineHoliday {
-		// The festival of the plan's year: the windows are that year's.
-		fest, ok := a.cal.Festival(s.Year, d.Holiday)
+		// The festival of the plan's year: the windows are that year's;
+		// 元旦 before which a window can close is the next year's.
+		y, next := s.Year, ""
+		if d.Holiday == "元旦节" {
+			y, next = s.Year+1, "次年"
+		}
+		fest, ok := a.cal.Festival(y, d.Holiday)
 		if !ok {
 			return time.Time{}, d.Label, false
 		}
 		fest = time.Date(fest.Year(), fest.Month(), fest.Day(), 0, 0, 0, 0, now.Location())
-		return fest.AddDate(0, 0, -1), fmt.Sprintf("%s（%s）前", d.Label, md(fest)), true
+		return fest.AddDate(0, 0, -1), fmt.Sprintf("%s（%s%s）前", d.Label, next, md(fest)), true
 	}
 	l, ok := d.LastDay(now, nil)
 	if !ok {

@@ -22,6 +22,9 @@ func matchRatio(q *question.Query, percent float64) bool {
 	if len(q.Ratios) == 0 {
 		return q.Ratio.Match(percent)
 	}
+	if q.RatioRange {
+		return !slices.ContainsFunc(q.Ratios, func(f question.RatioFilter) bool { return !f.Match(percent) })
+	}
 	return slices.ContainsFunc(q.Ratios, func(f question.RatioFilter) bool { return f.Match(percent) })
 }
 
@@ -33,6 +36,9 @@ func ratioDesc(q *question.Query) string {
 			return ""
 		}
 		fs = []question.RatioFilter{q.Ratio}
+	}
+	if q.RatioRange && len(fs) == 2 {
+		return fmt.Sprintf("抽查比例在%s到%s之间的", pct(fs[0].Percent), pct(fs[1].Percent))
 	}
 	parts := make([]string, len(fs))
 	for i, f := range fs {

@@ -114,10 +114,12 @@ var (
 	reDeadlineYearIn  = regexp.MustCompile(`(?:今年|本年度?)(?:之内|内)|年内`)
 	reDeadlineMonthE  = regexp.MustCompile(`(到|截至|截止到|截止至)?(本|这个|这|当|下个|下|` + monthNum[1:len(monthNum)-1] + `)?月份?(?:底|末)(` + beforeW + `)?`)
 	reDeadlinePart    = regexp.MustCompile(monthNum + `月份?(上旬|中旬|下旬|初|中)` + beforeW)
+	reDeadlinePartNow = regexp.MustCompile(`(?:本月|这个月|这月)?(上旬|中旬|下旬|月初|月中)` + beforeW)
 	reDeadlineDate    = regexp.MustCompile(monthNum + `月` + dayNum + `[日号]` + beforeW)
 	reDeadlineMonth   = regexp.MustCompile(monthNum + `月份?` + beforeW)
 	// Lists of months and quarters.
 	reMonthList   = regexp.MustCompile(monthNum + `(?:月份?)?(?:` + listSep + monthNum + `(?:月份?)?)*` + listSep + monthNum + `月份?`)
+	reMonthPair   = regexp.MustCompile(`([一二三四五六七八九])([二三四五六七八九十])月份?`)
 	reMonthInList = regexp.MustCompile(monthNum + `(?:月份?)?`)
 	// A bare Arabic digit never starts a quarter list: "任务1和第二季度".
 	quarterElem   = `(?:第[一二三四1-4]个?(?:季度)?|[一二三四]个?(?:季度)?|[1-4]个?季度|q[1-4])`
@@ -206,7 +208,7 @@ func parseDates(sc *scanner, q *Query) {
 			sc.takeAny(deadlineFillers)
 		}
 	}
-	if strings.ContainsAny(sc.s, "和与及跟或、,/") {
+	if strings.ContainsAny(sc.s, "和与及跟或、,/月季") {
 		parseLists(sc, q)
 	}
 	if strings.ContainsAny(sc.s, "天日号周期拜") {
@@ -268,6 +270,14 @@ func parseDeadline(sc *scanner, q *Query) {
 			set(Deadline{Kind: DeadlineBefore, Month: mo, Day: day, Label: strconv.Itoa(mo) + "月" + label})
 		}
 	}
+	if m := sc.takeRe(reDeadlinePartNow); m != nil {
+		day := map[string]int{"上旬": 1, "月初": 1, "中旬": 11, "月中": 11, "下旬": 21}[m[1]]
+		label := map[string]string{"月初": "上旬", "月中": "中旬"}[m[1]]
+		if label == "" {
+			label = m[1]
+		}
+		set(Deadline{Kind: DeadlineBefore, Day: day, Label: "本月" + label})
+	}
 	if m, loc := sc.find(reDeadlineDate); m != nil {
 		if mo, d := number(m[1]), number(m[2]); validDay(mo, d) {
 			sc.cut(loc[0], loc[1])
@@ -302,6 +312,12 @@ func parseLists(sc *scanner, q *Query) {
 			sc.cut(loc[0], loc[1])
 			ps = append(ps, ms...)
 		}
+	}
+	if m, loc := sc.find(reMonthPair); m != nil && len(ps) == 0 && number(m[2]) == number(m[1])+1 &&
+		!strings.HasPrefix(sc.s[loc[0]:], "十") {
+		// "三四月份": March and April.
+		sc.cut(loc[0], loc[1])
+		ps = append(ps, Period{Kind: PeriodMonth, Month: number(m[1])}, Period{Kind: PeriodMonth, Month: number(m[2])})
 	}
 	if m := sc.takeRe(reQuarterList); m != nil {
 		for _, e := range reQuarterIn.FindAllString(m[0], -1) {

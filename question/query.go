@@ -242,8 +242,10 @@ type Query struct {
 	// Ratios are all ratio filters asked ("5%和10%"), an item passing any
 	// of them matches; Ratio is the first. Periods likewise ("2月和3月",
 	// "第二季度和第三季度"): nil unless more than one was asked.
-	Ratios  []RatioFilter
-	Periods []Period
+	Ratios []RatioFilter
+	// RatioRange: Ratios is a range ("10%到30%之间"), an item must pass all.
+	RatioRange bool
+	Periods    []Period
 	// Extreme asks for the items with the highest or lowest ratio (ratio.go).
 	Extreme Extreme
 	// Deadline asks for the windows closing by a date ("年底前", "国庆前";

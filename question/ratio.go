@@ -41,7 +41,9 @@ var (
 	reRatioValue = regexp.MustCompile(`(?:抽查|抽取)?(?:比例|占比)?(?:为|是|在)?` + ratioPre +
 		`(?:(\d+(?:\.\d+)?)(?:%|个百分点|百分点)|百分之(\d+(?:\.\d+)?|[零一二两三四五六七八九十百]+))` +
 		`(及以上|或以上|以上|或更高|及更高|及以下|或以下|以下|以内|或更低)?`)
-	reExtremeDo = regexp.MustCompile(`抽(?:查|取)?(?:得|的)?(最多|最少)`)
+	// reRatioRange is "10%到30%之间", "10-30%", "在10%至30%".
+	reRatioRange = regexp.MustCompile(`(?:抽查|抽取)?(?:比例|占比)?(?:在|为|是)?(\d+(?:\.\d+)?)%?(?:到|至|-|~)(\d+(?:\.\d+)?)%(?:之间|以内|范围内)?`)
+	reExtremeDo  = regexp.MustCompile(`抽(?:查|取)?(?:得|的)?(最多|最少)`)
 )
 
 var (
@@ -53,8 +55,21 @@ var (
 // (an item passing any of them matches; q.Ratio is the first) and an
 // extreme into q.Extreme. A ratio q already has (比例100%的) comes first.
 func parseRatio(sc *scanner, q *Query) {
+	if strings.Contains(sc.s, "比列") { // a common typo
+		sc.s = strings.ReplaceAll(sc.s, "比列", "比例")
+	}
 	if q.Ratio.Op != RatioNone {
 		q.Ratios = append(q.Ratios, q.Ratio)
+	}
+	if strings.Contains(sc.s, "%") && q.Ratio.Op == RatioNone {
+		if m := sc.takeRe(reRatioRange); m != nil {
+			lo, _ := strconv.ParseFloat(m[1], 64)
+			hi, _ := strconv.ParseFloat(m[2], 64)
+			q.Ratio = RatioFilter{Op: RatioGE, Percent: min(lo, hi)}
+			q.Ratios = []RatioFilter{q.Ratio, {Op: RatioLE, Percent: max(lo, hi)}}
+			q.RatioRange = true
+			return
+		}
 	}
 	for strings.ContainsAny(sc.s, "%百") {
 		m := sc.takeRe(reRatioValue)

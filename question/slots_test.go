@@ -54,6 +54,8 @@ func TestParseSlots(t *testing.T) {
 		{"三月中旬以前", want{intent: List, deadline: Deadline{Kind: DeadlineBefore, Month: 3, Day: 11, Label: "3月中旬"}}},
 		{"３月中旬前", want{intent: List, deadline: Deadline{Kind: DeadlineBefore, Month: 3, Day: 11, Label: "3月中旬"}}},
 		{"11月下旬前", want{intent: List, deadline: Deadline{Kind: DeadlineBefore, Month: 11, Day: 21, Label: "11月下旬"}}},
+		{"中旬前截止的", want{intent: List, deadline: Deadline{Kind: DeadlineBefore, Day: 11, Label: "本月中旬"}}},
+		{"元旦前", want{intent: List, deadline: holiday("元旦节")}},
 		{"月底前", want{intent: List, deadline: Deadline{Kind: DeadlineDate, Label: "本月底"}}},
 		{"本月底前截止的", want{intent: List, deadline: Deadline{Kind: DeadlineDate, Label: "本月底"}}},
 		{"这个月底之前", want{intent: List, deadline: Deadline{Kind: DeadlineDate, Label: "本月底"}}},
@@ -92,6 +94,9 @@ func TestParseSlots(t *testing.T) {
 		{"5%和10%", want{intent: List, ratios: []RatioFilter{r(RatioEq, 5), r(RatioEq, 5), r(RatioEq, 10)}}},
 		{"5%、10%的任务", want{intent: List, ratios: []RatioFilter{r(RatioEq, 5), r(RatioEq, 5), r(RatioEq, 10)}}},
 		{"比例5%或者10%", want{intent: List, ratios: []RatioFilter{r(RatioEq, 5), r(RatioEq, 5), r(RatioEq, 10)}}},
+		{"比例在10%到30%之间", want{intent: List, ratios: []RatioFilter{r(RatioGE, 10), r(RatioGE, 10), r(RatioLE, 30)}}},
+		{"10-30%的", want{intent: List, ratios: []RatioFilter{r(RatioGE, 10), r(RatioGE, 10), r(RatioLE, 30)}}},
+		{"比列最高的", want{intent: List, extreme: ExtremeMax}},
 		{"低于5%或高于30%的", want{intent: List, ratios: []RatioFilter{r(RatioLT, 5), r(RatioLT, 5), r(RatioGT, 30)}}},
 
 		// Time left.
@@ -149,6 +154,8 @@ func TestParseSlots(t *testing.T) {
 		{"2、3月", want{intent: List, period: m(2), periods: []Period{m(2), m(3)}}},
 		{"二月和三月的任务", want{intent: List, period: m(2), periods: []Period{m(2), m(3)}}},
 		{"2月跟3月有啥任务", want{intent: List, period: m(2), periods: []Period{m(2), m(3)}}},
+		{"三四月份", want{intent: List, period: m(3), periods: []Period{m(3), m(4)}}},
+		{"十一月", want{intent: List, period: m(11)}},
 		{"7月和8月开始的", want{intent: List, period: m(7), periods: []Period{m(7), m(8)}, event: EventStart}},
 		{"任务1和第二季度", want{intent: TaskByRef, period: q(2), refs: 1}},
 	}
