@@ -377,6 +377,9 @@ func (a *Asker) resolveTime(q *question.Query, now time.Time, s scope) timeFilte
 	switch q.Event {
 	case question.EventClosingSoon, question.EventOpeningSoon:
 		days := a.closingDays
+		if q.SoonDays > 0 { // "10天内到期的"
+			days = q.SoonDays
+		}
 		f.active = true
 		f.fromDay, f.toDay = today, today.AddDate(0, 0, days+1)
 		verb := "截止"

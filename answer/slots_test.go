@@ -44,6 +44,13 @@ var slotCases = []answerCase{
 	{q: "本月底前截止的", now: "2023-09-10", kind: AnswerList, items: []string{"16"}},
 	{q: "这个月底之前要结束的", now: "2023-09-10", kind: AnswerList, items: []string{"16"}},
 	{q: "10月底前", now: "2023-09-10", kind: AnswerList, items: []string{"11", "16"}},
+	{q: "本季度末前", now: "2023-08-10", kind: AnswerList, items: []string{"16"}, text: []string{"本季度末前（9月30日及以前）截止的"}},
+	{q: "第三季度末前截止的", now: "2023-08-10", kind: AnswerList, items: []string{"16"}},
+	{q: "三季度结束前要完成的", now: "2023-08-10", kind: AnswerList, items: []string{"16"}},
+	{q: "上半年结束前要完成的", kind: AnswerList, items: nil, text: []string{"上半年末前（6月30日及以前）"}},
+	{q: "10天内到期的", now: "2023-09-25", kind: AnswerList, items: []string{"16"}, text: []string{"10天内（9月25日-10月5日）截止的"}},
+	{q: "一周内开始的", now: "2023-04-26", kind: AnswerList, items: []string{"15-1", "15-2"}, text: []string{"7天内"}},
+	{q: "两个月内截止的", now: "2023-09-10", kind: AnswerList, items: []string{"11", "16"}},
 	{q: "6月前开始的", kind: AnswerList, items: []string{"1", "4", "5", "6", "7", "8", "9", "10", "15-1", "15-2", "17"}, nw: noWin, text: []string{"6月前（5月31日及以前）开始的"}},
 	{q: "9月30日前", now: "2023-09-10", kind: AnswerList, items: []string{"16"}, text: []string{"9月30日及以前截止的"}},
 	// No plan for the asked year: the 2023 plan's windows, labelled.

@@ -24,6 +24,7 @@ const (
 	DeadlineBefore               // before Month-Day: 6月前 is before June 1, 3月中旬前 before March 11
 	DeadlineDay                  // on or before the day Day names (本周五前, 明天前)
 	DeadlineHoliday              // before the festival Holiday of the plan's year (国庆前: before October 1)
+	DeadlineQuarter              // by the end of quarter Month (0: now's quarter + MonthOffset quarters)
 )
 
 // Deadline is a date by which windows must close ("年底前要做完的").
@@ -68,6 +69,12 @@ func (d Deadline) LastDay(now time.Time, festival Festival) (last time.Time, ok 
 		return t, t.Day() == d.Day
 	case DeadlineDay:
 		return d.DayOf.Date(now), true
+	case DeadlineQuarter:
+		qn := d.Month
+		if qn == 0 {
+			qn = (int(now.Month())-1)/3 + 1 + d.MonthOffset
+		}
+		return time.Date(y, time.Month(3*qn)+1, 0, 0, 0, 0, 0, loc), true
 	case DeadlineHoliday:
 		if festival == nil {
 			return time.Time{}, false
@@ -115,8 +122,12 @@ var (
 	reDeadlineMonthE  = regexp.MustCompile(`(到|截至|截止到|截止至)?(本|这个|这|当|下个|下|` + monthNum[1:len(monthNum)-1] + `)?月份?(?:底|末)(` + beforeW + `)?`)
 	reDeadlinePart    = regexp.MustCompile(monthNum + `月份?(上旬|中旬|下旬|初|中)` + beforeW)
 	reDeadlinePartNow = regexp.MustCompile(`(?:本月|这个月|这月)?(上旬|中旬|下旬|月初|月中)` + beforeW)
-	reDeadlineDate    = regexp.MustCompile(monthNum + `月` + dayNum + `[日号]` + beforeW)
-	reDeadlineMonth   = regexp.MustCompile(monthNum + `月份?` + beforeW)
+	reDeadlineQuarter = regexp.MustCompile(`(本|这个|这|当|下个|下|第?[一二三四1-4]个?)?(?:季度|季)(?:末|底|结束)` + beforeW)
+	reDeadlineHalf    = regexp.MustCompile(`(?:年中|上半年(?:末|底|结束)?)` + beforeW)
+	// reSoon is "10天内到期的", "一周内开始的", "两个月内截止".
+	reSoon          = regexp.MustCompile(`(\d+|[一二两三四五六七八九十]+)个?(天|日|周|星期|礼拜|月)(?:之内|以内|内)`)
+	reDeadlineDate  = regexp.MustCompile(monthNum + `月` + dayNum + `[日号]` + beforeW)
+	reDeadlineMonth = regexp.MustCompile(monthNum + `月份?` + beforeW)
 	// Lists of months and quarters.
 	reMonthList   = regexp.MustCompile(monthNum + `(?:月份?)?(?:` + listSep + monthNum + `(?:月份?)?)*` + listSep + monthNum + `月份?`)
 	reMonthPair   = regexp.MustCompile(`([一二三四五六七八九])([二三四五六七八九十])月份?`)
@@ -148,10 +159,50 @@ var timeLeftWords = []string{
 	"什么时候截止", "什么时候结束", "什么时候到期", "啥时候截止", "啥时候结束", "啥时候到期", "何时截止", "何时结束", "何时到期",
 	"到什么时候", "到哪天", "最后期限", "最后一天", "截止日期", "截止时间", "结束日期", "结束时间", "到期时间", "到期日",
 	"距离截止", "距截止", "离截止", "剩余时间", "剩余天数", "倒计时",
+	"最晚什么时候", "最迟什么时候", "最晚哪天", "最迟哪天", "最晚几号", "最迟几号", "几时截止", "几时结束", "截止到几月几号",
 }
 
 // allWords make a deadline question include windows already closed.
 var allWords = []string{"所有", "全部", "包括已", "包含已", "含已", "一共", "总共", "已经截止", "已截止", "已经结束", "已结束"}
+
+var quarterLabel = []string{"", "第一季度", "第二季度", "第三季度", "第四季度"}
+
+// parseSoon reads "10天内到期的", "一周内开始的": the soon-events with their
+// own number of days. Without 开始/截止 after it, "N天内" is left alone.
+func parseSoon(sc *scanner, q *Query) {
+	m, loc := sc.find(reSoon)
+	if m == nil {
+		return
+	}
+	after := sc.s[loc[1]:]
+	var ev Event
+	switch {
+	case hasAnyPrefix(after, "的截止", "截止", "到期", "结束", "要截止", "要到期", "要结束"):
+		ev = EventClosingSoon
+	case hasAnyPrefix(after, "的开始", "开始", "启动", "要开始"):
+		ev = EventOpeningSoon
+	default:
+		return
+	}
+	n := number(m[1])
+	switch m[2] {
+	case "周", "星期", "礼拜":
+		n *= 7
+	case "月":
+		n *= 30
+	}
+	if n <= 0 || n > 366 {
+		return
+	}
+	sc.cut(loc[0], loc[1])
+	for _, w := range []string{"的截止", "截止", "到期", "结束", "的开始", "开始", "启动"} {
+		if strings.HasPrefix(sc.s[loc[0]+len(sep):], w) {
+			sc.s = sc.s[:loc[0]+len(sep)] + sep + sc.s[loc[0]+len(sep)+len(w):]
+			break
+		}
+	}
+	q.Event, q.SoonDays = ev, n
+}
 
 // deadlineFillers are words around a deadline that add nothing ("必须结束").
 var deadlineFillers = []string{"必须要", "必须", "需要", "得要", "要做完", "做完", "要完成", "完成", "干完", "搞完", "查完", "做好", "结束掉"}
@@ -202,6 +253,9 @@ func parseDates(sc *scanner, q *Query) {
 	}
 	// Each rule needs a character most questions lack: regular expressions
 	// are the parser's main cost.
+	if strings.Contains(sc.s, "内") {
+		parseSoon(sc, q)
+	}
 	if strings.ContainsAny(sc.s, "前底末止内") {
 		parseDeadline(sc, q)
 		if q.Deadline.Kind != DeadlineNone {
@@ -269,6 +323,23 @@ func parseDeadline(sc *scanner, q *Query) {
 			}
 			set(Deadline{Kind: DeadlineBefore, Month: mo, Day: day, Label: strconv.Itoa(mo) + "月" + label})
 		}
+	}
+	if m := sc.takeRe(reDeadlineQuarter); m != nil {
+		d := Deadline{Kind: DeadlineQuarter, Label: "本季度末"}
+		switch m[1] {
+		case "", "本", "这个", "这", "当":
+		case "下个", "下":
+			d.MonthOffset, d.Label = 1, "下季度末"
+		default:
+			d.Month = number(strings.Trim(m[1], "第个"))
+			d.Label = quarterLabel[d.Month] + "末"
+		}
+		if d.Month <= 4 {
+			set(d)
+		}
+	}
+	if sc.takeRe(reDeadlineHalf) != nil {
+		set(Deadline{Kind: DeadlineDate, Month: 6, Label: "上半年末"})
 	}
 	if m := sc.takeRe(reDeadlinePartNow); m != nil {
 		day := map[string]int{"上旬": 1, "月初": 1, "中旬": 11, "月中": 11, "下旬": 21}[m[1]]

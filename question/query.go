@@ -243,6 +243,9 @@ type Query struct {
 	// of them matches; Ratio is the first. Periods likewise ("2月和3月",
 	// "第二季度和第三季度"): nil unless more than one was asked.
 	Ratios []RatioFilter
+	// SoonDays is the number of days of "10天内到期的" (EventClosingSoon or
+	// EventOpeningSoon); 0: the configured default.
+	SoonDays int
 	// RatioRange: Ratios is a range ("10%到30%之间"), an item must pass all.
 	RatioRange bool
 	Periods    []Period

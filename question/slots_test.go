@@ -66,6 +66,14 @@ func TestParseSlots(t *testing.T) {
 		{"6月前开始的", want{intent: List, event: EventStart, deadline: Deadline{Kind: DeadlineBefore, Month: 6, Day: 1, Label: "6月"}}},
 		{"6月30日前", want{intent: List, deadline: Deadline{Kind: DeadlineDate, Month: 6, Day: 30, Label: "6月30日"}}},
 		{"6月30号之前", want{intent: List, deadline: Deadline{Kind: DeadlineDate, Month: 6, Day: 30, Label: "6月30日"}}},
+		{"本季度末前", want{intent: List, deadline: Deadline{Kind: DeadlineQuarter, Label: "本季度末"}}},
+		{"第三季度末前截止的", want{intent: List, deadline: Deadline{Kind: DeadlineQuarter, Month: 3, Label: "第三季度末"}}},
+		{"三季度结束前", want{intent: List, deadline: Deadline{Kind: DeadlineQuarter, Month: 3, Label: "第三季度末"}}},
+		{"年中前", want{intent: List, deadline: Deadline{Kind: DeadlineDate, Month: 6, Label: "上半年末"}}},
+		{"上半年结束前要完成的", want{intent: List, deadline: Deadline{Kind: DeadlineDate, Month: 6, Label: "上半年末"}}},
+		{"10天内到期的", want{intent: List, event: EventClosingSoon}},
+		{"一周内开始的", want{intent: List, event: EventOpeningSoon}},
+		{"两个月内截止", want{intent: List, event: EventClosingSoon}},
 		{"本周五前截止的", want{intent: List, deadline: Deadline{Kind: DeadlineDay, DayOf: wday(5, 0), Label: "本周五"}}},
 
 		// Ratio comparisons and extremes.
@@ -174,6 +182,14 @@ func TestParseSlots(t *testing.T) {
 	}
 }
 
+func TestParseSoonDays(t *testing.T) {
+	for in, want := range map[string]int{"10天内到期的": 10, "一周内开始的": 7, "两个月内截止": 60, "三天之内要结束的": 3, "快到期的": 0, "30天内": 0} {
+		if got := Parse(in).SoonDays; got != want {
+			t.Errorf("Parse(%q).SoonDays = %d, want %d", in, got, want)
+		}
+	}
+}
+
 // Deadlines resolve to the last closing day they allow.
 func TestDeadlineLastDay(t *testing.T) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
@@ -187,7 +203,7 @@ func TestDeadlineLastDay(t *testing.T) {
 	for in, want := range map[string]string{
 		"年底前": "2023-12-31", "月底前": "2023-03-31", "下个月底前": "2023-04-30", "6月前": "2023-05-31",
 		"3月中旬前": "2023-03-10", "11月下旬前": "2023-11-20", "6月30日前": "2023-06-30", "6月底前": "2023-06-30",
-		"国庆前": "2023-09-30", "本周五前": "2023-03-17", "明天前": "2023-03-16", "1月前": "2022-12-31",
+		"国庆前": "2023-09-30", "本季度末前": "2023-03-31", "下季度末前": "2023-06-30", "第三季度末前": "2023-09-30", "年中前": "2023-06-30", "本周五前": "2023-03-17", "明天前": "2023-03-16", "1月前": "2022-12-31",
 	} {
 		q := Parse(in)
 		got, ok := q.Deadline.LastDay(now, fest)
