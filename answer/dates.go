@@ -211,12 +211,25 @@ func (a *Asker) deadlineList(q question.Query, now time.Time, s scope) Answer {
 		ans.Lines = append(ans.Lines, fmt.Sprintf("%s已过%s，以下任务均已截止。", todayText, md(last)))
 	case onlyOpen && closed > 0:
 		ans.Lines = append(ans.Lines, fmt.Sprintf("只列%s尚未截止的；已截止的%d项未列出（问“所有%s前截止的”可看全部）。", todayText, closed, q.Deadline.Label))
-	case onlyOpen:
+	case onlyOpen && len(ans.Items)+len(ans.NoWindow) > 0:
 		ans.Lines = append(ans.Lines, fmt.Sprintf("按%s计均未截止。", todayText))
 	}
 	if len(ans.Items)+len(ans.NoWindow) == 0 {
 		ans.Lines = append(ans.Lines, "计划中没有符合条件的任务。")
-		ans.Examples = []string{"年底前要做完的", "快到期的", "本月截止的"}
+		// The first windows closing (opening) after the deadline.
+		tf := timeFilter{event: question.EventEnd, toDay: last.AddDate(0, 0, 1)}
+		if tf.toDay.Before(today) {
+			tf.toDay = today
+		}
+		if start {
+			tf.event = question.EventStart
+		}
+		if next, d := tf.next(items, s.Year, loc); len(next) > 0 {
+			ans.Alternatives = next
+			ans.AlternativesTitle = fmt.Sprintf("之后最先%s的任务（%s%s）：", verb, md(d), verb)
+		} else {
+			ans.Examples = []string{"年底前要做完的", "快到期的", "本月截止的"}
+		}
 	}
 	return ans
 }
