@@ -917,7 +917,7 @@ func unknownAnswer(q question.Query, ignored string, s scope) Answer {
 			fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务。", s.name(), ignored),
 			"可以按检查对象问，例如：" + strings.Join(subjectExamples, "、") + "。发送“帮助”查看全部用法。",
 		}
-		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept {
+		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept || q.Attr == question.AttrTimeLeft {
 			ans.Kind = AnswerNotFound
 			ans.Title = fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务", s.name(), ignored)
 			ans.Lines = ans.Lines[1:]

@@ -101,6 +101,7 @@ var slotCases = []answerCase{
 	{q: "快到期的还有几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: closeNov},
 	{q: "年底前截止的还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: slices.Concat(openEndNov, noWin)},
 	{q: "比例最高的还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"14", "15-1"}},
+	{q: "牙膏还剩几天", kind: AnswerNotFound, text: []string{"没有找到与“牙膏”有关"}},
 	// Another year's plan: its dates, nothing counted.
 	{q: "任务7还剩几天", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7"}, text: []string{"2023年度计划中12月31日截止", "不计算剩余天数"}, notText: []string{"还剩**"}},
 	{q: "直销还有几天", now: "2026-08-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"16"}, notText: []string{"还剩**", "已截止"}},
