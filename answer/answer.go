@@ -16,6 +16,7 @@ import (
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/workday"
 )
 
 // AnswerKind says what sort of answer was built.
@@ -53,6 +54,9 @@ type Answer struct {
 	Details []*plan.Item
 	// Attr is the attribute shown for Items in an Attribute answer.
 	Attr question.Attr
+	// Left are the closing dates and days left of Items in a time-left
+	// answer (Attr question.AttrTimeLeft; timeleft.go).
+	Left []Left
 	// Alternatives are close matches shown when nothing matched.
 	Alternatives      []*plan.Item
 	AlternativesTitle string
@@ -98,6 +102,9 @@ type Options struct {
 	ClosingSoonDays int
 	// Units resolves department names; nil: department.Default().
 	Units *department.Vocabulary
+	// Calendar counts working days and dates festivals (time left, "国庆前");
+	// nil: workday.New for the default location, built once.
+	Calendar *workday.Calendar
 }
 
 // Asker builds answers from the loaded plans. It is safe for concurrent use.
@@ -105,6 +112,7 @@ type Asker struct {
 	plans       *plan.Catalog
 	closingDays int
 	units       *department.Vocabulary
+	cal         *workday.Calendar
 }
 
 // New builds an Asker.
@@ -115,7 +123,10 @@ func New(o Options) *Asker {
 	if o.Units == nil {
 		o.Units = department.Default()
 	}
-	return &Asker{plans: o.Plans, closingDays: o.ClosingSoonDays, units: o.Units}
+	if o.Calendar == nil {
+		o.Calendar = defaultCalendar()
+	}
+	return &Asker{plans: o.Plans, closingDays: o.ClosingSoonDays, units: o.Units, cal: o.Calendar}
 }
 
 // Answer answers the parsed question q, asked at now by a user in sections.
@@ -201,8 +212,12 @@ type timeFilter struct {
 	from, to int
 	// date-based: the window starts / ends in [fromDay, toDay)
 	fromDay, toDay time.Time
-	event          question.Event
-	desc           string // for the title, e.g. "2023年3月正在进行的"
+	// covers: with EventAny, the window overlaps [fromDay, toDay) (a day)
+	covers bool
+	// more are further month ranges ("第二季度和第三季度"): any may match
+	more  [][2]int
+	event question.Event
+	desc  string // for the title, e.g. "2023年3月正在进行的"
 }
 
 // wholeYear stands for a missing window: reminders and opening/closing
@@ -212,6 +227,16 @@ var wholeYear = plan.Window{StartMonth: 1, EndMonth: 12}
 func (f timeFilter) match(it *plan.Item, year int, loc *time.Location) bool {
 	if !f.active {
 		return true
+	}
+	if len(f.more) > 0 {
+		g := f
+		g.more = nil
+		for _, r := range append([][2]int{{f.from, f.to}}, f.more...) {
+			if g.from, g.to = r[0], r[1]; g.match(it, year, loc) {
+				return true
+			}
+		}
+		return false
 	}
 	w := it.Window
 	if !w.Has() {
@@ -231,6 +256,9 @@ func (f timeFilter) match(it *plan.Item, year int, loc *time.Location) bool {
 	}
 	in := func(t time.Time) bool { return !t.Before(f.fromDay) && t.Before(f.toDay) }
 	start, last := w.Start(year, loc), w.LastDay(year, loc)
+	if f.covers && f.event == question.EventAny {
+		return start.Before(f.toDay) && !last.Before(f.fromDay)
+	}
 	switch f.event {
 	case question.EventStart, question.EventOpeningSoon:
 		return in(start)
@@ -286,6 +314,9 @@ var quarterNames = []string{"", "第一季度", "第二季度", "第三季度", 
 type scope struct {
 	*plan.Plan
 	asked int // the year the question is about
+	// clock is the time the question was asked, never moved into an
+	// asked year: days left count from it.
+	clock time.Time
 }
 
 // fallback reports whether the plan is another year's than the asked one.
@@ -319,6 +350,9 @@ func askedYear(q *question.Query, now time.Time) int {
 		from, _ := q.Period.Week(now)
 		return from.Year()
 	}
+	if q.Period.Kind == question.PeriodDay {
+		return q.Period.Date(now).Year()
+	}
 	if y, _, _, ok := q.Period.Months(now); ok {
 		return y
 	}
@@ -330,6 +364,9 @@ func askedYear(q *question.Query, now time.Time) int {
 // year (the title names the plan's year) and never says 正在进行 or 尚未结束:
 // the plan's windows are another year's.
 func (a *Asker) resolveTime(q *question.Query, now time.Time, s scope) timeFilter {
+	if f, ok := a.slotTime(q, now, s); ok { // slots.go: a day, several periods
+		return f
+	}
 	f := timeFilter{event: q.Event}
 	loc := now.Location()
 	fb := s.fallback()
@@ -340,6 +377,9 @@ func (a *Asker) resolveTime(q *question.Query, now time.Time, s scope) timeFilte
 	switch q.Event {
 	case question.EventClosingSoon, question.EventOpeningSoon:
 		days := a.closingDays
+		if q.SoonDays > 0 { // "10天内到期的"
+			days = q.SoonDays
+		}
 		f.active = true
 		f.fromDay, f.toDay = today, today.AddDate(0, 0, days+1)
 		verb := "截止"
@@ -455,6 +495,7 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 	case question.Help:
 		return helpAnswer(), nil
 	}
+	clock := now
 	if q.Year != 0 && q.Year != now.Year() {
 		// "2022年7月": resolve the period as if asked in that year.
 		now = time.Date(q.Year, now.Month(), min(now.Day(), 28), now.Hour(), now.Minute(), 0, 0, now.Location())
@@ -463,6 +504,7 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 	if perr != nil {
 		return Answer{}, perr
 	}
+	s.clock = clock
 	// Unrecognised words that occur in the plan are a subject ("个体工商户").
 	var ignored string
 	if q.Rest != "" && q.Ref == nil && len(q.Subjects) == 0 {
@@ -534,7 +576,7 @@ func (a *Asker) filter(q *question.Query, now time.Time, s scope, useTime bool) 
 	loc := now.Location()
 	for _, t := range p.Tasks {
 		for _, it := range t.Items {
-			if !matchDepartments(it, q.Departments) || !matchSubjects(it, q.Subjects) || !q.Ratio.Match(it.Ratio.Percent) {
+			if !matchDepartments(it, q.Departments) || !matchSubjects(it, q.Subjects) || !matchRatio(q, it.Ratio.Percent) {
 				continue
 			}
 			if q.Risk == question.RiskDifferentiated && !it.Risk.Differentiated || q.Risk == question.RiskUniform && it.Risk.Differentiated {
@@ -562,6 +604,9 @@ func (a *Asker) filter(q *question.Query, now time.Time, s scope, useTime bool) 
 
 // list answers a List question.
 func (a *Asker) list(q question.Query, now time.Time, s scope) Answer {
+	if ans, ok := a.slotList(q, now, s); ok { // deadlines, extremes, time left
+		return ans
+	}
 	items, noWindow, tf := a.filter(&q, now, s, true)
 	ans := Answer{Kind: AnswerList, Items: items, NoWindow: noWindow}
 	// A time question counts the tasks with a window in the period; the
@@ -596,6 +641,7 @@ func (a *Asker) list(q question.Query, now time.Time, s scope) Answer {
 			ans.Examples = []string{"本月哪些抽查任务", "下个月开始的", "今年剩下的", "帮助"}
 		}
 	}
+	a.noteFloors(&q, now, s, &ans)
 	return ans
 }
 
@@ -632,14 +678,7 @@ func describe(q *question.Query, tf timeFilter) string {
 	case question.RiskUniform:
 		b.WriteString("未提信用风险分类要求（统一比例）的")
 	}
-	switch q.Ratio.Op {
-	case question.RatioEq:
-		fmt.Fprintf(&b, "抽查比例为%s的", pct(q.Ratio.Percent))
-	case question.RatioGE:
-		fmt.Fprintf(&b, "抽查比例%s及以上的", pct(q.Ratio.Percent))
-	case question.RatioLE:
-		fmt.Fprintf(&b, "抽查比例%s及以下的", pct(q.Ratio.Percent))
-	}
+	b.WriteString(ratioDesc(q))
 	if q.NoWindow {
 		b.WriteString("未注明起止时间（全年可查）的")
 	}
@@ -695,6 +734,9 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 		if len(items) == 0 {
 			return notFoundSubject(q, s, now, a)
 		}
+	}
+	if q.Attr == question.AttrTimeLeft {
+		return a.timeLeft(s, items, what, missing)
 	}
 	// In fallback every title names the plan's year: task numbers, too,
 	// are that year's.
@@ -845,11 +887,11 @@ var (
 		Examples []string
 	}{
 		{"按时间", []string{"本月哪些抽查任务", "下个月的任务", "七月", "第二季度", "今年剩下的", "正在进行的"}},
-		{"开始与截止", []string{"本月开始的", "本月截止的", "快到期的", "这周"}},
+		{"开始与截止", []string{"本月开始的", "本月截止的", "快到期的", "这周", "明天开始的", "年底前要做完的", "国庆前截止的", "任务7还剩几天"}},
 		{"按科室或单位", []string{"计量科的任务", "消保科", "特种设备安全监察科", "县区局的任务", "市局的任务", "我科室的任务"}},
 		{"按检查对象", []string{"加油站", "眼镜店", "医院", "钢筋", "广告", "食品", "认证", "文物", "直销", "特种设备"}},
 		{"某项任务", []string{"任务7", "第七项", "15-2", "拍卖抽多少", "直销什么时候查", "文物检查谁发起", "加油站怎么抽查"}},
-		{"其他清单", []string{"没有注明时间的任务", "按信用风险分类的任务", "比例100%的", "比例30%以上的"}},
+		{"其他清单", []string{"没有注明时间的任务", "按信用风险分类的任务", "比例100%的", "比例30%以上的", "比例低于5%的", "比例最高的"}},
 		{"提醒", []string{"提醒计划", "提醒计划 计量科", "提醒记录（管理员）"}},
 	}
 	unknownExamples = []string{"本月哪些抽查任务", "加油站怎么抽查", "任务7", "快到期的", "计量科的任务", "帮助"}
@@ -875,7 +917,7 @@ func unknownAnswer(q question.Query, ignored string, s scope) Answer {
 			fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务。", s.name(), ignored),
 			"可以按检查对象问，例如：" + strings.Join(subjectExamples, "、") + "。发送“帮助”查看全部用法。",
 		}
-		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept {
+		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept || q.Attr == question.AttrTimeLeft {
 			ans.Kind = AnswerNotFound
 			ans.Title = fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务", s.name(), ignored)
 			ans.Lines = ans.Lines[1:]

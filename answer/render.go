@@ -31,6 +31,10 @@ func (a *Answer) Markdown() string {
 	}
 	switch a.Kind {
 	case AnswerAttribute:
+		if len(a.Left) > 0 { // time left: computed lines (timeleft.go)
+			b.WriteString(leftLines(a.Left, a.year()))
+			break
+		}
 		for _, it := range a.Items {
 			b.WriteString(attrLine(it, a.Attr, a.year()) + "\n")
 		}

@@ -21,7 +21,6 @@ const cn = `[零一二两三四五六七八九十]+`
 const refElem = `(?:任务|序号|第|编号)?(?:(\d+)(?:-(\d+))?|(?:任务|序号|第|编号)(` + cn + `))(?:项|号|个|条)?(?:任务)?`
 
 var (
-	reRatio      = regexp.MustCompile(`(?:抽查|抽取)?(?:比例)?(?:为|是|在)?(不低于|不少于|至少|大于等于|高于|低于|不超过|小于)?(\d+(?:\.\d+)?)%(及以上|或以上|以上|及以下|或以下|以下)?`)
 	reMonthRange = regexp.MustCompile(`(\d{1,2}|十[一二]?|[一二三四五六七八九])月?(?:份)?(?:到|至|-|~)(\d{1,2}|十[一二]?|[一二三四五六七八九])月份?`)
 	reMonth      = regexp.MustCompile(`(\d{1,2}|十[一二]?|[一二三四五六七八九])月份?`)
 	reQuarter    = regexp.MustCompile(`(?:第([一二三四1-4])个?季度|([一二三四1-4])季度|q([1-4]))`)
@@ -203,16 +202,7 @@ func (p *Parser) Parse(text string) Query {
 	if sc.takeAny(ratioAllWords) {
 		q.Ratio = RatioFilter{Op: RatioEq, Percent: 100}
 	}
-	if m := sc.takeRe(reRatio); m != nil {
-		p, _ := strconv.ParseFloat(m[2], 64)
-		q.Ratio = RatioFilter{Op: RatioEq, Percent: p}
-		switch {
-		case strings.Contains(m[3], "以上") || m[1] == "不低于" || m[1] == "不少于" || m[1] == "至少" || m[1] == "大于等于" || m[1] == "高于":
-			q.Ratio.Op = RatioGE
-		case strings.Contains(m[3], "以下") || m[1] == "低于" || m[1] == "不超过" || m[1] == "小于":
-			q.Ratio.Op = RatioLE
-		}
-	}
+	parseRatio(sc, &q) // ratio.go: several values, 百分之五, 最高/最低
 
 	// Departments before subjects ("特种设备科" is a section, "特种设备" a subject)
 	// and before attributes ("哪个科" is not 计量科).
@@ -239,6 +229,7 @@ func (p *Parser) Parse(text string) Query {
 	if m := sc.takeRe(reYear); m != nil {
 		q.Year, _ = strconv.Atoi(m[1])
 	}
+	parseDates(sc, &q) // dates.go: days, deadlines, time left, lists of months or quarters
 	if m := sc.takeRe(reMonthRange); m != nil {
 		a, b := monthNumber(m[1]), monthNumber(m[2])
 		if a >= 1 && b <= 12 && a <= b {
@@ -368,6 +359,7 @@ func (p *Parser) Parse(text string) Query {
 	listAll := sc.takeAny(listAllWords)
 	q.Rest = rest(sc.s)
 	q.decide(mine, listAll)
+	q.afterDecide()
 	return q
 }
 

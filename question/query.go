@@ -43,11 +43,12 @@ func (i Intent) String() string {
 type Attr int
 
 const (
-	AttrNone   Attr = iota
-	AttrRatio       // 抽多少, 比例, 频次
-	AttrWindow      // 什么时候, 时间
-	AttrDept        // 谁发起, 哪个部门, 谁负责
-	AttrHow         // 怎么抽查, 查什么: the matter, scope, ratio and risk rule
+	AttrNone     Attr = iota
+	AttrRatio         // 抽多少, 比例, 频次
+	AttrWindow        // 什么时候, 时间
+	AttrDept          // 谁发起, 哪个部门, 谁负责
+	AttrHow           // 怎么抽查, 查什么: the matter, scope, ratio and risk rule
+	AttrTimeLeft      // 还剩几天, 哪天截止: the closing date and the days left (dates.go)
 )
 
 // PeriodKind is the kind of time period asked about.
@@ -63,6 +64,7 @@ const (
 	PeriodNow                // 正在进行 / 现在
 	PeriodWeek               // 这周 (Offset 1: 下周)
 	PeriodYear               // 今年 / 全年 / 所有
+	PeriodDay                // one day: 今天, 明天, 本周五, 3月16日 (dates.go)
 )
 
 // Period is a time period as asked; Resolve turns it into months.
@@ -73,12 +75,14 @@ type Period struct {
 	Offset  int // PeriodMonth relative: 0 本月, 1 下个月, -1 上个月; PeriodWeek: 0 本周, 1 下周
 	Quarter int // 1..4
 	Half    int // 1 上半年, 2 下半年
+	Day     int // PeriodDay: day of month (Month 0: this month's); 0 when relative
+	Weekday int // PeriodDay: 1 Monday … 7 Sunday of the week Offset weeks from this one
 }
 
 // Relative reports whether the period depends on the current date.
 func (p Period) Relative() bool {
 	switch p.Kind {
-	case PeriodMonth:
+	case PeriodMonth, PeriodDay:
 		return p.Month == 0
 	case PeriodRest, PeriodNow, PeriodWeek:
 		return true
@@ -154,6 +158,8 @@ const (
 	RatioEq           // 比例100%的
 	RatioGE           // 30%以上
 	RatioLE           // 10%以下
+	RatioGT           // 高于5%, 超过5%
+	RatioLT           // 低于5%, 不到5%
 )
 
 // RatioFilter selects items by base percentage.
@@ -171,6 +177,10 @@ func (f RatioFilter) Match(percent float64) bool {
 		return percent >= f.Percent
 	case RatioLE:
 		return percent <= f.Percent
+	case RatioGT:
+		return percent > f.Percent
+	case RatioLT:
+		return percent < f.Percent
 	}
 	return true
 }
@@ -229,6 +239,21 @@ type Query struct {
 	NoWindow bool // 未注明起止时间的
 	Risk     RiskFilter
 	Ratio    RatioFilter
+	// Ratios are all ratio filters asked ("5%和10%"), an item passing any
+	// of them matches; Ratio is the first. Periods likewise ("2月和3月",
+	// "第二季度和第三季度"): nil unless more than one was asked.
+	Ratios []RatioFilter
+	// SoonDays is the number of days of "10天内到期的" (EventClosingSoon or
+	// EventOpeningSoon); 0: the configured default.
+	SoonDays int
+	// RatioRange: Ratios is a range ("10%到30%之间"), an item must pass all.
+	RatioRange bool
+	Periods    []Period
+	// Extreme asks for the items with the highest or lowest ratio (ratio.go).
+	Extreme Extreme
+	// Deadline asks for the windows closing by a date ("年底前", "国庆前";
+	// dates.go).
+	Deadline Deadline
 	// Rest is what was not recognised, with filler words removed; the
 	// answerer may try it as a free-text subject.
 	Rest string
@@ -237,5 +262,6 @@ type Query struct {
 // HasFilter reports whether the query restricts the task list at all.
 func (q *Query) HasFilter() bool {
 	return q.Period.Kind != PeriodNone || q.Year != 0 || q.Event != EventAny || len(q.Departments) > 0 ||
-		len(q.Subjects) > 0 || q.NoWindow || q.Risk != RiskAny || q.Ratio.Op != RatioNone
+		len(q.Subjects) > 0 || q.NoWindow || q.Risk != RiskAny || q.Ratio.Op != RatioNone ||
+		q.Extreme != ExtremeNone || q.Deadline.Kind != DeadlineNone
 }
