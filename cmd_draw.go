@@ -280,6 +280,12 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	// The store first: it brings in the plans loaded in chat.
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, a.log)
 	p := a.plans.Current(a.now())
 	if year != 0 {
 		var ok bool
@@ -294,11 +300,6 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if !ok {
 		return fmt.Errorf("--task %s: the %d plan has no such item", task, p.Year)
 	}
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, a.log)
 	if rest[0] == "findings" {
 		t, err := handlers.FindingsExport(ctx, store.NewDirectories(st.Client, st.Prefix), store.NewDraws(st.Client, st.Prefix),
 			store.NewFindings(st.Client, st.Prefix), p.Year, it, lay)
