@@ -373,4 +373,3 @@ func TestLooksLikePlanKeepsDirectories(t *testing.T) {
 		}
 	}
 }
-
