@@ -206,3 +206,40 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// BenchmarkLiveRefreshUnchanged is a replica's periodic check when no
+// plan was loaded: one GET of the version.
+func BenchmarkLiveRefreshUnchanged(b *testing.B) {
+	rdb := redistest.Start(b).Client(b)
+	ctx := context.Background()
+	seed, err := os.ReadFile(plantest.SeedPath(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := plan.ParseFile("seed.txt", seed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat, _ := plan.NewCatalog(p)
+	l, err := plan.NewLive(cat, NewPlans(rdb, "p:"), plan.Entry{Plan: p, File: "seed.txt", Hash: plan.Hash(seed)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := l.Refresh(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCatalogCurrent is what a question pays for the live catalog:
+// one atomic load and a scan of the years.
+func BenchmarkCatalogCurrent(b *testing.B) {
+	cat := plantest.Seed(b)
+	now := time.Date(2026, 3, 15, 9, 0, 0, 0, plantest.Shanghai)
+	for b.Loop() {
+		if cat.Current(now) == nil {
+			b.Fatal("no plan")
+		}
+	}
+}
