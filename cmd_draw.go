@@ -135,14 +135,15 @@ func cmdDraw(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("--user %q is not listed under admins in %s: only admins draw", who, c.config)
 	}
 	now := a.now().In(a.cfg.Location)
-	if p := a.plans.Current(now); p != nil && p.Year != now.Year() && yes && year != p.Year {
-		return fmt.Errorf("the loaded plan is %d's but today is in %d: confirm with --year %d", p.Year, now.Year(), p.Year)
-	}
 	h, st, err := a.consoleHandler(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, a.log)
+	// After the store is open: the plans loaded in chat count too.
+	if p := a.plans.Current(now); p != nil && p.Year != now.Year() && yes && year != p.Year {
+		return fmt.Errorf("the loaded plan is %d's but today is in %d: confirm with --year %d", p.Year, now.Year(), p.Year)
+	}
 	user := bot.ConsoleUser{ID: who, Admin: true}
 	cmd := "抽取 " + task
 	if reason != "" {
