@@ -235,6 +235,11 @@ func (u *planUploads) flow() *dialog.Flow {
 			},
 			Free: true,
 			Parse: func(_ context.Context, s *dialog.State, in dialog.Input) (string, error) {
+				if in.MediaID != "" {
+					// Most likely a corrected file: keep it from being
+					// lost in a silent cancel.
+					return "", dialog.Invalid("%s 还在等待确认。请先回复“确认”导入它，或回复“取消”，再重新发送新文件。", s.Get("file"))
+				}
 				yes := slices.Contains(in.Choice, "confirm") ||
 					(len(in.Choice) == 0 && slices.Contains([]string{"确认", "确定", "确认导入", "是", "好", "ok"}, strings.ToLower(strings.TrimSpace(in.Text))))
 				if !yes {

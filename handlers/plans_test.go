@@ -265,6 +265,8 @@ func TestPlanFileReplaces(t *testing.T) {
 	contains(t, "preview a", e.sendFile(nil, admin1, "甲.txt", a),
 		"将替换已导入的2023年度计划（配置文件 changzhi-2023-plan.txt，指纹 "+shortHash(e.base[0].Hash))
 	contains(t, "preview b", e.sendFile(nil, admin2, "乙.txt", b), "将替换已导入的2023年度计划（配置文件")
+	// Another file while a preview waits is not taken for an answer.
+	contains(t, "file during preview", e.sendFile(nil, admin1, "丙.txt", b), "甲.txt 还在等待确认。请先回复“确认”导入它，或回复“取消”")
 	contains(t, "confirm a", e.text(nil, admin1, "确认"), "已导入2023年度抽查计划：甲.txt", "原计划（配置文件 changzhi-2023-plan.txt")
 	contains(t, "confirm b", e.text(nil, admin2, "确认"), "预览之后2023年度计划已被其他管理员更新，本次没有导入")
 	wantAudit(t, e.lastAudit(), admin2, planAction, "乙.txt", audit.Refused)
