@@ -75,13 +75,13 @@ func (d *draws) handleFile(ctx context.Context, req *Request) (reply.Reply, erro
 	if name == "" {
 		name = fetched
 	}
-	if d.uploads != nil && plan.LooksLikePlan(data) {
-		return d.uploads.handleFile(ctx, req, name, data)
-	}
 	if max := d.MaxFileBytes; max > 0 && int64(len(data)) > max {
 		msg := fmt.Sprintf("文件 %s 有 %.1f MB，超过名录导入上限 %d MB，未导入。", name, float64(len(data))/(1<<20), max>>20)
 		d.record(ctx, req, "导入名录", name, audit.Refused, msg)
 		return reply.Text(msg), nil
+	}
+	if d.uploads != nil && plan.LooksLikePlan(data) {
+		return d.uploads.handleFile(ctx, req, name, data)
 	}
 	opts := d.importOptions(req)
 	loaded, err := directory.Load(ctx, d.Directories, "", name, data, opts, req.UserID, req.Now)
