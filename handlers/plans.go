@@ -74,13 +74,13 @@ func (u *planUploads) handleFile(ctx context.Context, req *Request, name string,
 	if had {
 		old = &cur
 	}
-	return reply.Markdown(PlanSummary(p, name, hash, old, req.Now)).Then(start), nil
+	return reply.Markdown(planSummary(p, name, hash, old, req.Now)).Then(start), nil
 }
 
-// PlanSummary is the Chinese preview of a plan file: its year, tasks and
+// planSummary is the Chinese preview of a plan file: its year, tasks and
 // items, windows, items without a window, what looks odd, and the plan it
 // replaces (old; nil for a new year).
-func PlanSummary(p *plan.Plan, file, hash string, old *plan.Entry, now time.Time) string {
+func planSummary(p *plan.Plan, file, hash string, old *plan.Entry, now time.Time) string {
 	var b strings.Builder
 	items := p.Items()
 	fmt.Fprintf(&b, "## 抽查计划预览：%d年度\n", p.Year)
