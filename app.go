@@ -37,8 +37,12 @@ type app struct {
 	cfg   *config.Config
 	log   *slog.Logger
 	plans *plan.Catalog
-	units *department.Vocabulary // config departments.*
-	now   func() time.Time
+	// planFiles are the configured plan files; live (set by openStore)
+	// keeps plans equal to them plus the plans loaded in chat.
+	planFiles []plan.Entry
+	live      *plan.Live
+	units     *department.Vocabulary // config departments.*
+	now       func() time.Time
 }
 
 // commonFlags are the flags every subcommand takes.
@@ -94,7 +98,11 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 	// go-redis's own lines (one per failed dial while Redis is down) go
 	// through slog too, limited to one per kind per 10 s.
 	redis.SetLogger(bot.NewRedisLogger(log, 10*time.Second))
-	plans, err := plan.LoadCatalog(cfg.Plans...)
+	files, err := loadPlanFiles(cfg.Plans)
+	if err != nil {
+		return nil, fmt.Errorf("plans: %w", err)
+	}
+	plans, err := plan.NewCatalog(planList(files)...)
 	if err != nil {
 		return nil, fmt.Errorf("plans: %w", err)
 	}
@@ -102,7 +110,7 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: departments: %w", c.config, err)
 	}
-	a := &app{cfg: cfg, log: log, plans: plans, units: units, now: time.Now}
+	a := &app{cfg: cfg, log: log, plans: plans, planFiles: files, units: units, now: time.Now}
 	if c.now != "" {
 		t, err := parseNow(c.now, cfg.Location)
 		if err != nil {
@@ -120,7 +128,13 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 func (a *app) plansLine() string {
 	var years []string
 	for _, p := range a.plans.Plans() {
-		years = append(years, fmt.Sprintf("%d年度（%d项）", p.Year, len(p.Items())))
+		by := ""
+		if a.live != nil {
+			if e, ok := a.live.Entry(p.Year); ok && e.Upload != nil && e.Plan == p {
+				by = "，" + e.Upload.By + " 在聊天中导入"
+			}
+		}
+		years = append(years, fmt.Sprintf("%d年度（%d项%s）", p.Year, len(p.Items()), by))
 	}
 	line := "已加载抽查计划：" + strings.Join(years, "、")
 	now := a.now().In(a.cfg.Location)
@@ -150,9 +164,56 @@ func parseNow(s string, loc *time.Location) (time.Time, error) {
 }
 
 // openStore connects to Redis: the configured URL, or the bot's own managed
-// redis-server under redis.dir.
+// redis-server under redis.dir. It makes the plans live: a.plans then
+// holds the plans loaded in chat too (watchPlans keeps it so).
 func (a *app) openStore(ctx context.Context) (*store.Store, error) {
-	return store.Open(ctx, a.cfg.Redis, a.cfg.Dir, a.log)
+	st, err := store.Open(ctx, a.cfg.Redis, a.cfg.Dir, a.log)
+	if err != nil {
+		return nil, err
+	}
+	if a.live, err = plan.NewLive(a.plans, store.NewPlans(st.Client, st.Prefix), a.planFiles...); err != nil {
+		closeStore(st, a.log)
+		return nil, err
+	}
+	if err := a.live.Refresh(ctx); err != nil {
+		a.log.Warn("plans loaded in chat: some are not in effect", "err", err)
+	}
+	return st, nil
+}
+
+// planCheckEvery is how often a replica checks for plans loaded on
+// another one when it missed the notification.
+const planCheckEvery = 5 * time.Second
+
+// watchPlans keeps a.plans up to date with plans loaded on any replica
+// until ctx ends.
+func (a *app) watchPlans(ctx context.Context, st *store.Store) {
+	go a.live.Watch(ctx, planCheckEvery, store.NewPlans(st.Client, st.Prefix).Changes(ctx), a.log)
+}
+
+// loadPlanFiles loads the configured plan files, with their hashes.
+func loadPlanFiles(paths []string) ([]plan.Entry, error) {
+	var out []plan.Entry
+	for _, path := range paths {
+		p, err := plan.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, plan.Entry{Plan: p, File: path, Hash: plan.Hash(data)})
+	}
+	return out, nil
+}
+
+func planList(entries []plan.Entry) []*plan.Plan {
+	out := make([]*plan.Plan, len(entries))
+	for i, e := range entries {
+		out[i] = e.Plan
+	}
+	return out
 }
 
 // reminderRules builds the reminder rules from the config.
@@ -176,6 +237,7 @@ func (a *app) reminderRules() (*reminder.Rules, *workday.Calendar, error) {
 func (a *app) router(rem handlers.Reminders, st *store.Store, sender reply.Sender, media handlers.MediaFetcher) (*handlers.Router, error) {
 	return handlers.NewRouter(handlers.Deps{
 		Plans:           a.plans,
+		Live:            a.live,
 		ClosingSoonDays: a.cfg.Answers.ClosingSoonDays,
 		Units:           a.units,
 		Logger:          a.log,

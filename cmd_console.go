@@ -62,12 +62,12 @@ func cmdAsk(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stderr, a.plansLine())
 	h, st, err := a.consoleHandler(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, a.log)
+	fmt.Fprintln(stderr, a.plansLine())
 	rep, _ := bot.Ask(ctx, h, text, a.now().In(a.cfg.Location), a.consoleUser(f))
 	fmt.Fprintln(stdout, bot.PlainText(rep, false))
 	return nil
@@ -97,6 +97,9 @@ func (a *app) runConsole(ctx context.Context, f consoleFlags, stdin io.Reader, s
 		return err
 	}
 	defer closeStore(st, a.log)
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	a.watchPlans(wctx, st)
 	interactive := bot.IsTerminal(stdin)
 	if interactive {
 		fmt.Fprintln(stdout, a.plansLine())
@@ -128,7 +131,7 @@ func (a *app) consoleHandler(ctx context.Context) (handlers.Handler, *store.Stor
 		return nil, nil, err
 	}
 	rem, err := scheduler.NewReminders(scheduler.RemindersOptions{
-		Redis: st.Client, Prefix: st.Prefix, Sender: consoleNoSend{}, Plans: a.plans.Plans(),
+		Redis: st.Client, Prefix: st.Prefix, Sender: consoleNoSend{}, Catalog: a.plans,
 		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: a.log, Undelivered: undelivered(ob),
 	})
 	if err != nil {

@@ -135,14 +135,15 @@ func cmdDraw(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("--user %q is not listed under admins in %s: only admins draw", who, c.config)
 	}
 	now := a.now().In(a.cfg.Location)
-	if p := a.plans.Current(now); p != nil && p.Year != now.Year() && yes && year != p.Year {
-		return fmt.Errorf("the loaded plan is %d's but today is in %d: confirm with --year %d", p.Year, now.Year(), p.Year)
-	}
 	h, st, err := a.consoleHandler(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, a.log)
+	// After the store is open: the plans loaded in chat count too.
+	if p := a.plans.Current(now); p != nil && p.Year != now.Year() && yes && year != p.Year {
+		return fmt.Errorf("the loaded plan is %d's but today is in %d: confirm with --year %d", p.Year, now.Year(), p.Year)
+	}
 	user := bot.ConsoleUser{ID: who, Admin: true}
 	cmd := "抽取 " + task
 	if reason != "" {
@@ -280,6 +281,12 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	// The store first: it brings in the plans loaded in chat.
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, a.log)
 	p := a.plans.Current(a.now())
 	if year != 0 {
 		var ok bool
@@ -294,11 +301,6 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if !ok {
 		return fmt.Errorf("--task %s: the %d plan has no such item", task, p.Year)
 	}
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeStore(st, a.log)
 	if rest[0] == "findings" {
 		t, err := handlers.FindingsExport(ctx, store.NewDirectories(st.Client, st.Prefix), store.NewDraws(st.Client, st.Prefix),
 			store.NewFindings(st.Client, st.Prefix), p.Year, it, lay)

@@ -109,7 +109,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 		return err
 	}
 	rem, err := scheduler.NewReminders(scheduler.RemindersOptions{
-		Redis: st.Client, Prefix: st.Prefix, Sender: ob, Plans: a.plans.Plans(),
+		Redis: st.Client, Prefix: st.Prefix, Sender: ob, Catalog: a.plans,
 		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: log, Undelivered: undelivered(ob),
 	})
 	if err != nil {
@@ -204,8 +204,9 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 			cancel()
 		}
 	}()
+	a.watchPlans(runCtx, st)
 	sched.Start()
-	log.Info("ready", "addr", a.cfg.HTTP.Addr)
+	log.Info("ready", "addr", a.cfg.HTTP.Addr, "plans", a.plansLine())
 	<-runCtx.Done()
 	log.Info("shutting down")
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/changzhi-amr/choucha/audit"
 	"github.com/changzhi-amr/choucha/directory"
+	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reply"
 )
 
@@ -61,7 +62,7 @@ func (d *draws) handleFile(ctx context.Context, req *Request) (reply.Reply, erro
 	name := req.Media.FileName
 	if !req.Admin {
 		d.record(ctx, req, "导入名录", name, audit.Refused, "仅管理员可执行")
-		return reply.Text("已收到您发送的文件。只有管理员可以通过发送文件导入名录；提问请直接输入文字。"), nil
+		return reply.Text("已收到您发送的文件。只有管理员可以通过发送文件导入名录或抽查计划；提问请直接输入文字。"), nil
 	}
 	if d.Media == nil {
 		return reply.Text("当前渠道不能接收文件，请用命令 go run . import entities|inspectors 文件 导入名录。"), nil
@@ -78,6 +79,9 @@ func (d *draws) handleFile(ctx context.Context, req *Request) (reply.Reply, erro
 		msg := fmt.Sprintf("文件 %s 有 %.1f MB，超过名录导入上限 %d MB，未导入。", name, float64(len(data))/(1<<20), max>>20)
 		d.record(ctx, req, "导入名录", name, audit.Refused, msg)
 		return reply.Text(msg), nil
+	}
+	if d.uploads != nil && plan.LooksLikePlan(data) {
+		return d.uploads.handleFile(ctx, req, name, data)
 	}
 	opts := d.importOptions(req)
 	loaded, err := directory.Load(ctx, d.Directories, "", name, data, opts, req.UserID, req.Now)

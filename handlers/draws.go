@@ -55,6 +55,7 @@ type draws struct {
 	units   *department.Vocabulary
 	dialogs *Dialogs
 	log     *slog.Logger
+	uploads *planUploads // plan files sent in chat; nil: not taken
 }
 
 // Flow names.

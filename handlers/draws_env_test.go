@@ -107,6 +107,7 @@ type drawEnv struct {
 	rdb     *redis.Client
 	prefix  string
 	plans   *plan.Catalog
+	live    *plan.Live // nil: no plan files in chat
 	dirs    *store.Directories
 	draws   *store.Draws
 	audit   *store.Audit
@@ -164,8 +165,15 @@ func (e *drawEnv) importData(name, kind string, data []byte) *directory.Loaded {
 // replica, or the bot after a restart.
 func (e *drawEnv) newRouter() *Router {
 	e.t.Helper()
+	return e.routerOver(e.plans, e.live)
+}
+
+// routerOver is newRouter over other plans: a replica with its own catalog.
+func (e *drawEnv) routerOver(plans *plan.Catalog, live *plan.Live) *Router {
+	e.t.Helper()
 	r, err := NewRouter(Deps{
-		Plans:       e.plans,
+		Plans:       plans,
+		Live:        live,
 		Logger:      discardLogger,
 		DialogStore: store.NewDialogs(e.rdb, e.prefix),
 		Draw: &DrawDeps{

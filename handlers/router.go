@@ -74,6 +74,9 @@ func NewRouter(deps Deps) (*Router, error) {
 	var dr *draws
 	if deps.Draw != nil && deps.DialogStore != nil {
 		dr = &draws{DrawDeps: *deps.Draw, plans: deps.Plans, units: deps.Units, log: deps.Logger}
+		if deps.Live != nil {
+			dr.uploads = &planUploads{d: dr, live: deps.Live}
+		}
 	}
 	var fx *findings
 	if dr != nil && deps.Findings != nil {
@@ -83,6 +86,9 @@ func NewRouter(deps Deps) (*Router, error) {
 		var flows []*dialog.Flow
 		if dr != nil {
 			flows = append(flows, dr.flow())
+		}
+		if dr != nil && dr.uploads != nil {
+			flows = append(flows, dr.uploads.flow())
 		}
 		if fx != nil {
 			flows = append(append(flows, fx.flow()), fx.cosignFlows()...)

@@ -17,6 +17,9 @@ import (
 // WeCom directory, Redis stores, draws) are added as fields.
 type Deps struct {
 	Plans *plan.Catalog
+	// Live, when set with Draw, lets admins load plan files in chat (it
+	// keeps Plans up to date: Plans defaults to Live.Catalog()).
+	Live *plan.Live
 	// ClosingSoonDays: "快到期的" lists windows closing within this many days
 	// (config answers.closing_soon_days); 0 means 30.
 	ClosingSoonDays int
@@ -49,6 +52,9 @@ type Deps struct {
 }
 
 func (d Deps) withDefaults() Deps {
+	if d.Plans == nil && d.Live != nil {
+		d.Plans = d.Live.Catalog()
+	}
 	if d.Units == nil {
 		d.Units = department.Default()
 	}
@@ -80,6 +86,9 @@ func table(d Deps, dr *draws, fx *findings) []Route {
 	if fx != nil {
 		// "导出结果 8" before the draws' "导出 8".
 		routes = append(routes, fx.commands()...)
+	}
+	if dr != nil && dr.uploads != nil {
+		routes = append(routes, dr.uploads.routes()...)
 	}
 	if dr != nil {
 		routes = append(routes, dr.routes()...)

@@ -131,6 +131,20 @@ func TestParseErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), prefix) {
 				t.Errorf("Error() = %q, want prefix %q", err.Error(), prefix)
 			}
+			// Every problem has its Chinese reason, placed by row and column.
+			zh := "changzhi.txt: "
+			if tt.line > 0 {
+				zh = fmt.Sprintf("changzhi.txt:第%d行", tt.line)
+				if tt.field == "" {
+					zh += ": "
+				}
+			}
+			if tt.field != "" {
+				zh += ":" + tt.field + " "
+			}
+			if pe.Reason == "" || !strings.HasPrefix(pe.Chinese(), zh) || !strings.HasSuffix(pe.Chinese(), pe.Reason) {
+				t.Errorf("Chinese() = %q, want prefix %q and a Chinese reason", pe.Chinese(), zh)
+			}
 		})
 	}
 }

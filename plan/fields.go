@@ -1,12 +1,16 @@
 package plan
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/changzhi-amr/choucha/department"
 )
+
+// notMonthRange is the Chinese reason of a window that is not a month range.
+const notMonthRange = "不是月份区间（应如“3月-12月”）"
 
 // ParseRatio parses the 抽查比例及频次 cell: "不低于5%/一年一次",
 // "10%/一年一次", "5% (10户)/一年一次", full-width ％（）／ as well. The
@@ -16,7 +20,7 @@ func ParseRatio(raw string) (Ratio, error) {
 	r := Ratio{Raw: raw}
 	s := Fold(raw)
 	if s == "" {
-		return r, errorf("empty")
+		return r, errorf("为空", "empty")
 	}
 	for _, p := range []string{"不低于", "不少于", "至少", "最低", ">=", "≥"} {
 		if strings.HasPrefix(s, p) {
@@ -27,12 +31,12 @@ func ParseRatio(raw string) (Ratio, error) {
 	}
 	num, rest := leadingNumber(s)
 	if num == "" {
-		return r, errorf(`not a ratio (expected a percentage such as "不低于5%%/一年一次")`)
+		return r, errorf("不是抽查比例（应为百分比，如“不低于5%/一年一次”）", `not a ratio (expected a percentage such as "不低于5%%/一年一次")`)
 	}
 	if strings.HasPrefix(rest, "%") {
 		p, err := strconv.ParseFloat(num, 64)
 		if err != nil || p <= 0 || p > 100 {
-			return r, errorf("percentage %s%% out of range (0, 100]", num)
+			return r, errorf("比例 "+num+"% 超出范围（应大于0且不超过100%）", "percentage %s%% out of range (0, 100]", num)
 		}
 		r.Percent = p
 		s = rest[1:]
@@ -43,7 +47,7 @@ func ParseRatio(raw string) (Ratio, error) {
 	} else if c, unit, rest2, ok := parseCount(s); ok {
 		r.Count, r.CountUnit, s = c, unit, rest2
 	} else {
-		return r, errorf(`not a ratio: %q is not followed by "%%" or a unit such as "户"`, num)
+		return r, errorf("不是抽查比例："+num+" 后面没有“%”或“户”等单位", `not a ratio: %q is not followed by "%%" or a unit such as "户"`, num)
 	}
 	s = strings.TrimLeft(s, "/,;:、，；")
 	if s == "" {
@@ -137,15 +141,15 @@ func parseFrequency(s string) (int, error) {
 		}
 	}
 	if months == 0 {
-		return 0, errorf("unknown frequency %q (expected e.g. 一年一次, 一年两次, 半年一次)", s)
+		return 0, errorf("无法识别的频次“"+s+"”（应如一年一次、一年两次、半年一次）", "unknown frequency %q (expected e.g. 一年一次, 一年两次, 半年一次)", s)
 	}
 	t = strings.TrimPrefix(t, "内")
 	times, rest := leadingCount(t)
 	if times == 0 || rest != "次" {
-		return 0, errorf("unknown frequency %q (expected e.g. 一年一次, 一年两次, 半年一次)", s)
+		return 0, errorf("无法识别的频次“"+s+"”（应如一年一次、一年两次、半年一次）", "unknown frequency %q (expected e.g. 一年一次, 一年两次, 半年一次)", s)
 	}
 	if times*12%months != 0 || times*12/months < 1 {
-		return 0, errorf("frequency %q is not a whole number of checks a year", s)
+		return 0, errorf("频次“"+s+"”折算不成每年整数次", "frequency %q is not a whole number of checks a year", s)
 	}
 	return times * 12 / months, nil
 }
@@ -254,7 +258,7 @@ func ParseWindow(raw string) (Window, error) {
 	rest = strings.TrimPrefix(strings.TrimPrefix(rest, "月"), "份")
 	if rest == "" {
 		if !hasMonth {
-			return w, errorf(`not a month range (expected e.g. "3月-12月")`)
+			return w, errorf(notMonthRange, `not a month range (expected e.g. "3月-12月")`)
 		}
 		w.StartMonth, w.EndMonth = start, start
 		return w, nil
@@ -267,7 +271,7 @@ func ParseWindow(raw string) (Window, error) {
 		}
 	}
 	if sep == "" {
-		return w, errorf(`not a month range (expected e.g. "3月-12月")`)
+		return w, errorf(notMonthRange, `not a month range (expected e.g. "3月-12月")`)
 	}
 	rest = strings.TrimLeft(rest[len(sep):], "-~")
 	var end int
@@ -282,11 +286,11 @@ func ParseWindow(raw string) (Window, error) {
 		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "月"), "份")
 		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "底"), "末")
 		if rest != "" {
-			return w, errorf(`not a month range (expected e.g. "3月-12月")`)
+			return w, errorf(notMonthRange, `not a month range (expected e.g. "3月-12月")`)
 		}
 	}
 	if start > end {
-		return w, errorf("start month %d is after end month %d", start, end)
+		return w, errorf(fmt.Sprintf("开始月份 %d 晚于结束月份 %d", start, end), "start month %d is after end month %d", start, end)
 	}
 	w.StartMonth, w.EndMonth = start, end
 	return w, nil
@@ -297,20 +301,20 @@ func ParseWindow(raw string) (Window, error) {
 func leadingMonth(s string) (int, string, error) {
 	if num, rest := leadingNumber(s); num != "" {
 		if strings.Contains(num, ".") {
-			return 0, s, errorf("month %q is not a whole number", num)
+			return 0, s, errorf("月份 "+num+" 不是整数", "month %q is not a whole number", num)
 		}
 		n, err := strconv.Atoi(num)
 		if err != nil || n < 1 || n > 12 {
-			return 0, s, errorf("month %s out of range", num)
+			return 0, s, errorf("月份 "+num+" 超出范围（应为1–12）", "month %s out of range", num)
 		}
 		return n, rest, nil
 	}
 	n, rest := leadingCount(s)
 	if n == 0 {
-		return 0, s, errorf(`not a month range (expected e.g. "3月-12月")`)
+		return 0, s, errorf(notMonthRange, `not a month range (expected e.g. "3月-12月")`)
 	}
 	if n > 12 {
-		return 0, s, errorf("month %d out of range", n)
+		return 0, s, errorf(fmt.Sprintf("月份 %d 超出范围（应为1–12）", n), "month %d out of range", n)
 	}
 	return n, rest, nil
 }
@@ -345,7 +349,7 @@ func ParseDepartments(raw string) (Departments, error) {
 			if role == "" {
 				continue
 			}
-			return d, errorf("%q without a department name", role)
+			return d, errorf("“"+role+"”前面没有部门名称", "%q without a department name", role)
 		}
 		if canon := canonicalBureau(name); canon != "" {
 			d.Initiators = appendUnique(d.Initiators, canon)
@@ -365,7 +369,7 @@ func ParseDepartments(raw string) (Departments, error) {
 		d.Initiators = appendUnique(d.Initiators, name)
 	}
 	if len(d.Initiators) == 0 && len(d.Sections) == 0 {
-		return d, errorf("empty")
+		return d, errorf("为空", "empty")
 	}
 	return d, nil
 }

@@ -19,9 +19,10 @@ func Load(path string) (*Plan, error) {
 	case ".txt", ".tsv", ".csv", ".tab", "":
 		parse = func(name string, f *os.File) (*Plan, error) { return Parse(name, f) }
 	case ".xls":
-		return nil, &ParseError{File: path, Msg: "old Excel .xls format is not supported: save the plan as .xlsx"}
+		return nil, &ParseError{File: path, Msg: "old Excel .xls format is not supported: save the plan as .xlsx", Reason: xlsZh}
 	default:
-		return nil, &ParseError{File: path, Msg: fmt.Sprintf("unknown plan file type %q (use .txt, .tsv, .csv or .xlsx)", ext)}
+		return nil, &ParseError{File: path, Msg: fmt.Sprintf("unknown plan file type %q (use .txt, .tsv, .csv or .xlsx)", ext),
+			Reason: fmt.Sprintf("不支持的文件类型 %q（请用 .txt、.tsv、.csv 或 .xlsx）", ext)}
 	}
 	f, err := os.Open(path)
 	if err != nil {

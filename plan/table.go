@@ -56,23 +56,26 @@ var (
 
 // builder assembles a Plan from table rows, whatever their source.
 type builder struct {
-	plan      *Plan
-	sheet     string // current worksheet (xlsx)
-	cols      [numColumns]int
-	width     int // number of cells in the header row
-	header    bool
-	headerAt  string
-	firstAt   map[int]int // serial -> line of its row
-	last      *Task
-	titleLine int
+	plan       *Plan
+	sheet      string // current worksheet (xlsx)
+	cols       [numColumns]int
+	width      int // number of cells in the header row
+	header     bool
+	headerAt   string
+	headerAtZh string
+	firstAt    map[int]int // serial -> line of its row
+	last       *Task
+	titleLine  int
 }
 
 func newBuilder(file string) *builder {
 	return &builder{plan: &Plan{Source: file}, firstAt: make(map[int]int)}
 }
 
-func (b *builder) errAt(line int, col column, value, format string, args ...any) *ParseError {
-	e := &ParseError{File: b.plan.Source, Sheet: b.sheet, Line: line, Msg: fmt.Sprintf(format, args...)}
+// errAt is a problem at line (and col, unless noColumn): zh is the
+// Chinese reason, format and args the English message.
+func (b *builder) errAt(line int, col column, value, zh, format string, args ...any) *ParseError {
+	e := &ParseError{File: b.plan.Source, Sheet: b.sheet, Line: line, Msg: fmt.Sprintf(format, args...), Reason: zh}
 	if col >= 0 {
 		e.Field, e.Value = columnNames[col], value
 	}
@@ -116,23 +119,23 @@ func (b *builder) setHeader(line int, cells []string) error {
 			continue // an extra column (备注 …) is ignored
 		}
 		if cols[col] >= 0 {
-			return b.errAt(line, noColumn, "", "header has column %s twice", columnNames[col])
+			return b.errAt(line, noColumn, "", "表头中“"+columnNames[col]+"”列出现了两次", "header has column %s twice", columnNames[col])
 		}
 		cols[col] = i
 	}
 	for c, i := range cols {
 		if i < 0 {
-			return b.errAt(line, noColumn, "", "header has no column %s", columnNames[c])
+			return b.errAt(line, noColumn, "", "表头中缺少“"+columnNames[c]+"”列", "header has no column %s", columnNames[c])
 		}
 	}
 	if b.header {
 		if cols != b.cols || width != b.width {
-			return b.errAt(line, noColumn, "", "header differs from the first header (%s)", b.headerAt)
+			return b.errAt(line, noColumn, "", "表头与第一个表头（"+b.headerAtZh+"）不一致", "header differs from the first header (%s)", b.headerAt)
 		}
 		return nil
 	}
 	b.cols, b.width, b.header = cols, width, true
-	b.headerAt = b.place(line)
+	b.headerAt, b.headerAtZh = b.place(line), b.placeZh(line)
 	return nil
 }
 
@@ -143,12 +146,23 @@ func (b *builder) place(line int) string {
 	return fmt.Sprintf("line %d", line)
 }
 
+// placeZh is place in Chinese: "第8行", "工作表 Sheet1 第8行".
+func (b *builder) placeZh(line int) string {
+	if b.sheet != "" {
+		return fmt.Sprintf("工作表 %s 第%d行", b.sheet, line)
+	}
+	return fmt.Sprintf("第%d行", line)
+}
+
+// noHeaderZh is the Chinese reason of a file without a header row.
+const noHeaderZh = "没有表头行（以“序号”开头的一行列名）"
+
 // setTitle takes the plan's title, bureau and year from a title line.
 func (b *builder) setTitle(line int, text string) error {
 	text = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(text), "#"))
 	m := titleYear.FindStringSubmatchIndex(text)
 	if m == nil {
-		return b.errAt(line, noColumn, "", "title %q has no year (such as 2023年度)", text)
+		return b.errAt(line, noColumn, "", "标题“"+text+"”中没有年度（如“2023年度”）", "title %q has no year (such as 2023年度)", text)
 	}
 	year, _ := strconv.Atoi(text[m[2]:m[3]])
 	if b.plan.Year == 0 {
@@ -159,7 +173,7 @@ func (b *builder) setTitle(line int, text string) error {
 		return nil
 	}
 	if year != b.plan.Year {
-		return b.errAt(line, noColumn, "", "title year %d differs from %d in the first title (%s)", year, b.plan.Year, b.place(b.titleLine))
+		return b.errAt(line, noColumn, "", fmt.Sprintf("标题中的年度 %d 与第一个标题（%s）的 %d 不一致", year, b.placeZh(b.titleLine), b.plan.Year), "title year %d differs from %d in the first title (%s)", year, b.plan.Year, b.place(b.titleLine))
 	}
 	return nil
 }
@@ -176,22 +190,22 @@ func (b *builder) row(line int, cells []string) error {
 	var task *Task
 	if serialText == "" {
 		if b.last == nil {
-			return b.errAt(line, colSerial, serialText, "continuation row (empty 序号) with no task above it")
+			return b.errAt(line, colSerial, serialText, "序号为空（续行），但上面没有任务", "continuation row (empty 序号) with no task above it")
 		}
 		if name != "" && Fold(name) != Fold(b.last.Name) {
-			return b.errAt(line, colSerial, serialText, "empty, but 抽查任务名称 %q is not the name of task %d above", name, b.last.Serial)
+			return b.errAt(line, colSerial, serialText, fmt.Sprintf("为空，但抽查任务名称“%s”不是上面任务%d的名称", name, b.last.Serial), "empty, but 抽查任务名称 %q is not the name of task %d above", name, b.last.Serial)
 		}
 		task = b.last
 	} else {
 		serial, ok := parseSerial(serialText)
 		if !ok {
-			return b.errAt(line, colSerial, serialText, "not a task number")
+			return b.errAt(line, colSerial, serialText, "不是任务编号", "not a task number")
 		}
 		if at, dup := b.firstAt[serial]; dup {
-			return b.errAt(line, colSerial, serialText, "duplicate task number %d (first at %s)", serial, b.place(at))
+			return b.errAt(line, colSerial, serialText, fmt.Sprintf("任务编号 %d 重复（首次出现在%s）", serial, b.placeZh(at)), "duplicate task number %d (first at %s)", serial, b.place(at))
 		}
 		if name == "" {
-			return b.errAt(line, colName, name, "empty")
+			return b.errAt(line, colName, name, "为空", "empty")
 		}
 		b.firstAt[serial] = line
 		task = &Task{Serial: serial, Name: name}
@@ -208,13 +222,13 @@ func (b *builder) row(line int, cells []string) error {
 	}
 	var err error
 	if it.Ratio, err = ParseRatio(get(colRatio)); err != nil {
-		return b.errAt(line, colRatio, get(colRatio), "%s", err.Error())
+		return b.errAt(line, colRatio, get(colRatio), reasonOf(err), "%s", err.Error())
 	}
 	if it.Window, err = ParseWindow(get(colWindow)); err != nil {
-		return b.errAt(line, colWindow, get(colWindow), "%s", err.Error())
+		return b.errAt(line, colWindow, get(colWindow), reasonOf(err), "%s", err.Error())
 	}
 	if it.Departments, err = ParseDepartments(get(colDepartments)); err != nil {
-		return b.errAt(line, colDepartments, get(colDepartments), "%s", err.Error())
+		return b.errAt(line, colDepartments, get(colDepartments), reasonOf(err), "%s", err.Error())
 	}
 	if task != b.last {
 		b.plan.Tasks = append(b.plan.Tasks, task)
@@ -242,13 +256,14 @@ func parseSerial(s string) (int, bool) {
 func (b *builder) finish() (*Plan, error) {
 	p := b.plan
 	if !b.header {
-		return nil, &ParseError{File: p.Source, Msg: "no header row (a row of column names starting with 序号)"}
+		return nil, &ParseError{File: p.Source, Msg: "no header row (a row of column names starting with 序号)", Reason: noHeaderZh}
 	}
 	if p.Year == 0 {
-		return nil, &ParseError{File: p.Source, Msg: "no plan year: no title such as \"## 长治市市场监督管理局2023年度双随机抽查工作计划\" before the header"}
+		return nil, &ParseError{File: p.Source, Msg: "no plan year: no title such as \"## 长治市市场监督管理局2023年度双随机抽查工作计划\" before the header",
+			Reason: "没有计划年度：表头之前没有“长治市市场监督管理局2023年度双随机抽查工作计划”这样的标题"}
 	}
 	if len(p.Tasks) == 0 {
-		return nil, &ParseError{File: p.Source, Msg: "no tasks: the plan table has no data rows"}
+		return nil, &ParseError{File: p.Source, Msg: "no tasks: the plan table has no data rows", Reason: "没有任务：计划表格中没有数据行"}
 	}
 	for _, t := range p.Tasks {
 		for _, it := range t.Items {

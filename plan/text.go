@@ -24,10 +24,10 @@ const maxFileSize = 32 << 20
 func Parse(name string, r io.Reader) (*Plan, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
-		return nil, &ParseError{File: name, Msg: "cannot read", Err: err}
+		return nil, &ParseError{File: name, Msg: "cannot read", Err: err, Reason: "无法读取文件"}
 	}
 	if len(data) > maxFileSize {
-		return nil, &ParseError{File: name, Msg: fmt.Sprintf("file larger than %d MiB", maxFileSize>>20)}
+		return nil, &ParseError{File: name, Msg: fmt.Sprintf("file larger than %d MiB", maxFileSize>>20), Reason: fmt.Sprintf("文件超过 %d MB", maxFileSize>>20)}
 	}
 	text, perr := decodeText(name, data)
 	if perr != nil {
@@ -45,11 +45,13 @@ func decodeText(name string, data []byte) (string, *ParseError) {
 	}
 	var te *textenc.Error
 	if !errors.As(err, &te) {
-		return "", &ParseError{File: name, Msg: "cannot decode text", Err: err}
+		return "", &ParseError{File: name, Msg: "cannot decode text", Err: err, Reason: "无法识别文本编码"}
 	}
-	pe := &ParseError{File: name, Line: te.Line, Msg: te.Err.Error(), Err: te.Cause}
+	pe := &ParseError{File: name, Line: te.Line, Msg: te.Err.Error(), Err: te.Cause,
+		Reason: "不是可识别的文本（应为 UTF-8、GBK 或带 BOM 的 UTF-16），请另存为文本或 .xlsx"}
 	if te.Err == textenc.ErrBinary {
 		pe.Msg = "not a text file (NUL byte); save the plan as text or .xlsx"
+		pe.Reason = "不是文本文件，请把计划另存为文本（制表符分隔）或 .xlsx"
 	}
 	return "", pe
 }
@@ -69,7 +71,7 @@ func parseText(name, text string) (*Plan, error) {
 			break
 		}
 		if err != nil {
-			pe := &ParseError{File: name, Msg: "unreadable row", Err: err}
+			pe := &ParseError{File: name, Msg: "unreadable row", Err: err, Reason: "该行无法读取（引号不配对等）"}
 			var ce *csv.ParseError
 			if errors.As(err, &ce) {
 				pe.Line, pe.Err = ce.Line, ce.Err
@@ -106,14 +108,14 @@ func (b *builder) add(line int, cells []string, padded bool) error {
 	if len(cells) > b.width {
 		for _, c := range cells[b.width:] {
 			if strings.TrimSpace(c) != "" {
-				return b.errAt(line, noColumn, "", "row has %d columns, the header has %d", len(cells), b.width)
+				return b.errAt(line, noColumn, "", fmt.Sprintf("该行有 %d 列，表头只有 %d 列", len(cells), b.width), "row has %d columns, the header has %d", len(cells), b.width)
 			}
 		}
 		cells = cells[:b.width]
 	}
 	if len(cells) < b.width {
 		if !padded {
-			return b.errAt(line, noColumn, "", "row has %d columns, the header has %d", len(cells), b.width)
+			return b.errAt(line, noColumn, "", fmt.Sprintf("该行有 %d 列，表头有 %d 列", len(cells), b.width), "row has %d columns, the header has %d", len(cells), b.width)
 		}
 		cells = append(cells, make([]string, b.width-len(cells))...)
 	}
@@ -138,7 +140,7 @@ func (b *builder) preHeader(line int, cells []string) error {
 		}
 		return nil // stray line before the table: a name, a date, 填报单位 …
 	}
-	return b.errAt(line, noColumn, "", "row with %d cells before the header row (a row of column names starting with 序号)", nonEmpty)
+	return b.errAt(line, noColumn, "", fmt.Sprintf("表头行之前有一行 %d 个单元格的表格行（表头行是以“序号”开头的一行列名）", nonEmpty), "row with %d cells before the header row (a row of column names starting with 序号)", nonEmpty)
 }
 
 // tableLike is the number of non-empty cells from which a row above the

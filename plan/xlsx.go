@@ -22,12 +22,12 @@ import (
 func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 	defer func() {
 		if rec := recover(); rec != nil {
-			p, err = nil, &ParseError{File: name, Msg: fmt.Sprintf("unreadable workbook (%v)", rec)}
+			p, err = nil, &ParseError{File: name, Msg: fmt.Sprintf("unreadable workbook (%v)", rec), Reason: "工作簿无法读取"}
 		}
 	}()
 	f, err := excelize.OpenReader(io.LimitReader(r, maxFileSize))
 	if err != nil {
-		return nil, &ParseError{File: name, Msg: "not a readable .xlsx workbook", Err: err}
+		return nil, &ParseError{File: name, Msg: "not a readable .xlsx workbook", Err: err, Reason: "不是可读取的 .xlsx 工作簿"}
 	}
 	defer f.Close()
 
@@ -36,7 +36,7 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
 		if err != nil {
-			return nil, &ParseError{File: name, Sheet: sheet, Msg: "cannot read sheet", Err: err}
+			return nil, &ParseError{File: name, Sheet: sheet, Msg: "cannot read sheet", Err: err, Reason: "无法读取工作表"}
 		}
 		headerRow := -1
 		for i, row := range rows {
@@ -48,7 +48,8 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 		if headerRow < 0 {
 			for i, row := range rows {
 				if n, _ := countCells(row); n >= tableLike {
-					return nil, &ParseError{File: name, Sheet: sheet, Line: i + 1, Msg: "table rows but no header row (a row of column names starting with 序号)"}
+					return nil, &ParseError{File: name, Sheet: sheet, Line: i + 1, Msg: "table rows but no header row (a row of column names starting with 序号)",
+						Reason: "有表格行，但" + noHeaderZh}
 				}
 			}
 			continue
@@ -78,7 +79,7 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 			return nil, err
 		}
 		if err := fillMerged(f, sheet, rows, headerRow, b.cols); err != nil {
-			return nil, &ParseError{File: name, Sheet: sheet, Msg: "cannot read merged cells", Err: err}
+			return nil, &ParseError{File: name, Sheet: sheet, Msg: "cannot read merged cells", Err: err, Reason: "无法读取合并单元格"}
 		}
 		for i := headerRow + 1; i < len(rows); i++ {
 			if err := b.add(i+1, rows[i], true); err != nil {
@@ -93,7 +94,8 @@ func ParseXLSX(name string, r io.Reader) (p *Plan, err error) {
 			}
 		}
 		if fallbackYear == 0 {
-			return nil, &ParseError{File: name, Msg: "no plan year: no title row such as \"…2023年度双随机抽查工作计划\", no year in a cell above the header, in the sheet name or in the file name"}
+			return nil, &ParseError{File: name, Msg: "no plan year: no title row such as \"…2023年度双随机抽查工作计划\", no year in a cell above the header, in the sheet name or in the file name",
+				Reason: "没有计划年度：表头上方没有“……2023年度双随机抽查工作计划”这样的标题，表头上方的单元格、工作表名和文件名中也没有年份"}
 		}
 		b.plan.Year = fallbackYear
 	}

@@ -64,7 +64,7 @@ func (r *Reminders) markUndelivered(ctx context.Context, recs []reminder.Record)
 func (r *Reminders) planFor(now time.Time) *plan.Plan {
 	var best *plan.Plan
 	y := now.In(r.loc).Year()
-	for _, p := range r.o.Plans {
+	for _, p := range r.plans() {
 		if p.Year == y {
 			return p
 		}
@@ -73,7 +73,7 @@ func (r *Reminders) planFor(now time.Time) *plan.Plan {
 		}
 	}
 	if best == nil {
-		for _, p := range r.o.Plans {
+		for _, p := range r.plans() {
 			if best == nil || p.Year < best.Year {
 				best = p
 			}

@@ -36,10 +36,13 @@ const (
 
 // RemindersOptions configures the reminder job.
 type RemindersOptions struct {
-	Redis    redis.UniversalClient
-	Prefix   string // key prefix (config redis.prefix), e.g. "choucha:"
-	Sender   reply.Sender
-	Plans    []*plan.Plan
+	Redis  redis.UniversalClient
+	Prefix string // key prefix (config redis.prefix), e.g. "choucha:"
+	Sender reply.Sender
+	Plans  []*plan.Plan
+	// Catalog, when set, is read at every run instead of Plans: the live
+	// catalog, so a plan loaded in chat is reminded of from then on.
+	Catalog  *plan.Catalog
 	Rules    *reminder.Rules
 	Workdays *workday.Calendar
 	// Config gives send_from, send_to, catch_up_days and schedule.
@@ -107,12 +110,20 @@ func NewReminders(o RemindersOptions) (*Reminders, error) {
 		return nil, fmt.Errorf("config: reminders.catch_up_days = %d: must not be negative", o.Config.CatchUpDays)
 	}
 	r.catchUp = o.Config.CatchUpDays
-	for _, p := range o.Plans {
+	for _, p := range r.plans() {
 		if p != nil && !o.Workdays.Covers(p.Year) {
 			o.Log.Warn("no statutory holiday data for the plan year: reminders follow weekends only", "year", p.Year)
 		}
 	}
 	return r, nil
+}
+
+// plans are the plans to remind of now: the catalog's when there is one.
+func (r *Reminders) plans() []*plan.Plan {
+	if r.o.Catalog != nil {
+		return r.o.Catalog.Plans()
+	}
+	return r.o.Plans
 }
 
 func clock(key, v, def string) (int, error) {
@@ -252,7 +263,7 @@ func (r *Reminders) eachPlan(ctx context.Context, now time.Time, leaseName strin
 		}
 	}()
 	var errs []error
-	for _, p := range r.o.Plans {
+	for _, p := range r.plans() {
 		if p == nil {
 			continue
 		}

@@ -31,6 +31,11 @@
 //	{finding:<year>}:all                      zset    none             store.Findings: the year's findings by report time
 //	{finding:<year>}:published                hash    none             store.Findings: finding id → when marked published (已公示)
 //	audit:log                                 list    none             store.Audit: the audit log
+//	plan:{plan}:current                       hash    none             store.Plans: plan year → its upload (JSON: file, hash, who, when)
+//	plan:{plan}:file:<sha256 hex>             string  confirm TTL, then none  store.Plans: an uploaded plan file (gzip), staged for its preview, kept once loaded
+//	plan:{plan}:version                       string  none             store.Plans: counter raised by every plan load; replicas poll it
+//	plan:{plan}:history                       list    none (100 kept)  store.Plans: every plan load, newest first (JSON)
+//	plan:{plan}:changed                       pub/sub —                store.Plans: a plan was loaded (replicas refresh at once)
 //
 // The inbound keys keep their "wecom:" names from before the channel layer
 // was made neutral, so messages in flight across an upgrade are recovered.
@@ -147,3 +152,22 @@ func (k Keys) FindingPublished(year int) string { return k.findingTag(year) + "p
 
 // AuditLog is the audit log: a list of entry JSON, oldest first, kept forever.
 func (k Keys) AuditLog() string { return k.prefix + "audit:log" }
+
+// planTag is the hash tag of the uploaded plans: one script stages,
+// commits and counts them on one Cluster slot.
+func (k Keys) planTag() string { return k.prefix + "plan:{plan}:" }
+
+// PlanCurrent maps a plan year to its current upload (JSON).
+func (k Keys) PlanCurrent() string { return k.planTag() + "current" }
+
+// PlanFile is an uploaded plan file by the hex of its SHA-256 (gzip).
+func (k Keys) PlanFile(hexHash string) string { return k.planTag() + "file:" + hexHash }
+
+// PlanVersion is raised by every plan load.
+func (k Keys) PlanVersion() string { return k.planTag() + "version" }
+
+// PlanHistory lists every plan load, newest first (JSON).
+func (k Keys) PlanHistory() string { return k.planTag() + "history" }
+
+// PlanChanged is the pub/sub channel told of every plan load.
+func (k Keys) PlanChanged() string { return k.planTag() + "changed" }
