@@ -49,6 +49,7 @@ type answerCase struct {
 	nw       []string // Answer.NoWindow
 	details  []string
 	alts     []string
+	related  []string // Answer.Related: 其他相关任务
 	attr     question.Attr
 	text     []string // substrings of the rendered markdown
 	notText  []string
@@ -157,7 +158,8 @@ var answerCases = []answerCase{
 	{q: "生产许可证", kind: AnswerList, items: []string{"15-1", "15-2", "17"}},
 	{q: "计量单位", kind: AnswerList, items: nil, nw: []string{"3"}, text: []string{"（1项）"}},
 	{q: "电视台", kind: AnswerList, items: []string{"11"}},
-	{q: "个体工商户", kind: AnswerList, items: []string{"8", "9", "10", "11"}, nw: []string{"13"}},
+	// 11's scope lists 个体工商户 among many: a broader match.
+	{q: "个体工商户", kind: AnswerList, items: []string{"8", "9", "10"}, nw: []string{"13"}, related: []string{"11"}, text: []string{"\n**其他相关任务**\n**11** 广告发布单位的双随机抽查"}},
 	{q: "集贸市场有哪些", kind: AnswerList, items: []string{"1"}},
 	{q: "本月的食品任务", kind: AnswerList, items: []string{"4"}},
 	{q: "1月开始的广告", kind: AnswerList, items: nil, nw: []string{"13"}},
@@ -305,12 +307,12 @@ var answerCases = []answerCase{
 	{q: "任务7和任务8", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"7", "8"}, text: []string{"## 2023年度计划中的任务7、8（共2项）"}},
 	{q: "任务十五", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"15-1", "15-2"}, text: []string{"## 2023年度计划中的任务15 工业产品生产许可证产品生产企业检查（共2项）", "5月-11月（2023年5月1日至11月30日）"}},
 	{q: "任务12", now: "2026-11-15", noPlan: 2026, kind: AnswerNotFound, text: []string{"## 2023年度计划中没有任务12"}},
-	{q: "加油站怎么抽查", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"1"}, text: []string{"## 2023年度计划中与“加油站”有关的抽查任务（1项）", "2023年2月1日至12月31日"}},
+	{q: "加油站怎么抽查", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"1"}, text: []string{"## 2023年度计划中的任务1 在用计量器具的监督检查\n", "2023年2月1日至12月31日"}},
 	// Attributes.
-	{q: "直销什么时候查", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中“直销”的抽查检查起止时间", "7月-9月（2023年7月1日至9月30日）"}},
-	{q: "任务16什么时候开始", now: "2024-03-15", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中任务16的抽查检查起止时间"}},
-	{q: "拍卖抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, text: []string{"## 2023年度计划中“拍卖”的抽查比例及频次"}},
-	{q: "文物谁发起", now: "2024-07-10", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrDept, items: []string{"9"}, text: []string{"## 2023年度计划中“文物”的发起部门及牵头/指导科室"}},
+	{q: "直销什么时候查", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中的任务16 对直销企业服务网点、经销商的双随机抽查\n抽查检查起止时间：**7月-9月（2023年7月1日至9月30日）**"}},
+	{q: "任务16什么时候开始", now: "2024-03-15", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中的任务16 对直销企业服务网点、经销商的双随机抽查"}},
+	{q: "拍卖抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, text: []string{"## 2023年度计划中的任务8 拍卖活动检查\n抽查比例及频次：**30%/一年一次**"}},
+	{q: "文物谁发起", now: "2024-07-10", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrDept, items: []string{"9"}, text: []string{"## 2023年度计划中的任务9 文物经营活动检查\n发起部门及牵头/指导科室：**各县区局**发起，消保科指导"}},
 	{q: "牙膏抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerNotFound, text: []string{"2023年度计划中没有找到与“牙膏”有关"}},
 	// Answers with nothing from the plan need no notice.
 	{q: "帮助", now: "2026-11-15", kind: AnswerHelp},
@@ -349,11 +351,26 @@ func TestAnswers(t *testing.T) {
 			check("no window", ans.NoWindowIDs(), c.nw)
 			check("details", ans.DetailIDs(), c.details)
 			check("alternatives", ans.AlternativeIDs(), c.alts)
+			check("related", ans.RelatedIDs(), c.related)
 			if c.kind == AnswerAttribute && ans.Attr != c.attr {
 				t.Errorf("attr = %d, want %d", ans.Attr, c.attr)
 			}
-			// Every listed id is rendered, as a bold line start.
-			for _, id := range slices.Concat(ans.IDs(), ans.NoWindowIDs(), ans.AlternativeIDs()) {
+			// An answer about one item starts with its number and full
+			// name; any other listed id is rendered as a bold line start.
+			listed := slices.Concat(ans.IDs(), ans.NoWindowIDs(), ans.AlternativeIDs(), ans.RelatedIDs())
+			if one := slices.Concat(ans.Details, ans.Items); len(one) == 1 && (ans.Kind == AnswerDetail || ans.Kind == AnswerAttribute) {
+				head := md
+				if ans.NoPlan != "" { // the notice comes first
+					_, head, _ = strings.Cut(md, "\n")
+				}
+				title, _, _ := strings.Cut(head, "\n")
+				want := "任务" + one[0].ID + " " + itemName(one[0])
+				if !strings.HasPrefix(title, "## "+want) && !strings.HasPrefix(title, "## 2023年度计划中的"+want) {
+					t.Errorf("title %q does not start with %q", title, want)
+				}
+				listed = ans.RelatedIDs()
+			}
+			for _, id := range listed {
 				if !strings.Contains(md, "**"+id+"** ") {
 					t.Errorf("markdown lacks item %s:\n%s", id, md)
 				}
