@@ -154,8 +154,8 @@ var answerCases = []answerCase{
 	{q: "粮食", kind: AnswerList, items: []string{"1"}, nw: []string{"2"}},
 	{q: "保健食品", kind: AnswerList, items: []string{"4"}},
 	{q: "酒厂", kind: AnswerList, items: []string{"4"}},
-	{q: "工业产品", kind: AnswerList, items: []string{"15-1", "15-2"}},
-	{q: "生产许可证", kind: AnswerList, items: []string{"15-1", "15-2", "17"}},
+	{q: "工业产品", kind: AnswerList, items: []string{"15-2", "15-1"}}, // best match first: 15-2's matter and scope name it too
+	{q: "生产许可证", kind: AnswerList, items: []string{"15-2", "17", "15-1"}},
 	{q: "计量单位", kind: AnswerList, items: nil, nw: []string{"3"}, text: []string{"（1项）"}},
 	{q: "电视台", kind: AnswerList, items: []string{"11"}},
 	// 11's scope lists 个体工商户 among many: a broader match.
@@ -211,6 +211,28 @@ var answerCases = []answerCase{
 	{q: "加油站怎么抽查", kind: AnswerDetail, details: []string{"1"}, text: []string{"集贸市场、加油站", "不低于5%"}},
 	{q: "牙膏抽多少", kind: AnswerNotFound, text: []string{"牙膏"}},
 
+	// Every attribute of the plan can be asked for; "未注明" where the plan
+	// is silent.
+	{q: "任务4的牵头科室", kind: AnswerAttribute, attr: question.AttrSection, items: []string{"4"}, text: []string{"## 任务4 对重点食品生产企业的监督检查\n牵头/指导科室：**未注明**（发起部门：市市场监督管理局）"}},
+	{q: "文物归哪个科室指导", kind: AnswerAttribute, attr: question.AttrSection, items: []string{"9"}, text: []string{"牵头/指导科室：**消保科**指导"}},
+	{q: "任务17谁牵头", kind: AnswerAttribute, attr: question.AttrSection, items: []string{"17"}, text: []string{"**特种设备安全监察科**牵头"}},
+	{q: "任务8的抽查对象范围", kind: AnswerAttribute, attr: question.AttrScope, items: []string{"8"}, text: []string{"## 任务8 拍卖活动检查\n抽查对象范围：企业、个体工商户"}},
+	{q: "加油站的检查范围", kind: AnswerAttribute, attr: question.AttrScope, items: []string{"1"}, text: []string{"本辖区集贸市场、加油站"}},
+	{q: "拍卖查什么", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"8"}, text: []string{"抽查事项：拍卖活动经营资格检查"}},
+	{q: "任务16的抽查事项", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"16"}, text: []string{"直销行为检查"}},
+	{q: "任务7的频次", kind: AnswerAttribute, attr: question.AttrFrequency, items: []string{"7"}, text: []string{"抽查频次：**一年一次**"}},
+	{q: "直销一年查几次", kind: AnswerAttribute, attr: question.AttrFrequency, items: []string{"16"}, text: []string{"**一年一次**"}},
+	{q: "任务7的比例及频次", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"7"}, text: []string{"**10%/一年一次**"}},
+	{q: "任务2的信用风险要求", kind: AnswerAttribute, attr: question.AttrRisk, items: []string{"2"}, text: []string{"信用风险分类要求：**未注明**（未提出信用风险分类要求，按计划比例统一随机抽取）"}},
+	{q: "任务7的信用风险分类要求", kind: AnswerAttribute, attr: question.AttrRisk, items: []string{"7"}, text: []string{"按信用风险分类递加", "> 原文：根据企业信用风险分类结果"}},
+	{q: "任务7按风险分类吗", kind: AnswerAttribute, attr: question.AttrRisk, items: []string{"7"}},
+	{q: "任务2什么时候", kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"2"}, text: []string{"**未注明起止时间（全年可查）**"}},
+	{q: "任务7和任务8的抽查事项", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"7", "8"}, text: []string{"## 任务7、8的抽查事项\n**7** 对强制性产品认证活动的双随机抽查：强制性产品认证活动"}},
+	// A question about one item's attribute answers for the best-matching
+	// item; broader matches follow under 其他相关任务.
+	{q: "特种设备生产许可证抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"17"}, text: []string{"## 任务17 对特种设备生产许可证获证企业常规监督检查的双随机抽查\n抽查比例及频次：**20%/一年一次**"}},
+	{q: "工业产品生产许可资格抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"15-2", "15-1"}, related: []string{"17"}, text: []string{"\n**其他相关任务**\n**17** "}},
+
 	// Lists.
 	{q: "没有时间的任务", kind: AnswerList, items: noWin, text: []string{"未注明起止时间（全年可查）的抽查任务（3项）"}},
 	{q: "未注明起止时间的任务", kind: AnswerList, items: noWin},
@@ -248,7 +270,10 @@ var answerCases = []answerCase{
 	{q: "2023年3月的任务", now: "2024-05-01", kind: AnswerList, items: march, nw: noWin, notText: []string{"依据", "未能识别"}},
 	{q: "2022年的任务", noPlan: 2022, kind: AnswerList, items: windowed, nw: noWin, text: []string{"依据2023年度计划"}},
 	{q: "本月还有哪些任务没完成", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
-	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"未能识别“牙膏”"}},
+	// A word not used is noted in one line after the answer, never first.
+	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"一年一次；市局即市市场监督管理局。</font>\n（未能识别“牙膏”，已忽略。）"}, notText: []string{"## （未能识别"}},
+	{q: "牙膏和加油站", kind: AnswerList, items: []string{"1"}, text: []string{"\n（未能识别“牙膏”，已忽略。）"}},
+	{q: "本月哪些任务呢", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
 
 	// Another year's clock answers from the 2023 plan and says so.
 	{q: "本月哪些抽查任务", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: march, nw: noWin, text: []string{"依据2023年度计划"}},

@@ -76,7 +76,8 @@ func readWords(q question.Query, p *plan.Plan) (question.Query, []string) {
 // and, when it names a subject, ranked by how specifically they match it.
 type selection struct {
 	// items and noWindow are the items to answer first (with and without a
-	// window), in the plan's order; best are the same, best match first.
+	// window), best match first (in the plan's order when no subject was
+	// asked); best are both together.
 	items, noWindow, best []*plan.Item
 	// related are broader matches (其他相关任务), best first.
 	related []*plan.Item
@@ -102,10 +103,12 @@ func (a *Asker) selectItems(q *question.Query, now time.Time, s scope, useTime b
 	}
 	hits := indexFor(s.Plan).Rank(us, slices.Concat(items, noWindow))
 	first, related := retrieve.Split(hits)
-	keep := func(list []*plan.Item) []*plan.Item {
-		return slices.DeleteFunc(slices.Clone(list), func(it *plan.Item) bool { return !slices.Contains(first, it) })
+	in := func(list []*plan.Item) func(*plan.Item) bool {
+		return func(it *plan.Item) bool { return slices.Contains(list, it) }
 	}
-	sel.items, sel.noWindow, sel.best, sel.related = keep(items), keep(noWindow), first, related
+	sel.items = slices.DeleteFunc(slices.Clone(first), func(it *plan.Item) bool { return !in(items)(it) })
+	sel.noWindow = slices.DeleteFunc(slices.Clone(first), func(it *plan.Item) bool { return !in(noWindow)(it) })
+	sel.best, sel.related = first, related
 	return sel
 }
 
