@@ -114,13 +114,14 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 }
 
 // plansLine is the start-up line naming the loaded plan years:
-// "已加载抽查计划：2023年度（17项）". When no plan is loaded for the clock's
+// "已加载抽查计划：2023年度（16个任务，17项）": tasks are the plan's numbered
+// rows, items what is checked (task 15 has two). When no plan is loaded for the clock's
 // year it says so, and that answers about that year come from another
 // year's plan and say so (package answer).
 func (a *app) plansLine() string {
 	var years []string
 	for _, p := range a.plans.Plans() {
-		years = append(years, fmt.Sprintf("%d年度（%d项）", p.Year, len(p.Items())))
+		years = append(years, fmt.Sprintf("%d年度（%d个任务，%d项）", p.Year, len(p.Tasks), len(p.Items())))
 	}
 	line := "已加载抽查计划：" + strings.Join(years, "、")
 	now := a.now().In(a.cfg.Location)
