@@ -7,7 +7,6 @@ package question
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -199,18 +198,7 @@ func (r Ref) String() string {
 type Subject struct {
 	Label string   // for display
 	Said  string   // the words as typed that named it ("眼镜店"), normalised
-	Terms []string // plan words; the item matches when its folded text contains any
-}
-
-// Match reports whether folded (an item's text after plan.Fold) contains any
-// of the subject's terms (fold reduces a term the same way).
-func (s Subject) Match(folded string, fold func(string) string) bool {
-	for _, t := range s.Terms {
-		if strings.Contains(folded, fold(t)) {
-			return true
-		}
-	}
-	return false
+	Terms []string // plan words it stands for (package retrieve scores them)
 }
 
 // Query is one understood question.
