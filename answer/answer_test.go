@@ -274,6 +274,9 @@ var answerCases = []answerCase{
 	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"一年一次；市局即市市场监督管理局。</font>\n（未能识别“牙膏”，已忽略。）"}, notText: []string{"## （未能识别"}},
 	{q: "牙膏和加油站", kind: AnswerList, items: []string{"1"}, text: []string{"\n（未能识别“牙膏”，已忽略。）"}},
 	{q: "本月哪些任务呢", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
+	// Talk around the question changes nothing: no note.
+	{q: "领导让我问下本月的任务来着", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
+	{q: "我想看看拍卖抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, notText: []string{"未能识别"}},
 
 	// Another year's clock answers from the 2023 plan and says so.
 	{q: "本月哪些抽查任务", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: march, nw: noWin, text: []string{"依据2023年度计划"}},
