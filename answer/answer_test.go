@@ -273,6 +273,7 @@ var answerCases = []answerCase{
 	// A word not used is noted in one line after the answer, never first.
 	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"一年一次；市局即市市场监督管理局。</font>\n（未能识别“牙膏”，已忽略。）"}, notText: []string{"## （未能识别"}},
 	{q: "牙膏和加油站", kind: AnswerList, items: []string{"1"}, text: []string{"\n（未能识别“牙膏”，已忽略。）"}},
+	{q: "牙膏、肥皂、洗发水、拖鞋和加油站", kind: AnswerList, items: []string{"1"}, text: []string{"\n（未能识别“牙膏”、“肥皂”、“洗发水”等，已忽略。）"}},
 	{q: "本月哪些任务呢", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
 	// Talk around the question changes nothing: no note.
 	{q: "领导让我问下本月的任务来着", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},

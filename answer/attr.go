@@ -78,9 +78,14 @@ func unusedNote(words []string) string {
 	if len(words) == 0 {
 		return ""
 	}
-	quoted := make([]string, len(words))
-	for i, w := range words {
-		quoted[i] = "“" + excerpt(w) + "”"
+	const most = 3 // one short line
+	var quoted []string
+	for _, w := range words[:min(len(words), most)] {
+		quoted = append(quoted, "“"+excerpt(w)+"”")
 	}
-	return fmt.Sprintf("（未能识别%s，已忽略。）", strings.Join(quoted, "、"))
+	more := ""
+	if len(words) > most {
+		more = "等"
+	}
+	return fmt.Sprintf("（未能识别%s%s，已忽略。）", strings.Join(quoted, "、"), more)
 }
