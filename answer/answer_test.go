@@ -218,6 +218,7 @@ var answerCases = []answerCase{
 	{q: "任务17谁牵头", kind: AnswerAttribute, attr: question.AttrSection, items: []string{"17"}, text: []string{"**特种设备安全监察科**牵头"}},
 	{q: "任务8的抽查对象范围", kind: AnswerAttribute, attr: question.AttrScope, items: []string{"8"}, text: []string{"## 任务8 拍卖活动检查\n抽查对象范围：企业、个体工商户"}},
 	{q: "加油站的检查范围", kind: AnswerAttribute, attr: question.AttrScope, items: []string{"1"}, text: []string{"本辖区集贸市场、加油站"}},
+	{q: "眼镜店查啥", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"1"}, notText: []string{"未能识别"}},
 	{q: "拍卖查什么", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"8"}, text: []string{"抽查事项：拍卖活动经营资格检查"}},
 	{q: "任务16的抽查事项", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"16"}, text: []string{"直销行为检查"}},
 	{q: "任务7的频次", kind: AnswerAttribute, attr: question.AttrFrequency, items: []string{"7"}, text: []string{"抽查频次：**一年一次**"}},

@@ -1,27 +1,43 @@
 package question
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
 // words splits what the parser left of a message into the stretches it
-// did not understand: stop words go (multi-character ones anywhere, single
-// characters only at a stretch's edges, so "个体工商户" keeps its 个), and
-// stretches shorter than two characters are dropped.
+// did not understand: stop words, talk (chatWords) and connectors go
+// (multi-character stop words anywhere, single characters only at a
+// stretch's edges, so "个体工商户" keeps its 个), except inside the
+// subject vocabulary ("食品相关产品" keeps its 相关), and stretches shorter
+// than two characters are dropped.
 func words(s string) []string {
-	for _, list := range [][]string{stopWords, chatWords} {
-		for _, w := range list {
-			if utf8.RuneCountInString(w) > 1 {
-				s = strings.ReplaceAll(s, w, sep)
-			}
+	protect := make([]bool, len(s))
+	for _, w := range vocabWords {
+		mark(s, w, protect, nil)
+	}
+	drop := make([]bool, len(s))
+	for _, w := range slices.Concat(stopWords, chatWords) {
+		if utf8.RuneCountInString(w) > 1 {
+			mark(s, w, drop, protect)
 		}
 	}
-	for _, c := range connectors {
-		s = strings.ReplaceAll(s, c, sep)
+	for _, w := range connectors {
+		mark(s, w, drop, protect)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if drop[i] {
+			if i == 0 || !drop[i-1] {
+				b.WriteString(sep)
+			}
+			continue
+		}
+		b.WriteByte(s[i])
 	}
 	var out []string
-	for _, seg := range strings.Split(s, sep) {
+	for _, seg := range strings.Split(b.String(), sep) {
 		seg = strings.Trim(seg, edgeStops)
 		if utf8.RuneCountInString(seg) >= 2 {
 			out = append(out, seg)
@@ -29,6 +45,39 @@ func words(s string) []string {
 	}
 	return out
 }
+
+// mark sets set[i] for the bytes of every occurrence of w in s that
+// touches no byte of unless.
+func mark(s, w string, set, unless []bool) {
+	for from := 0; ; {
+		j := strings.Index(s[from:], w)
+		if j < 0 {
+			return
+		}
+		i := from + j
+		from = i + 1
+		if unless != nil && slices.Contains(unless[i:i+len(w)], true) {
+			continue
+		}
+		for k := i; k < i+len(w); k++ {
+			set[k] = true
+		}
+	}
+}
+
+// vocabWords are the synonym table's words (triggers and plan terms) of
+// two or more characters: stop words inside them stay.
+var vocabWords = func() []string {
+	var out []string
+	for _, s := range Synonyms {
+		for _, w := range append(append([]string(nil), s.Triggers...), s.Terms...) {
+			if utf8.RuneCountInString(w) > 1 {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}()
 
 // connectors join two things asked about ("个体工商户和企业"): each is
 // scored on its own.
