@@ -493,9 +493,10 @@ func excerpt(s string) string {
 	return s
 }
 
-// filter returns the items of the scope's plan passing every filter of q,
-// and the time filter applied to them (none unless useTime).
-func (a *Asker) filter(q *question.Query, now time.Time, s scope, useTime bool) (items, noWindow []*plan.Item, tf timeFilter) {
+// hardFilter returns the items of the scope's plan passing every filter of
+// q but the subject (selectItems ranks by that), and the time filter
+// applied to them (none unless useTime).
+func (a *Asker) hardFilter(q *question.Query, now time.Time, s scope, useTime bool) (items, noWindow []*plan.Item, tf timeFilter) {
 	if useTime {
 		tf = a.resolveTime(q, now, s)
 	}
@@ -548,8 +549,7 @@ func (a *Asker) list(q question.Query, now time.Time, s scope) Answer {
 			ans.Lines = append(ans.Lines, "计划中没有符合条件的任务。")
 		}
 		if tf.active && len(noWindow) == 0 {
-			altSel := a.selectItems(&q, now, s, false)
-			alt, altNW := altSel.items, altSel.noWindow
+			alt, altNW, _ := a.filter(&q, now, s, false)
 			if !tf.byMonth {
 				if next, d := tf.next(alt, s.Year, now.Location()); len(next) > 0 {
 					ans.Alternatives = next

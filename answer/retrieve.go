@@ -91,9 +91,7 @@ func (s selection) all() []*plan.Item { return slices.Concat(s.best, s.related) 
 // then ranks what passes against what q names and cuts the ranking at the
 // retrieve package's fractions of the best score.
 func (a *Asker) selectItems(q *question.Query, now time.Time, s scope, useTime bool) selection {
-	hard := *q
-	hard.Subjects = nil // matched by score below
-	items, noWindow, tf := a.filter(&hard, now, s, useTime)
+	items, noWindow, tf := a.hardFilter(q, now, s, useTime)
 	sel := selection{items: items, noWindow: noWindow, tf: tf}
 	us := units(q)
 	if len(us) == 0 {
@@ -110,6 +108,14 @@ func (a *Asker) selectItems(q *question.Query, now time.Time, s scope, useTime b
 	sel.noWindow = slices.DeleteFunc(slices.Clone(first), func(it *plan.Item) bool { return !in(noWindow)(it) })
 	sel.best, sel.related = first, related
 	return sel
+}
+
+// filter returns the items of the scope's plan passing every filter of q
+// — for the subject, the items answered first (selectItems also gives the
+// broader ones) — and the time filter applied (none unless useTime).
+func (a *Asker) filter(q *question.Query, now time.Time, s scope, useTime bool) (items, noWindow []*plan.Item, tf timeFilter) {
+	sel := a.selectItems(q, now, s, useTime)
+	return sel.items, sel.noWindow, sel.tf
 }
 
 // subjectLabel is how an answer's title names what q asks about:
