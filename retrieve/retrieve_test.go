@@ -96,3 +96,20 @@ func TestSplitCutOffs(t *testing.T) {
 		t.Errorf("related %v, want c d (score ≥ %.2f × best)", got, Related)
 	}
 }
+
+// A plan with no items, or items with empty fields, ranks nothing and
+// never fails.
+func TestEmpty(t *testing.T) {
+	for _, p := range []*plan.Plan{
+		{},
+		{Tasks: []*plan.Task{{Serial: 1, Items: []*plan.Item{{ID: "1"}}}}},
+	} {
+		ix := New(p)
+		if hits := ix.Rank([]Unit{{Said: "广告"}, {Said: "", Terms: []string{"", "醋"}}}, nil); len(hits) != 0 {
+			t.Errorf("hits %v in a plan without text", hitIDs(hits))
+		}
+		if ix.Matches(Unit{Said: "广告"}) {
+			t.Error("matches in a plan without text")
+		}
+	}
+}
