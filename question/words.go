@@ -65,13 +65,16 @@ func mark(s, w string, set, unless []bool) {
 	}
 }
 
-// vocabWords are the synonym table's words (triggers and plan terms) of
-// two or more characters: stop words inside them stay.
+// vocabWords are the synonym table's words (triggers and plan terms) that
+// hold a stop word, talk or a connector ("食品相关产品"): those stay.
 var vocabWords = func() []string {
 	var out []string
 	for _, s := range Synonyms {
-		for _, w := range append(append([]string(nil), s.Triggers...), s.Terms...) {
-			if utf8.RuneCountInString(w) > 1 {
+		for _, w := range slices.Concat(s.Triggers, s.Terms) {
+			holds := slices.ContainsFunc(slices.Concat(stopWords, chatWords), func(x string) bool {
+				return utf8.RuneCountInString(x) > 1 && strings.Contains(w, x)
+			}) || slices.ContainsFunc(connectors, func(x string) bool { return strings.Contains(w, x) })
+			if holds && !slices.Contains(out, w) {
 				out = append(out, w)
 			}
 		}
