@@ -696,15 +696,6 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 	return ans
 }
 
-// sortItems puts items in the plan's order.
-func sortItems(p *plan.Plan, items []*plan.Item) {
-	order := map[*plan.Item]int{}
-	for i, it := range p.Items() {
-		order[it] = i
-	}
-	slices.SortFunc(items, func(x, y *plan.Item) int { return order[x] - order[y] })
-}
-
 func refItems(p *plan.Plan, r question.Ref) ([]*plan.Item, bool) {
 	if r.Index == 0 {
 		t, ok := p.Task(r.Serial)

@@ -77,7 +77,8 @@ func readWords(q question.Query, p *plan.Plan) (question.Query, []string) {
 type selection struct {
 	// items and noWindow are the items to answer first (with and without a
 	// window), best match first (in the plan's order when no subject was
-	// asked); best are both together.
+	// asked); best are all of them, best first (no subject: items, then
+	// noWindow).
 	items, noWindow, best []*plan.Item
 	// related are broader matches (其他相关任务), best first.
 	related []*plan.Item
@@ -96,7 +97,6 @@ func (a *Asker) selectItems(q *question.Query, now time.Time, s scope, useTime b
 	us := units(q)
 	if len(us) == 0 {
 		sel.best = slices.Concat(items, noWindow)
-		sortItems(s.Plan, sel.best)
 		return sel
 	}
 	hits := indexFor(s.Plan).Rank(us, slices.Concat(items, noWindow))

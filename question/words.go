@@ -18,12 +18,7 @@ func words(s string) []string {
 		mark(s, w, protect, nil)
 	}
 	drop := make([]bool, len(s))
-	for _, w := range slices.Concat(stopWords, chatWords) {
-		if utf8.RuneCountInString(w) > 1 {
-			mark(s, w, drop, protect)
-		}
-	}
-	for _, w := range connectors {
+	for _, w := range dropWords {
 		mark(s, w, drop, protect)
 	}
 	var b strings.Builder
@@ -65,15 +60,25 @@ func mark(s, w string, set, unless []bool) {
 	}
 }
 
+// dropWords are the stop words and talk of two or more characters, and
+// the connectors.
+var dropWords = func() []string {
+	var out []string
+	for _, w := range slices.Concat(stopWords, chatWords) {
+		if utf8.RuneCountInString(w) > 1 {
+			out = append(out, w)
+		}
+	}
+	return append(out, connectors...)
+}()
+
 // vocabWords are the synonym table's words (triggers and plan terms) that
 // hold a stop word, talk or a connector ("食品相关产品"): those stay.
 var vocabWords = func() []string {
 	var out []string
 	for _, s := range Synonyms {
 		for _, w := range slices.Concat(s.Triggers, s.Terms) {
-			holds := slices.ContainsFunc(slices.Concat(stopWords, chatWords), func(x string) bool {
-				return utf8.RuneCountInString(x) > 1 && strings.Contains(w, x)
-			}) || slices.ContainsFunc(connectors, func(x string) bool { return strings.Contains(w, x) })
+			holds := slices.ContainsFunc(dropWords, func(x string) bool { return strings.Contains(w, x) })
 			if holds && !slices.Contains(out, w) {
 				out = append(out, w)
 			}
