@@ -122,7 +122,8 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 }
 
 // plansLine is the start-up line naming the loaded plan years:
-// "已加载抽查计划：2023年度（17项）". When no plan is loaded for the clock's
+// "已加载抽查计划：2023年度（16个任务，17项）": tasks are the plan's numbered
+// rows, items what is checked (task 15 has two). When no plan is loaded for the clock's
 // year it says so, and that answers about that year come from another
 // year's plan and say so (package answer).
 func (a *app) plansLine() string {
@@ -134,7 +135,7 @@ func (a *app) plansLine() string {
 				by = "，" + e.Upload.By + " 在聊天中导入"
 			}
 		}
-		years = append(years, fmt.Sprintf("%d年度（%d项%s）", p.Year, len(p.Items()), by))
+		years = append(years, fmt.Sprintf("%d年度（%d个任务，%d项%s）", p.Year, len(p.Tasks), len(p.Items()), by))
 	}
 	line := "已加载抽查计划：" + strings.Join(years, "、")
 	now := a.now().In(a.cfg.Location)

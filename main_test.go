@@ -129,7 +129,7 @@ func TestAskCommand(t *testing.T) {
 				t.Errorf("answer says no plan is loaded:\n%s", out)
 			}
 			// The loaded plan years, on stderr only.
-			if !strings.Contains(errOut, "已加载抽查计划：2023年度（17项）") || strings.Contains(out, "已加载") {
+			if !strings.Contains(errOut, "已加载抽查计划：2023年度（16个任务，17项）") || strings.Contains(out, "已加载") {
 				t.Errorf("stderr should name the loaded plans: %q", errOut)
 			}
 		})
@@ -187,7 +187,7 @@ func TestChatFromPipe(t *testing.T) {
 	}
 	// Not interactive: the loaded plans are named on stderr, not among the
 	// answers.
-	if !strings.Contains(errOut, "已加载抽查计划：2023年度（17项）\n") || strings.Contains(out, "已加载") {
+	if !strings.Contains(errOut, "已加载抽查计划：2023年度（16个任务，17项）\n") || strings.Contains(out, "已加载") {
 		t.Errorf("loaded plans: stderr %q", errOut)
 	}
 	noMarkup(t, out)
@@ -223,7 +223,7 @@ func TestServeWithoutCredentialsIsConsole(t *testing.T) {
 	if !strings.Contains(errOut, "控制台模式") {
 		t.Fatalf("stderr should say console mode: %s", errOut)
 	}
-	if !strings.Contains(errOut, "已加载抽查计划：2023年度（17项）") {
+	if !strings.Contains(errOut, "已加载抽查计划：2023年度（16个任务，17项）") {
 		t.Fatalf("stderr should name the loaded plans: %s", errOut)
 	}
 }

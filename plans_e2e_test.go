@@ -58,7 +58,7 @@ func TestConsolePlanFile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("ask: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "已加载抽查计划：2023年度（17项）、2026年度（17项，console 在聊天中导入）\n") {
+	if !strings.Contains(errOut, "已加载抽查计划：2023年度（16个任务，17项）、2026年度（16个任务，17项，console 在聊天中导入）\n") {
 		t.Errorf("start-up line: %s", errOut)
 	}
 	if !strings.Contains(out, "拍卖活动专项检查") || strings.Contains(out, "尚未导入") {

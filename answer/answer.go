@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/changzhi-amr/choucha/department"
@@ -60,6 +59,12 @@ type Answer struct {
 	// Alternatives are close matches shown when nothing matched.
 	Alternatives      []*plan.Item
 	AlternativesTitle string
+	// Related are broader matches of the subject asked about, listed after
+	// the answer under "其他相关任务" (package retrieve ranks them).
+	Related []*plan.Item
+	// Unused is a short note after the answer on words it did not use
+	// ("未能识别“牙膏”，已忽略"), when leaving them out changed the meaning.
+	Unused string
 	// Lines are free sentences (explanations, notes) shown after the title.
 	Lines []string
 	// Examples are example questions suggested to the user.
@@ -82,6 +87,9 @@ func (a *Answer) DetailIDs() []string { return ids(a.Details) }
 
 // AlternativeIDs returns the ids of Alternatives.
 func (a *Answer) AlternativeIDs() []string { return ids(a.Alternatives) }
+
+// RelatedIDs returns the ids of Related.
+func (a *Answer) RelatedIDs() []string { return ids(a.Related) }
 
 func ids(items []*plan.Item) []string {
 	out := make([]string, len(items))
@@ -158,32 +166,6 @@ func (a *Asker) planDepartment(name string) string {
 
 // Help is the help text as an answer.
 func Help() Answer { return helpAnswer() }
-
-// foldedText caches each item's folded name + 抽查事项 + 抽查对象范围.
-var foldedText sync.Map // *plan.Item -> string
-
-func itemText(it *plan.Item) string {
-	if s, ok := foldedText.Load(it); ok {
-		return s.(string)
-	}
-	s := plan.Fold(it.Name() + "\n" + it.Matter + "\n" + it.Scope)
-	foldedText.Store(it, s)
-	return s
-}
-
-// matchSubjects reports whether it matches any of subjects.
-func matchSubjects(it *plan.Item, subjects []question.Subject) bool {
-	if len(subjects) == 0 {
-		return true
-	}
-	t := itemText(it)
-	for _, s := range subjects {
-		if s.Match(t, plan.Fold) {
-			return true
-		}
-	}
-	return false
-}
 
 // matchDepartments reports whether it is initiated, led or guided by any of
 // the canonical department names.
@@ -505,15 +487,12 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 		return Answer{}, perr
 	}
 	s.clock = clock
-	// Unrecognised words that occur in the plan are a subject ("个体工商户").
+	// Words found in the plan are a subject ("个体工商户"); the others
+	// were not understood.
+	q, unknown := readWords(q, s.Plan)
 	var ignored string
-	if q.Rest != "" && q.Ref == nil && len(q.Subjects) == 0 {
-		sub := question.Subject{Label: excerpt(q.Rest), Terms: []string{q.Rest}}
-		if anyItem(s.Plan, func(it *plan.Item) bool { return matchSubjects(it, []question.Subject{sub}) }) {
-			q = q.WithSubject(sub)
-		} else {
-			ignored = excerpt(q.Rest)
-		}
+	if len(unknown) > 0 {
+		ignored = excerpt(slices.MaxFunc(unknown, func(x, y string) int { return len(x) - len(y) }))
 	}
 	var ans Answer
 	switch q.Intent {
@@ -521,11 +500,12 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 		ans = a.mine(q, now, s, sections)
 	case question.TaskByRef, question.Attribute:
 		ans = a.tasks(q, now, s)
+		if q.Ref == nil {
+			ans.Unused = unusedNote(unknown)
+		}
 	case question.List:
 		ans = a.list(q, now, s)
-		if ignored != "" {
-			ans.Lines = append(ans.Lines, fmt.Sprintf("（未能识别“%s”，已忽略。）", ignored))
-		}
+		ans.Unused = unusedNote(unknown)
 	default:
 		ans = unknownAnswer(q, ignored, s)
 	}
@@ -555,20 +535,10 @@ func excerpt(s string) string {
 	return s
 }
 
-func anyItem(p *plan.Plan, f func(*plan.Item) bool) bool {
-	for _, t := range p.Tasks {
-		for _, it := range t.Items {
-			if f(it) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// filter returns the items of the scope's plan passing every filter of q,
-// and the time filter applied to them (none unless useTime).
-func (a *Asker) filter(q *question.Query, now time.Time, s scope, useTime bool) (items, noWindow []*plan.Item, tf timeFilter) {
+// hardFilter returns the items of the scope's plan passing every filter of
+// q but the subject (selectItems ranks by that), and the time filter
+// applied to them (none unless useTime).
+func (a *Asker) hardFilter(q *question.Query, now time.Time, s scope, useTime bool) (items, noWindow []*plan.Item, tf timeFilter) {
 	if useTime {
 		tf = a.resolveTime(q, now, s)
 	}
@@ -576,7 +546,7 @@ func (a *Asker) filter(q *question.Query, now time.Time, s scope, useTime bool) 
 	loc := now.Location()
 	for _, t := range p.Tasks {
 		for _, it := range t.Items {
-			if !matchDepartments(it, q.Departments) || !matchSubjects(it, q.Subjects) || !matchRatio(q, it.Ratio.Percent) {
+			if !matchDepartments(it, q.Departments) || !matchRatio(q, it.Ratio.Percent) {
 				continue
 			}
 			if q.Risk == question.RiskDifferentiated && !it.Risk.Differentiated || q.Risk == question.RiskUniform && it.Risk.Differentiated {
@@ -607,8 +577,9 @@ func (a *Asker) list(q question.Query, now time.Time, s scope) Answer {
 	if ans, ok := a.slotList(q, now, s); ok { // deadlines, extremes, time left
 		return ans
 	}
-	items, noWindow, tf := a.filter(&q, now, s, true)
-	ans := Answer{Kind: AnswerList, Items: items, NoWindow: noWindow}
+	sel := a.selectItems(&q, now, s, true)
+	items, noWindow, tf := sel.items, sel.noWindow, sel.tf
+	ans := Answer{Kind: AnswerList, Items: items, NoWindow: noWindow, Related: sel.related}
 	// A time question counts the tasks with a window in the period; the
 	// others count every task listed.
 	total := len(items)
@@ -666,11 +637,7 @@ func describe(q *question.Query, tf timeFilter) string {
 		}
 	}
 	if len(q.Subjects) > 0 {
-		labels := make([]string, len(q.Subjects))
-		for i, s := range q.Subjects {
-			labels[i] = "“" + s.Label + "”"
-		}
-		b.WriteString("与" + strings.Join(labels, "或") + "有关的")
+		b.WriteString("与" + subjectLabel(q) + "有关的")
 	}
 	switch q.Risk {
 	case question.RiskDifferentiated:
@@ -690,7 +657,7 @@ func pct(p float64) string { return fmt.Sprintf("%g%%", p) }
 // tasks answers a question about tasks by number or subject: details or
 // one attribute.
 func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
-	var items []*plan.Item
+	var items, related []*plan.Item
 	var what string
 	var missing []string // task numbers asked about that the plan lacks
 	multi := len(q.Refs) > 1
@@ -722,15 +689,9 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 			return noSuchTask(s.Plan, *q.Ref)
 		}
 	} else {
-		labels := make([]string, len(q.Subjects))
-		for i, s := range q.Subjects {
-			labels[i] = "“" + s.Label + "”"
-		}
-		what = strings.Join(labels, "或")
-		var nw []*plan.Item
-		items, nw, _ = a.filter(&q, now, s, false)
-		items = append(items, nw...)
-		sortItems(s.Plan, items)
+		what = subjectLabel(&q)
+		sel := a.selectItems(&q, now, s, false)
+		items, related = sel.best, sel.related
 		if len(items) == 0 {
 			return notFoundSubject(q, s, now, a)
 		}
@@ -739,18 +700,28 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 		return a.timeLeft(s, items, what, missing)
 	}
 	// In fallback every title names the plan's year: task numbers, too,
-	// are that year's.
-	ans := Answer{Kind: AnswerAttribute, Items: items, Attr: q.Attr}
-	switch q.Attr {
-	case question.AttrRatio:
-		ans.Title = s.in() + what + "的抽查比例及频次"
-	case question.AttrWindow:
-		ans.Title = s.in() + what + "的抽查检查起止时间"
-	case question.AttrDept:
-		ans.Title = s.in() + what + "的发起部门及牵头/指导科室"
-	default:
+	// are that year's. An answer about one item starts with its number and
+	// full name.
+	ans := Answer{Kind: AnswerAttribute, Items: items, Attr: q.Attr, Related: related}
+	one := len(items) == 1
+	if name := attrName(q.Attr); name != "" {
+		switch {
+		case one && s.fallback():
+			ans.Title = s.in() + "的" + detailTitle(items)
+		case one:
+			ans.Title = detailTitle(items)
+		case q.Ref == nil:
+			ans.Title = fmt.Sprintf("%s与%s有关的抽查任务（%d项）的%s", s.in(), what, len(items), name)
+		default:
+			ans.Title = s.in() + what + "的" + name
+		}
+	} else {
 		ans.Kind, ans.Items, ans.Details = AnswerDetail, nil, items
 		switch {
+		case one && s.fallback():
+			ans.Title = s.in() + "的" + detailTitle(items)
+		case one:
+			ans.Title = detailTitle(items)
 		case q.Ref == nil:
 			ans.Title = fmt.Sprintf("%s与%s有关的抽查任务（%d项）", s.in(), what, len(items))
 		case multi && s.fallback():
@@ -765,15 +736,6 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 		ans.Lines = append(ans.Lines, fmt.Sprintf("%d年度计划中没有任务%s；计划中的任务序号为%s。", s.Year, strings.Join(missing, "、"), serialRanges(s.Plan)))
 	}
 	return ans
-}
-
-// sortItems puts items in the plan's order.
-func sortItems(p *plan.Plan, items []*plan.Item) {
-	order := map[*plan.Item]int{}
-	for i, it := range p.Items() {
-		order[it] = i
-	}
-	slices.SortFunc(items, func(x, y *plan.Item) int { return order[x] - order[y] })
 }
 
 func refItems(p *plan.Plan, r question.Ref) ([]*plan.Item, bool) {
@@ -808,7 +770,7 @@ func noSuchTask(p *plan.Plan, r question.Ref) Answer {
 	return ans
 }
 
-// serialRanges is "1-11、13-17（共16项任务）".
+// serialRanges is "1-11、13-17（共16个任务）".
 func serialRanges(p *plan.Plan) string {
 	var parts []string
 	for i := 0; i < len(p.Tasks); {
@@ -823,25 +785,21 @@ func serialRanges(p *plan.Plan) string {
 		}
 		i = j + 1
 	}
-	return fmt.Sprintf("%s（共%d项任务）", strings.Join(parts, "、"), len(p.Tasks))
+	return fmt.Sprintf("%s（共%d个任务）", strings.Join(parts, "、"), len(p.Tasks))
 }
 
 // subjectExamples are suggested when a subject finds nothing.
 var subjectExamples = []string{"加油站", "眼镜店", "食品", "认证", "广告", "钢筋", "特种设备", "直销", "拍卖", "文物"}
 
 func notFoundSubject(q question.Query, s scope, now time.Time, a *Asker) Answer {
-	labels := make([]string, len(q.Subjects))
-	for i, sub := range q.Subjects {
-		labels[i] = "“" + sub.Label + "”"
-	}
+	label := subjectLabel(&q)
 	ans := Answer{Kind: AnswerNotFound}
-	ans.Title = fmt.Sprintf("%d年度计划中没有与%s有关的抽查任务", s.Year, strings.Join(labels, "或"))
+	ans.Title = fmt.Sprintf("%d年度计划中没有与%s有关的抽查任务", s.Year, label)
 	// Close alternatives: the subject alone, without the other filters.
-	alt := question.Query{Subjects: q.Subjects}
-	items, nw, _ := a.filter(&alt, now, s, false)
-	items = append(items, nw...)
+	alt := question.Query{Subjects: q.Subjects, Words: q.Words, Phrases: q.Phrases}
+	items := a.selectItems(&alt, now, s, false).all()
 	if len(items) > 0 && (len(q.Departments) > 0 || q.Ratio.Op != question.RatioNone || q.Risk != question.RiskAny || q.NoWindow) {
-		ans.Title = s.in() + "没有同时符合这些条件的" + strings.Join(labels, "或") + "相关任务"
+		ans.Title = s.in() + "没有同时符合这些条件的" + label + "相关任务"
 		ans.Alternatives, ans.AlternativesTitle = items, "不加其他条件时的相关任务："
 		return ans
 	}
@@ -890,7 +848,8 @@ var (
 		{"开始与截止", []string{"本月开始的", "本月截止的", "快到期的", "这周", "明天开始的", "年底前要做完的", "国庆前截止的", "任务7还剩几天"}},
 		{"按科室或单位", []string{"计量科的任务", "消保科", "特种设备安全监察科", "县区局的任务", "市局的任务", "我科室的任务"}},
 		{"按检查对象", []string{"加油站", "眼镜店", "医院", "钢筋", "广告", "食品", "认证", "文物", "直销", "特种设备"}},
-		{"某项任务", []string{"任务7", "第七项", "15-2", "拍卖抽多少", "直销什么时候查", "文物检查谁发起", "加油站怎么抽查"}},
+		{"某个任务", []string{"任务7", "第七项", "15-2", "拍卖抽多少", "直销什么时候查", "文物检查谁发起", "加油站怎么抽查"}},
+		{"任务的某一项", []string{"任务8的抽查范围", "拍卖查什么", "任务7的频次", "任务4的牵头科室", "任务2的信用风险要求"}},
 		{"其他清单", []string{"没有注明时间的任务", "按信用风险分类的任务", "比例100%的", "比例30%以上的", "比例低于5%的", "比例最高的"}},
 		{"提醒", []string{"提醒计划", "提醒计划 计量科", "提醒记录（管理员）"}},
 	}
@@ -903,6 +862,7 @@ func helpAnswer() Answer {
 	for _, s := range helpSections {
 		ans.Lines = append(ans.Lines, fmt.Sprintf("**%s**：%s", s.Title, strings.Join(s.Examples, "、")))
 	}
+	ans.Lines = append(ans.Lines, "清单按“项”计数：一个任务有一项或几项（如任务15分为15-1、15-2）。")
 	return ans
 }
 
@@ -917,7 +877,7 @@ func unknownAnswer(q question.Query, ignored string, s scope) Answer {
 			fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务。", s.name(), ignored),
 			"可以按检查对象问，例如：" + strings.Join(subjectExamples, "、") + "。发送“帮助”查看全部用法。",
 		}
-		if q.Attr == question.AttrRatio || q.Attr == question.AttrWindow || q.Attr == question.AttrDept || q.Attr == question.AttrTimeLeft {
+		if attrName(q.Attr) != "" || q.Attr == question.AttrTimeLeft {
 			ans.Kind = AnswerNotFound
 			ans.Title = fmt.Sprintf("%s中没有找到与“%s”有关的抽查任务", s.name(), ignored)
 			ans.Lines = ans.Lines[1:]

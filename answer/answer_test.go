@@ -49,6 +49,7 @@ type answerCase struct {
 	nw       []string // Answer.NoWindow
 	details  []string
 	alts     []string
+	related  []string // Answer.Related: 其他相关任务
 	attr     question.Attr
 	text     []string // substrings of the rendered markdown
 	notText  []string
@@ -153,11 +154,12 @@ var answerCases = []answerCase{
 	{q: "粮食", kind: AnswerList, items: []string{"1"}, nw: []string{"2"}},
 	{q: "保健食品", kind: AnswerList, items: []string{"4"}},
 	{q: "酒厂", kind: AnswerList, items: []string{"4"}},
-	{q: "工业产品", kind: AnswerList, items: []string{"15-1", "15-2"}},
-	{q: "生产许可证", kind: AnswerList, items: []string{"15-1", "15-2", "17"}},
+	{q: "工业产品", kind: AnswerList, items: []string{"15-2", "15-1"}}, // best match first: 15-2's matter and scope name it too
+	{q: "生产许可证", kind: AnswerList, items: []string{"15-2", "17", "15-1"}},
 	{q: "计量单位", kind: AnswerList, items: nil, nw: []string{"3"}, text: []string{"（1项）"}},
 	{q: "电视台", kind: AnswerList, items: []string{"11"}},
-	{q: "个体工商户", kind: AnswerList, items: []string{"8", "9", "10", "11"}, nw: []string{"13"}},
+	// 11's scope lists 个体工商户 among many: a broader match.
+	{q: "个体工商户", kind: AnswerList, items: []string{"8", "9", "10"}, nw: []string{"13"}, related: []string{"11"}, text: []string{"\n**其他相关任务**\n**11** 广告发布单位的双随机抽查"}},
 	{q: "集贸市场有哪些", kind: AnswerList, items: []string{"1"}},
 	{q: "本月的食品任务", kind: AnswerList, items: []string{"4"}},
 	{q: "1月开始的广告", kind: AnswerList, items: nil, nw: []string{"13"}},
@@ -209,6 +211,29 @@ var answerCases = []answerCase{
 	{q: "加油站怎么抽查", kind: AnswerDetail, details: []string{"1"}, text: []string{"集贸市场、加油站", "不低于5%"}},
 	{q: "牙膏抽多少", kind: AnswerNotFound, text: []string{"牙膏"}},
 
+	// Every attribute of the plan can be asked for; "未注明" where the plan
+	// is silent.
+	{q: "任务4的牵头科室", kind: AnswerAttribute, attr: question.AttrSection, items: []string{"4"}, text: []string{"## 任务4 对重点食品生产企业的监督检查\n牵头/指导科室：**未注明**（发起部门：市市场监督管理局）"}},
+	{q: "文物归哪个科室指导", kind: AnswerAttribute, attr: question.AttrSection, items: []string{"9"}, text: []string{"牵头/指导科室：**消保科**指导"}},
+	{q: "任务17谁牵头", kind: AnswerAttribute, attr: question.AttrSection, items: []string{"17"}, text: []string{"**特种设备安全监察科**牵头"}},
+	{q: "任务8的抽查对象范围", kind: AnswerAttribute, attr: question.AttrScope, items: []string{"8"}, text: []string{"## 任务8 拍卖活动检查\n抽查对象范围：企业、个体工商户"}},
+	{q: "加油站的检查范围", kind: AnswerAttribute, attr: question.AttrScope, items: []string{"1"}, text: []string{"本辖区集贸市场、加油站"}},
+	{q: "眼镜店查啥", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"1"}, notText: []string{"未能识别"}},
+	{q: "拍卖查什么", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"8"}, text: []string{"抽查事项：拍卖活动经营资格检查"}},
+	{q: "任务16的抽查事项", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"16"}, text: []string{"直销行为检查"}},
+	{q: "任务7的频次", kind: AnswerAttribute, attr: question.AttrFrequency, items: []string{"7"}, text: []string{"抽查频次：**一年一次**"}},
+	{q: "直销一年查几次", kind: AnswerAttribute, attr: question.AttrFrequency, items: []string{"16"}, text: []string{"**一年一次**"}},
+	{q: "任务7的比例及频次", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"7"}, text: []string{"**10%/一年一次**"}},
+	{q: "任务2的信用风险要求", kind: AnswerAttribute, attr: question.AttrRisk, items: []string{"2"}, text: []string{"信用风险分类要求：**未注明**（未提出信用风险分类要求，按计划比例统一随机抽取）"}},
+	{q: "任务7的信用风险分类要求", kind: AnswerAttribute, attr: question.AttrRisk, items: []string{"7"}, text: []string{"按信用风险分类递加", "> 原文：根据企业信用风险分类结果"}},
+	{q: "任务7按风险分类吗", kind: AnswerAttribute, attr: question.AttrRisk, items: []string{"7"}},
+	{q: "任务2什么时候", kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"2"}, text: []string{"**未注明起止时间（全年可查）**"}},
+	{q: "任务7和任务8的抽查事项", kind: AnswerAttribute, attr: question.AttrMatter, items: []string{"7", "8"}, text: []string{"## 任务7、8的抽查事项\n**7** 对强制性产品认证活动的双随机抽查：强制性产品认证活动"}},
+	// A question about one item's attribute answers for the best-matching
+	// item; broader matches follow under 其他相关任务.
+	{q: "特种设备生产许可证抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"17"}, text: []string{"## 任务17 对特种设备生产许可证获证企业常规监督检查的双随机抽查\n抽查比例及频次：**20%/一年一次**"}},
+	{q: "工业产品生产许可资格抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"15-2", "15-1"}, related: []string{"17"}, text: []string{"\n**其他相关任务**\n**17** "}},
+
 	// Lists.
 	{q: "没有时间的任务", kind: AnswerList, items: noWin, text: []string{"未注明起止时间（全年可查）的抽查任务（3项）"}},
 	{q: "未注明起止时间的任务", kind: AnswerList, items: noWin},
@@ -246,7 +271,14 @@ var answerCases = []answerCase{
 	{q: "2023年3月的任务", now: "2024-05-01", kind: AnswerList, items: march, nw: noWin, notText: []string{"依据", "未能识别"}},
 	{q: "2022年的任务", noPlan: 2022, kind: AnswerList, items: windowed, nw: noWin, text: []string{"依据2023年度计划"}},
 	{q: "本月还有哪些任务没完成", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
-	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"未能识别“牙膏”"}},
+	// A word not used is noted in one line after the answer, never first.
+	{q: "本月的牙膏任务", kind: AnswerList, items: march, nw: noWin, text: []string{"一年一次；市局即市市场监督管理局。</font>\n（未能识别“牙膏”，已忽略。）"}, notText: []string{"## （未能识别"}},
+	{q: "牙膏和加油站", kind: AnswerList, items: []string{"1"}, text: []string{"\n（未能识别“牙膏”，已忽略。）"}},
+	{q: "牙膏、肥皂、洗发水、拖鞋和加油站", kind: AnswerList, items: []string{"1"}, text: []string{"\n（未能识别“牙膏”、“肥皂”、“洗发水”等，已忽略。）"}},
+	{q: "本月哪些任务呢", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
+	// Talk around the question changes nothing: no note.
+	{q: "领导让我问下本月的任务来着", kind: AnswerList, items: march, nw: noWin, notText: []string{"未能识别"}},
+	{q: "我想看看拍卖抽多少", kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, notText: []string{"未能识别"}},
 
 	// Another year's clock answers from the 2023 plan and says so.
 	{q: "本月哪些抽查任务", now: "2024-03-15", noPlan: 2024, kind: AnswerList, items: march, nw: noWin, text: []string{"依据2023年度计划"}},
@@ -305,12 +337,12 @@ var answerCases = []answerCase{
 	{q: "任务7和任务8", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"7", "8"}, text: []string{"## 2023年度计划中的任务7、8（共2项）"}},
 	{q: "任务十五", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"15-1", "15-2"}, text: []string{"## 2023年度计划中的任务15 工业产品生产许可证产品生产企业检查（共2项）", "5月-11月（2023年5月1日至11月30日）"}},
 	{q: "任务12", now: "2026-11-15", noPlan: 2026, kind: AnswerNotFound, text: []string{"## 2023年度计划中没有任务12"}},
-	{q: "加油站怎么抽查", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"1"}, text: []string{"## 2023年度计划中与“加油站”有关的抽查任务（1项）", "2023年2月1日至12月31日"}},
+	{q: "加油站怎么抽查", now: "2026-11-15", noPlan: 2026, kind: AnswerDetail, details: []string{"1"}, text: []string{"## 2023年度计划中的任务1 在用计量器具的监督检查\n", "2023年2月1日至12月31日"}},
 	// Attributes.
-	{q: "直销什么时候查", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中“直销”的抽查检查起止时间", "7月-9月（2023年7月1日至9月30日）"}},
-	{q: "任务16什么时候开始", now: "2024-03-15", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中任务16的抽查检查起止时间"}},
-	{q: "拍卖抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, text: []string{"## 2023年度计划中“拍卖”的抽查比例及频次"}},
-	{q: "文物谁发起", now: "2024-07-10", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrDept, items: []string{"9"}, text: []string{"## 2023年度计划中“文物”的发起部门及牵头/指导科室"}},
+	{q: "直销什么时候查", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中的任务16 对直销企业服务网点、经销商的双随机抽查\n抽查检查起止时间：**7月-9月（2023年7月1日至9月30日）**"}},
+	{q: "任务16什么时候开始", now: "2024-03-15", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrWindow, items: []string{"16"}, text: []string{"## 2023年度计划中的任务16 对直销企业服务网点、经销商的双随机抽查"}},
+	{q: "拍卖抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerAttribute, attr: question.AttrRatio, items: []string{"8"}, text: []string{"## 2023年度计划中的任务8 拍卖活动检查\n抽查比例及频次：**30%/一年一次**"}},
+	{q: "文物谁发起", now: "2024-07-10", noPlan: 2024, kind: AnswerAttribute, attr: question.AttrDept, items: []string{"9"}, text: []string{"## 2023年度计划中的任务9 文物经营活动检查\n发起部门及牵头/指导科室：**各县区局**发起，消保科指导"}},
 	{q: "牙膏抽多少", now: "2026-11-15", noPlan: 2026, kind: AnswerNotFound, text: []string{"2023年度计划中没有找到与“牙膏”有关"}},
 	// Answers with nothing from the plan need no notice.
 	{q: "帮助", now: "2026-11-15", kind: AnswerHelp},
@@ -349,11 +381,26 @@ func TestAnswers(t *testing.T) {
 			check("no window", ans.NoWindowIDs(), c.nw)
 			check("details", ans.DetailIDs(), c.details)
 			check("alternatives", ans.AlternativeIDs(), c.alts)
+			check("related", ans.RelatedIDs(), c.related)
 			if c.kind == AnswerAttribute && ans.Attr != c.attr {
 				t.Errorf("attr = %d, want %d", ans.Attr, c.attr)
 			}
-			// Every listed id is rendered, as a bold line start.
-			for _, id := range slices.Concat(ans.IDs(), ans.NoWindowIDs(), ans.AlternativeIDs()) {
+			// An answer about one item starts with its number and full
+			// name; any other listed id is rendered as a bold line start.
+			listed := slices.Concat(ans.IDs(), ans.NoWindowIDs(), ans.AlternativeIDs(), ans.RelatedIDs())
+			if one := slices.Concat(ans.Details, ans.Items); len(one) == 1 && (ans.Kind == AnswerDetail || ans.Kind == AnswerAttribute) {
+				head := md
+				if ans.NoPlan != "" { // the notice comes first
+					_, head, _ = strings.Cut(md, "\n")
+				}
+				title, _, _ := strings.Cut(head, "\n")
+				want := "任务" + one[0].ID + " " + itemName(one[0])
+				if !strings.HasPrefix(title, "## "+want) && !strings.HasPrefix(title, "## 2023年度计划中的"+want) {
+					t.Errorf("title %q does not start with %q", title, want)
+				}
+				listed = ans.RelatedIDs()
+			}
+			for _, id := range listed {
 				if !strings.Contains(md, "**"+id+"** ") {
 					t.Errorf("markdown lacks item %s:\n%s", id, md)
 				}

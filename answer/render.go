@@ -2,6 +2,7 @@ package answer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ func (a *Answer) Markdown() string {
 			b.WriteString(leftLines(a.Left, a.year()))
 			break
 		}
+		if len(a.Items) == 1 { // the title names the item
+			b.WriteString(attrName(a.Attr) + "：" + attrValue(a.Items[0], a.Attr, a.year()) + "\n")
+			break
+		}
 		for _, it := range a.Items {
 			b.WriteString(attrLine(it, a.Attr, a.year()) + "\n")
 		}
@@ -64,10 +69,21 @@ func (a *Answer) Markdown() string {
 			b.WriteString(itemLine(it, true) + "\n")
 		}
 	}
-	if a.Kind != AnswerAttribute {
-		if n := listFootnote(a.Items, a.NoWindow, a.Alternatives); n != "" {
-			b.WriteString(n + "\n")
+	if len(a.Related) > 0 {
+		b.WriteString("\n**其他相关任务**\n")
+		for _, it := range a.Related {
+			b.WriteString(itemLine(it, true) + "\n")
 		}
+	}
+	list := a.Related
+	if a.Kind != AnswerAttribute {
+		list = slices.Concat(a.Items, a.NoWindow, a.Alternatives, a.Related)
+	}
+	if n := listFootnote(list); n != "" {
+		b.WriteString(n + "\n")
+	}
+	if a.Unused != "" {
+		b.WriteString(a.Unused + "\n")
 	}
 	if len(a.Examples) > 0 {
 		qs := make([]string, len(a.Examples))
@@ -115,12 +131,10 @@ const onceAYear = "/一年一次"
 func ratioShort(r plan.Ratio) string { return strings.TrimSuffix(r.Raw, onceAYear) }
 
 // listFootnote explains the short forms of list lines, when lines used them.
-func listFootnote(items ...[]*plan.Item) string {
-	for _, list := range items {
-		for _, it := range list {
-			if strings.HasSuffix(it.Ratio.Raw, onceAYear) {
-				return "<font color=\"comment\">比例后未写频次的均为一年一次；市局即市市场监督管理局。</font>"
-			}
+func listFootnote(items []*plan.Item) string {
+	for _, it := range items {
+		if strings.HasSuffix(it.Ratio.Raw, onceAYear) {
+			return "<font color=\"comment\">比例后未写频次的均为一年一次；市局即市市场监督管理局。</font>"
 		}
 	}
 	return ""
@@ -190,14 +204,8 @@ func windowExplained(w plan.Window, year int) string {
 }
 
 func attrLine(it *plan.Item, attr question.Attr, year int) string {
-	head := "**" + it.ID + "** " + itemName(it) + "："
-	switch attr {
-	case question.AttrRatio:
-		return head + "**" + it.Ratio.Raw + "**（" + ratioExplained(it.Ratio) + "；" + riskShort(it.Risk) + "）"
-	case question.AttrWindow:
-		return head + "**" + windowExplained(it.Window, year) + "**"
-	case question.AttrDept:
-		return head + deptSentence(it.Departments)
+	if v := attrValue(it, attr, year); v != "" {
+		return "**" + it.ID + "** " + itemName(it) + "：" + v
 	}
 	return itemLine(it, true)
 }

@@ -86,7 +86,7 @@ var slotCases = []answerCase{
 	{q: "比例最高的任务", now: "2026-11-15", noPlan: 2026, kind: AnswerList, items: []string{"14", "15-1"}, text: []string{"## 2023年度计划中抽查比例最高（100%）"}},
 
 	// Time left (facts checked by TestTimeLeft).
-	{q: "任务7还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7"}, text: []string{"## 任务7的截止日期及剩余时间", "**12月31日截止**", "最后一个工作日为12月29日"}},
+	{q: "任务7还剩几天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7"}, text: []string{"## 任务7 对强制性产品认证活动的双随机抽查的截止日期及剩余时间", "**12月31日截止**", "最后一个工作日为12月29日"}},
 	{q: "任务7还有多长时间", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7"}},
 	{q: "第七项哪天结束", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7"}},
 	{q: "任務7還剩幾天", now: "2023-11-15", kind: AnswerAttribute, attr: question.AttrTimeLeft, items: []string{"7"}},

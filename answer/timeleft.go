@@ -50,7 +50,14 @@ type Left struct {
 // "“直销”"); missing are task numbers asked that the plan lacks.
 func (a *Asker) timeLeft(s scope, items []*plan.Item, what string, missing []string) Answer {
 	ans := Answer{Kind: AnswerAttribute, Items: items, Attr: question.AttrTimeLeft}
-	ans.Title = s.in() + what + "的截止日期及剩余时间"
+	switch {
+	case len(items) == 1 && s.fallback(): // one item: its number and full name first
+		ans.Title = s.in() + "的" + detailTitle(items) + "的截止日期及剩余时间"
+	case len(items) == 1:
+		ans.Title = detailTitle(items) + "的截止日期及剩余时间"
+	default:
+		ans.Title = s.in() + what + "的截止日期及剩余时间"
+	}
 	clock := s.clock
 	if clock.IsZero() {
 		clock = time.Now()

@@ -217,10 +217,13 @@ func (p *Parser) Parse(text string) Query {
 	if sc.takeAny(noWindowWords) {
 		q.NoWindow = true
 	}
+	riskAttr := false
 	switch {
 	case sc.takeAny(riskUniformWords):
 		q.Risk = RiskUniform
 		sc.takeAny(riskDiffWords)
+	case sc.takeAny(riskAttrWords):
+		riskAttr = true
 	case sc.takeAny(riskDiffWords):
 		q.Risk = RiskDifferentiated
 	}
@@ -315,6 +318,13 @@ func (p *Parser) Parse(text string) Query {
 	if sc.takeAny(weakDeptAttr) && q.Attr == AttrNone && len(q.Departments) == 0 {
 		q.Attr = AttrDept
 	}
+	if riskAttr && q.Attr == AttrNone {
+		q.Attr = AttrRisk
+	}
+	// "任务7按风险分类吗" asks about task 7's rule, not for a list.
+	if q.Ref != nil && q.Risk != RiskAny && q.Attr == AttrNone {
+		q.Attr, q.Risk = AttrRisk, RiskAny
+	}
 
 	// Window events.
 	switch {
@@ -342,12 +352,16 @@ func (p *Parser) Parse(text string) Query {
 		q.Event = EventAny
 	}
 
+	// What is left names the subject: kept whole (Phrases) before the
+	// synonym triggers split it.
+	q.Phrases = words(sc.s)
+
 	// Subjects, longest trigger first.
 	for _, t := range synonymIndex {
 		if sc.take(t.trigger) {
 			for sc.take(t.trigger) {
 			}
-			s := Subject{Label: Synonyms[t.syn].Label, Terms: Synonyms[t.syn].Terms}
+			s := Subject{Label: Synonyms[t.syn].Label, Said: t.trigger, Terms: Synonyms[t.syn].Terms}
 			if !slices.ContainsFunc(q.Subjects, func(x Subject) bool { return x.Label == s.Label }) {
 				q.Subjects = append(q.Subjects, s)
 			}
@@ -357,7 +371,8 @@ func (p *Parser) Parse(text string) Query {
 	q.Subjects = dropGeneric(q.Subjects)
 
 	listAll := sc.takeAny(listAllWords)
-	q.Rest = rest(sc.s)
+	q.Words = words(sc.s)
+	q.Rest = rest(q.Words)
 	q.decide(mine, listAll)
 	q.afterDecide()
 	return q
@@ -397,6 +412,7 @@ func (q *Query) decide(mine, listAll bool) {
 func (q Query) WithSubject(s Subject) Query {
 	q.Subjects = append(slices.Clone(q.Subjects), s)
 	q.Rest = ""
+	q.Words = slices.DeleteFunc(slices.Clone(q.Words), func(w string) bool { return w == s.Said })
 	if q.Intent == Unknown || q.Intent == List {
 		q.Intent = Unknown
 		q.decide(false, false)
@@ -433,24 +449,13 @@ func dropGeneric(subjects []Subject) []Subject {
 	return out
 }
 
-// rest is the longest unconsumed segment left after removing stop words
-// (multi-character ones anywhere, single characters only at the edges, so
-// "个体工商户" keeps its 个).
-func rest(s string) string {
-	for _, w := range stopWords {
-		if utf8.RuneCountInString(w) > 1 {
-			s = strings.ReplaceAll(s, w, sep)
-		}
-	}
+// rest is the longest of the words (the first of equally long ones).
+func rest(words []string) string {
 	best := ""
-	for _, seg := range strings.Split(s, sep) {
-		seg = strings.Trim(seg, edgeStops)
-		if utf8.RuneCountInString(seg) > utf8.RuneCountInString(best) {
-			best = seg
+	for _, w := range words {
+		if utf8.RuneCountInString(w) > utf8.RuneCountInString(best) {
+			best = w
 		}
-	}
-	if utf8.RuneCountInString(best) < 2 {
-		return ""
 	}
 	return best
 }

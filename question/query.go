@@ -7,7 +7,6 @@ package question
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -43,12 +42,17 @@ func (i Intent) String() string {
 type Attr int
 
 const (
-	AttrNone     Attr = iota
-	AttrRatio         // 抽多少, 比例, 频次
-	AttrWindow        // 什么时候, 时间
-	AttrDept          // 谁发起, 哪个部门, 谁负责
-	AttrHow           // 怎么抽查, 查什么: the matter, scope, ratio and risk rule
-	AttrTimeLeft      // 还剩几天, 哪天截止: the closing date and the days left (dates.go)
+	AttrNone      Attr = iota
+	AttrRatio          // 抽多少, 比例: the ratio, its count and frequency
+	AttrWindow         // 什么时候, 时间
+	AttrDept           // 谁发起, 哪个部门, 谁负责: the whole 发起部门 column
+	AttrHow            // 怎么抽查, 详情: every field
+	AttrTimeLeft       // 还剩几天, 哪天截止: the closing date and the days left (dates.go)
+	AttrFrequency      // 频次, 一年几次
+	AttrSection        // 牵头科室, 哪个科室指导
+	AttrScope          // 抽查对象范围, 查哪些单位
+	AttrMatter         // 抽查事项, 查什么
+	AttrRisk           // 信用风险分类要求
 )
 
 // PeriodKind is the kind of time period asked about.
@@ -203,18 +207,8 @@ func (r Ref) String() string {
 // 抽查事项 and 抽查对象范围.
 type Subject struct {
 	Label string   // for display
-	Terms []string // plan words; the item matches when its folded text contains any
-}
-
-// Match reports whether folded (an item's text after plan.Fold) contains any
-// of the subject's terms (fold reduces a term the same way).
-func (s Subject) Match(folded string, fold func(string) string) bool {
-	for _, t := range s.Terms {
-		if strings.Contains(folded, fold(t)) {
-			return true
-		}
-	}
-	return false
+	Said  string   // the words as typed that named it ("眼镜店"), normalised
+	Terms []string // plan words it stands for (package retrieve scores them)
 }
 
 // Query is one understood question.
@@ -254,8 +248,17 @@ type Query struct {
 	// Deadline asks for the windows closing by a date ("年底前", "国庆前";
 	// dates.go).
 	Deadline Deadline
-	// Rest is what was not recognised, with filler words removed; the
-	// answerer may try it as a free-text subject.
+	// Words are the stretches of the message nothing else consumed, in
+	// order, with filler and stop words removed (each at least two
+	// characters): the answerer scores them against the plan's items.
+	Words []string
+	// Phrases are the stretches left after the other slots (period,
+	// department, number, attribute …) and before the subject triggers
+	// split them: "特种设备生产许可证" whole, where Subjects has 特种设备
+	// and 生产许可证. A longer stretch found whole in an item makes it the
+	// more specific match.
+	Phrases []string
+	// Rest is the longest of Words ("" when none).
 	Rest string
 }
 

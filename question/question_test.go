@@ -202,6 +202,18 @@ func TestParse(t *testing.T) {
 		{"文物谁发起", want{intent: Attribute, subs: []string{"文物"}, attr: AttrDept}},
 		{"加油站怎么抽查", want{intent: Attribute, subs: []string{"加油站"}, attr: AttrHow}},
 		{"任务7的比例", want{intent: Attribute, ref: "7", attr: AttrRatio}},
+		{"任务7的比例及频次", want{intent: Attribute, ref: "7", attr: AttrRatio}},
+		{"任务7的频次", want{intent: Attribute, ref: "7", attr: AttrFrequency}},
+		{"拍卖多长时间查一次", want{intent: Attribute, subs: []string{"拍卖"}, attr: AttrFrequency}},
+		{"任务7的牵头科室", want{intent: Attribute, ref: "7", attr: AttrSection}},
+		{"文物归哪个科室指导", want{intent: Attribute, subs: []string{"文物"}, attr: AttrSection}},
+		{"任务7的抽查对象范围", want{intent: Attribute, ref: "7", attr: AttrScope}},
+		{"加油站的范围", want{intent: Attribute, subs: []string{"加油站"}, attr: AttrScope}},
+		{"拍卖查什么", want{intent: Attribute, subs: []string{"拍卖"}, attr: AttrMatter}},
+		{"任务7的抽查事项", want{intent: Attribute, ref: "7", attr: AttrMatter}},
+		{"任务7的信用风险要求", want{intent: Attribute, ref: "7", attr: AttrRisk}},
+		{"任务7按风险分类吗", want{intent: Attribute, ref: "7", attr: AttrRisk}},
+		{"没有风险要求的任务", want{intent: List, risk: RiskUniform}},
 		{"市局发起的任务", want{intent: List, depts: []string{CityBureau}}},
 		{"没有时间的任务", want{intent: List, noWin: true}},
 		{"没有规定起止时间的任务", want{intent: List, noWin: true}},
@@ -361,5 +373,41 @@ func BenchmarkParse(b *testing.B) {
 				Parse(s)
 			}
 		})
+	}
+}
+
+// What no slot consumed is kept for the retrieval step: Words one by one
+// (split at connectors), Phrases whole before the subject triggers split
+// them; Said is the trigger as typed.
+func TestParseWords(t *testing.T) {
+	for _, c := range []struct {
+		in             string
+		words, phrases string // joined with " "
+		said           string
+	}{
+		{"特种设备生产许可证抽多少", "", "特种设备生产许可证", "生产许可证 特种设备"},
+		{"广告发布", "发布", "广告发布", "广告"},
+		{"个体工商户和企业", "个体工商户 企业", "个体工商户 企业", ""},
+		{"本月的牙膏任务", "牙膏", "牙膏", ""},
+		{"眼镜店什么时候查", "", "眼镜店", "眼镜店"},
+		{"任务7", "", "", ""},
+		// 相关 is a stop word, but not inside the plan's 食品相关产品.
+		{"食品相关产品生产许可证", "", "食品相关产品生产许可证", "食品相关产品 生产许可证"},
+		{"领导让我问下眼镜店来着", "", "眼镜店", "眼镜店"},
+	} {
+		q := Parse(c.in)
+		var said []string
+		for _, s := range q.Subjects {
+			said = append(said, s.Said)
+		}
+		if got := strings.Join(q.Words, " "); got != c.words {
+			t.Errorf("Parse(%q).Words = %q, want %q", c.in, got, c.words)
+		}
+		if got := strings.Join(q.Phrases, " "); got != c.phrases {
+			t.Errorf("Parse(%q).Phrases = %q, want %q", c.in, got, c.phrases)
+		}
+		if got := strings.Join(said, " "); got != c.said {
+			t.Errorf("Parse(%q) subjects said %q, want %q", c.in, got, c.said)
+		}
 	}
 }
