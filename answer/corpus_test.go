@@ -236,11 +236,12 @@ var reBoldID = regexp.MustCompile(`\*\*(\d{1,2}(?:-\d)?)\*\*|【(\d{1,2}(?:-\d)?
 // relatedMarker heads the broad matches shown after the specific ones.
 const relatedMarker = "其他相关"
 
-// idPosition is where the markdown first names item id (**7**, 【7】 or
-// 任务7 not followed by a digit or -digit); -1 when it does not.
+// idPosition is where the markdown first names item id: **7**, 【7】,
+// "**7 ", "## 7 ", or 任务7 / 第7项 / 序号7 not followed by another digit or
+// "-digit"; -1 when it does not.
 func idPosition(md, id string) int {
 	best := -1
-	for _, pat := range []string{"**" + id + "**", "【" + id + "】", "任务" + id} {
+	for _, pat := range []string{"**" + id + "**", "【" + id + "】", "**" + id + " ", "## " + id + " ", "任务" + id, "第" + id + "项", "序号" + id} {
 		for from := 0; ; {
 			i := strings.Index(md[from:], pat)
 			if i < 0 {
@@ -248,7 +249,7 @@ func idPosition(md, id string) int {
 			}
 			i += from
 			end := i + len(pat)
-			if strings.HasPrefix(pat, "任务") && end < len(md) && (md[end] >= '0' && md[end] <= '9' || md[end] == '-' && end+1 < len(md) && md[end+1] >= '0' && md[end+1] <= '9') {
+			if next := md[end:]; len(next) > 0 && (next[0] >= '0' && next[0] <= '9' || len(next) > 1 && next[0] == '-' && next[1] >= '0' && next[1] <= '9') {
 				from = end
 				continue
 			}
