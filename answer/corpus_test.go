@@ -234,9 +234,6 @@ func matchers(s string) ([]matcher, error) {
 // reBoldID finds an item id as list and detail lines render it: **7**, 【15-2】.
 var reBoldID = regexp.MustCompile(`\*\*(\d{1,2}(?:-\d)?)\*\*|【(\d{1,2}(?:-\d)?)】`)
 
-// relatedMarker heads the broad matches shown after the specific ones.
-const relatedMarker = "其他相关"
-
 // idPosition is where the markdown first names item id: **7**, 【7】,
 // "**7 ", "## 7 ", or 任务7 / 第7项 / 序号7 not followed by another digit or
 // "-digit"; -1 when it does not.
@@ -264,8 +261,9 @@ func idPosition(md, id string) int {
 }
 
 // answerIDs are the items an answer presents, in the order the markdown
-// shows them: the Answer's item lists, and the bold ids after a
-// "其他相关" heading (broad matches, however the answer keeps them).
+// shows them: the Answer's item lists, and every item shown as a list or
+// detail line (**7**, 【7】) however the answer keeps it — for example broad
+// matches under "其他相关任务".
 func answerIDs(ans *Answer, md string) []string {
 	var got []string
 	add := func(id string) {
@@ -276,10 +274,8 @@ func answerIDs(ans *Answer, md string) []string {
 	for _, id := range slices.Concat(ans.IDs(), ans.NoWindowIDs(), ans.DetailIDs(), ans.AlternativeIDs()) {
 		add(id)
 	}
-	if i := strings.Index(md, relatedMarker); i >= 0 {
-		for _, m := range reBoldID.FindAllStringSubmatch(md[i:], -1) {
-			add(m[1] + m[2])
-		}
+	for _, m := range reBoldID.FindAllStringSubmatch(md, -1) {
+		add(m[1] + m[2])
 	}
 	pos := map[string]int{}
 	for _, id := range got {
@@ -480,8 +476,25 @@ func TestCorpusChecker(t *testing.T) {
 	}
 	ans := &Answer{Kind: AnswerList}
 	md := "## t\n**17** a\n其他相关任务：\n**15-1** b"
-	if got := answerIDs(ans, md); !slices.Equal(got, []string{"15-1"}) {
-		t.Errorf("related ids = %v", got)
+	if got := answerIDs(ans, md); !slices.Equal(got, []string{"17", "15-1"}) {
+		t.Errorf("ids = %v", got)
+	}
+	// The specific item first: broad ones after it pass, before it fail.
+	spec, err := parseCorpusLine("s | - | q | list | 17 | > 15-1", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := checkCorpusCase(spec, ans, md, nil); len(errs) > 0 {
+		t.Errorf("specific first: %v", errs)
+	}
+	if errs := checkCorpusCase(spec, ans, "**15-1** b\n**17** a", nil); len(errs) != 1 || !strings.Contains(errs[0], "before") {
+		t.Errorf("broad first: %v", errs)
+	}
+	if errs := checkCorpusCase(spec, ans, "**17** a\n**16** c", nil); len(errs) != 1 || !strings.Contains(errs[0], "unexpected items [16]") {
+		t.Errorf("extra item: %v", errs)
+	}
+	if errs := checkCorpusCase(spec, ans, "**尚未导入2026年度抽查计划。**\n**17** a", nil); len(errs) != 1 || !strings.Contains(errs[0], "not loaded") {
+		t.Errorf("unexpected notice: %v", errs)
 	}
 }
 
