@@ -358,17 +358,19 @@ func checkCorpusCase(c corpusCase, ans *Answer, md string, p *plan.Plan) []strin
 	if len(md) > wecomapi.MaxContentBytes && len(ans.DetailIDs()) < 2 {
 		errs = append(errs, fmt.Sprintf("answer is %d bytes, more than one WeCom message (%d)", len(md), wecomapi.MaxContentBytes))
 	}
-	// A single-item answer names the item's number and full name at once.
+	// A single-item answer names the item's number and full name at once:
+	// in its heading or the lines just after it (a line saying what today is
+	// may come first).
 	if (ans.Kind == AnswerDetail || ans.Kind == AnswerAttribute) && len(got) == 1 && p != nil {
 		if it, ok := p.Item(got[0]); ok {
 			head := md
 			if strings.HasPrefix(head, "**尚未导入") {
 				_, head, _ = strings.Cut(head, "\n")
 			}
-			lines := strings.SplitN(head, "\n", 3)
-			head = strings.Join(lines[:min(2, len(lines))], "\n")
+			lines := strings.SplitN(head, "\n", 4)
+			head = strings.Join(lines[:min(3, len(lines))], "\n")
 			if !strings.Contains(head, it.ID) || !strings.Contains(head, it.Name()) {
-				errs = append(errs, fmt.Sprintf("does not start with item %s and its full name %q", it.ID, it.Name()))
+				errs = append(errs, fmt.Sprintf("does not name item %s and its full name %q in its first three lines", it.ID, it.Name()))
 			}
 		}
 	}
