@@ -81,7 +81,11 @@ func loadCorpus(tb testing.TB) []corpusCase {
 			continue
 		}
 		if name, ids, ok := strings.Cut(line, " "); strings.HasPrefix(line, "=") && ok {
-			sets[name[1:]] = expandIDs(tb, n, ids, sets)
+			set, err := expandIDs(ids, sets)
+			if err != nil {
+				tb.Fatalf("%s:%d: %v", corpusFile, n, err)
+			}
+			sets[name[1:]] = set
 			continue
 		}
 		c, err := parseCorpusLine(line, sets)
@@ -97,23 +101,23 @@ func loadCorpus(tb testing.TB) []corpusCase {
 	return cases
 }
 
-func expandIDs(tb testing.TB, line int, s string, sets map[string][]string) []string {
+// expandIDs splits a column of ids, replacing $name by the set's ids.
+func expandIDs(s string, sets map[string][]string) ([]string, error) {
 	var out []string
 	for _, f := range strings.Fields(s) {
-		if f == "-" {
-			continue
-		}
-		if name, ok := strings.CutPrefix(f, "$"); ok {
-			ids, ok := sets[name]
+		switch {
+		case f == "-":
+		case strings.HasPrefix(f, "$"):
+			ids, ok := sets[f[1:]]
 			if !ok {
-				tb.Fatalf("%s:%d: unknown set $%s", corpusFile, line, name)
+				return nil, fmt.Errorf("unknown set %s", f)
 			}
 			out = append(out, ids...)
-			continue
+		default:
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
-	return out
+	return out, nil
 }
 
 func parseCorpusLine(line string, sets map[string][]string) (corpusCase, error) {
@@ -165,37 +169,23 @@ func parseCorpusLine(line string, sets map[string][]string) (corpusCase, error) 
 		}
 	}
 	var err error
-	expand := func(s string) []string {
-		var out []string
-		for _, f := range strings.Fields(s) {
-			switch {
-			case f == "-":
-			case strings.HasPrefix(f, "$"):
-				ids, ok := sets[f[1:]]
-				if !ok {
-					err = fmt.Errorf("unknown set %s", f)
-				}
-				out = append(out, ids...)
-			default:
-				out = append(out, f)
-			}
-		}
-		return out
+	if c.items, err = expandIDs(fields[4], sets); err != nil {
+		return c, err
 	}
-	c.items = expand(fields[4])
 	also := fields[5]
 	if rest, ok := strings.CutPrefix(also, ">"); ok {
 		c.after, also = true, rest
 	}
-	for _, id := range expand(also) {
+	ids, err := expandIDs(also, sets)
+	if err != nil {
+		return c, err
+	}
+	for _, id := range ids {
 		if need, ok := strings.CutPrefix(id, "+"); ok {
 			c.need = append(c.need, need)
 			id = need
 		}
 		c.also = append(c.also, id)
-	}
-	if err != nil {
-		return c, err
 	}
 	if c.want, err = matchers(fields[6]); err != nil {
 		return c, err
@@ -399,6 +389,11 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("%s:%d: same question, date and asker as line %d", corpusFile, c.line, prev)
 		}
 		seen[key] = c.line
+		for _, id := range slices.Concat(c.items, c.also) {
+			if _, ok := p.Item(id); !ok {
+				t.Errorf("%s:%d: the 2023 plan has no item %s", corpusFile, c.line, id)
+			}
+		}
 		ans, err := a.Answer(question.Parse(c.q), day(t, c.now), c.sections)
 		var errs []string
 		md := ""
