@@ -223,7 +223,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		denied  string // the refusal
 		// deniedAs: a role's own refusal, where it differs
 		deniedAs map[string]string
-		cells   [4]cell // admin, head, inspector, stranger
+		cells    [4]cell // admin, head, inspector, stranger
 	}{
 		{cmd: "帮助", allowed: "抽查助手", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "本月哪些抽查任务", allowed: "抽查任务", cells: [4]cell{"A", "A", "A", "A"}},
