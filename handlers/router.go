@@ -111,13 +111,15 @@ func NewRouter(deps Deps) (*Router, error) {
 	r.parser = question.NewParser(deps.Units)
 	if c := deps.Conversations; c != nil {
 		var h Handler = func(ctx context.Context, req *Request) (reply.Reply, error) {
+			start := time.Now()
 			rep, handled, err := c.Continue(ctx, req, r.route)
 			if !handled && err == nil {
-				return r.route(ctx, req)
+				return r.route(ctx, req) // counted by its route
 			}
+			deps.Tally.add("dialog", time.Since(start), err)
 			return rep, err
 		}
-		h = logging(deps.Logger, "dialog", deps.Tally)(Errors(deps.Logger, "dialog")(Recover(deps.Logger, "dialog")(h)))
+		h = Logging(deps.Logger, "dialog")(Errors(deps.Logger, "dialog")(Recover(deps.Logger, "dialog")(h)))
 		for k := len(deps.Middleware) - 1; k >= 0; k-- {
 			h = deps.Middleware[k](h)
 		}
