@@ -40,7 +40,7 @@ var authzUsers = map[string]struct {
 }{
 	roleAdmin:     {"admin01", nil},
 	roleHead:      {"head01", []string{"计量科"}},
-	roleInspector: {"cuihaiping01", []string{"计量科"}}, // seeds/inspectors.csv
+	roleInspector: {"cuihaiping01", []string{"计量科"}}, // seeds/inspectors.csv; TestAuthorizationMatrix takes one the draw assigned
 	roleStranger:  {"stranger01", nil},
 }
 
@@ -209,6 +209,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, g := range rec.Result.Groups {
 		drawn = append(drawn, g.Entities...)
 	}
+	// The inspector is one the draw assigned, so that 我的任务 and 填报
+	// list drawn entities (whose classes they must not see).
+	insp := authzUsers[roleInspector]
+	insp.id = drawn[0].Inspectors[0]
+	authzUsers[roleInspector] = insp
+	t.Cleanup(func() {
+		authzUsers[roleInspector] = struct {
+			id       string
+			sections []string
+		}{"cuihaiping01", []string{"计量科"}}
+	})
 
 	file := func(role string) *handlers.Request {
 		r := e.request(role, handlers.KindFile, "")
@@ -219,6 +230,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cases := []struct {
 		cmd     string
 		file    bool
+		card    string // a card click with this key instead of text
 		allowed string // what an allowed reply contains ("": anything but a refusal)
 		denied  string // the refusal
 		// deniedAs: a role's own refusal, where it differs
@@ -239,6 +251,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{cmd: "名录", allowed: "名录库", cells: [4]cell{"A", "A", "A", "A"}},
 		{file: true, allowed: "已导入检查对象名录", denied: "只有管理员可以通过发送文件导入名录", cells: [4]cell{"A", "D", "D", "D"}},
 		{cmd: "我的任务", cells: [4]cell{"A", "A", "A", "A"}},
+		{cmd: "我的检查对象", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "进度", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "进度 消保科", denied: "“进度”供科室、县区局负责人和管理员查看",
 			deniedAs: map[string]string{roleHead: "您可以查看本部门（计量科）的进度，请发送“进度”；其他科室或县区局的进度请联系管理员"}, cells: [4]cell{"A", "D", "D", "D"}},
@@ -250,6 +263,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{cmd: "修改", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "会签", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "草稿", cells: [4]cell{"A", "A", "A", "A"}},
+		{cmd: "继续", cells: [4]cell{"A", "A", "A", "A"}},
+		{card: "cosign:ok", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "确认", allowed: "当前没有待确认的操作", cells: [4]cell{"A", "A", "A", "A"}},
 	}
 	dialogs := store.NewDialogs(e.st.Client, e.st.Prefix)
@@ -258,12 +273,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if c.file {
 			name = "(file)"
 		}
+		if c.card != "" {
+			name = "(card " + c.card + ")"
+		}
 		for i, role := range authzRoles {
 			t.Run(name+"/"+role, func(t *testing.T) {
 				var rep reply.Reply
-				if c.file {
+				switch {
+				case c.file:
 					rep = e.send(file(role))
-				} else {
+				case c.card != "":
+					r := e.request(role, handlers.KindEvent, "")
+					r.Event, r.Card = handlers.EventCard, &handlers.CardEvent{Key: c.card, TaskID: "t1"}
+					rep = e.send(r)
+				default:
 					rep = e.say(role, c.cmd)
 				}
 				got := text(rep)
@@ -304,6 +327,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			})
 		}
+	}
+	// The inspector's views did list drawn entities: the check above saw them.
+	if got := text(e.say(roleInspector, "我的任务")); !strings.Contains(got, drawn[0].Name) {
+		t.Fatalf("the inspector's 我的任务 lacks %s:\n%s", drawn[0].Name, got)
 	}
 	// The admin does see the classes: the check above is not vacuous.
 	if got := text(e.say(roleAdmin, "抽取结果 8")); !hasRiskClass(got, drawn) {
