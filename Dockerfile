@@ -9,7 +9,7 @@ ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN go vet . && go build -ldflags='-s -w' -o /out/choucha . \
+RUN go build -ldflags='-s -w' -o /out/choucha . \
  && mkdir -p /out/seeds /out/data/media \
  && cp seeds/changzhi-2023-plan.txt /out/seeds/
 
