@@ -10,6 +10,8 @@ endif
 
 GO       ?= go
 FUZZTIME ?= 30s
+# make test fuzzes every target this long after the unit tests (CI).
+FUZZTIME_CI ?= 2s
 
 .PHONY: all deps test run build bench fuzz
 
@@ -39,6 +41,7 @@ deps:
 test: deps
 	$(GO) vet ./...
 	$(GO) test -timeout 20m ./...
+	GO=$(GO) FUZZTIME=$(FUZZTIME_CI) scripts/fuzz-short.sh
 
 run: deps
 	$(GO) run . serve
@@ -49,5 +52,7 @@ build:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./plan
+# fuzz runs every fuzz target (scripts/fuzz-short.sh -l lists them) for
+# FUZZTIME each.
+fuzz: deps
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz-short.sh

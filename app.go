@@ -43,6 +43,7 @@ type app struct {
 	live      *plan.Live
 	units     *department.Vocabulary // config departments.*
 	now       func() time.Time
+	tally     *handlers.Tally // serve: the periodic "messages handled" summary; nil elsewhere
 }
 
 // commonFlags are the flags every subcommand takes.
@@ -242,6 +243,7 @@ func (a *app) router(rem handlers.Reminders, st *store.Store, sender reply.Sende
 		ClosingSoonDays: a.cfg.Answers.ClosingSoonDays,
 		Units:           a.units,
 		Logger:          a.log,
+		Tally:           a.tally,
 		Reminders:       rem,
 		DialogStore:     store.NewDialogs(st.Client, st.Prefix),
 		DialogTTL:       a.cfg.Dialogs.TTL,

@@ -130,6 +130,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 		data, _, err := api.GetMedia(ctx, req.Media.ID)
 		return data, req.Media.FileName, err
 	}
+	a.tally = &handlers.Tally{}
 	router, err := a.router(rem, st, ob, media)
 	if err != nil {
 		return err
@@ -205,6 +206,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 		}
 	}()
 	a.watchPlans(runCtx, st)
+	go a.tally.Run(runCtx, log, time.Minute)
 	sched.Start()
 	log.Info("ready", "addr", a.cfg.HTTP.Addr, "plans", a.plansLine())
 	<-runCtx.Done()

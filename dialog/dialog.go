@@ -632,6 +632,10 @@ func choose(step *Step, s *State, in Input) ([]string, error) {
 			keys = append(keys, opts[n-1].Key)
 		}
 	}
+	if len(keys) == 0 {
+		// Only separators ("，", "、 "): no number at all.
+		return nil, Invalid("请回复选项的序号（1-%d）。", len(opts))
+	}
 	if !step.Multiple && len(keys) > 1 {
 		return nil, Invalid("这一步只能选一项，请回复一个序号（1-%d）。", len(opts))
 	}

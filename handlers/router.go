@@ -109,7 +109,7 @@ func NewRouter(deps Deps) (*Router, error) {
 			fx.dialogs = dl
 		}
 	}
-	r, err := New(table(deps, dr, fx), deps.Logger, deps.Middleware...)
+	r, err := newRouter(table(deps, dr, fx), deps.Logger, deps.Tally, deps.Middleware...)
 	if err != nil {
 		return nil, err
 	}
@@ -117,10 +117,12 @@ func NewRouter(deps Deps) (*Router, error) {
 	r.parser = question.NewParser(deps.Units)
 	if c := deps.Conversations; c != nil {
 		var h Handler = func(ctx context.Context, req *Request) (reply.Reply, error) {
+			start := time.Now()
 			rep, handled, err := c.Continue(ctx, req, r.route)
 			if !handled && err == nil {
-				return r.route(ctx, req)
+				return r.route(ctx, req) // counted by its route
 			}
+			deps.Tally.add("dialog", time.Since(start), err)
 			return rep, err
 		}
 		h = Logging(deps.Logger, "dialog")(Errors(deps.Logger, "dialog")(Recover(deps.Logger, "dialog")(h)))
@@ -138,6 +140,11 @@ func NewRouter(deps Deps) (*Router, error) {
 // kinds, and a route placed after the fallback; it never silently replaces.
 // mws wrap every route, the first outermost.
 func New(routes []Route, log *slog.Logger, mws ...Middleware) (*Router, error) {
+	return newRouter(routes, log, nil, mws...)
+}
+
+// newRouter is New with a Tally counting the handled requests (nil: none).
+func newRouter(routes []Route, log *slog.Logger, tally *Tally, mws ...Middleware) (*Router, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -170,7 +177,7 @@ func New(routes []Route, log *slog.Logger, mws ...Middleware) (*Router, error) {
 		if p := rt.Match.Prefix; p != "" && question.Normalize(p) != p {
 			return nil, fmt.Errorf("route %q: prefix %q is not normalised (want %q)", rt.Name, p, question.Normalize(p))
 		}
-		h := Logging(log, rt.Name)(Errors(log, rt.Name)(Recover(log, rt.Name)(rt.Handler)))
+		h := logging(log, rt.Name, tally)(Errors(log, rt.Name)(Recover(log, rt.Name)(rt.Handler)))
 		for k := len(mws) - 1; k >= 0; k-- {
 			h = mws[k](h)
 		}

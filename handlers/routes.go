@@ -49,6 +49,9 @@ type Deps struct {
 	// Units is the department vocabulary (config departments.*); nil:
 	// department.Default().
 	Units *department.Vocabulary
+	// Tally, when set, counts handled requests by route for a periodic
+	// summary (Tally.Run); per-message lines are at debug level.
+	Tally *Tally
 }
 
 func (d Deps) withDefaults() Deps {
