@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,8 +96,16 @@ type Options struct {
 	// DeliverTimeout bounds one part's delivery. Default 30s.
 	DeliverTimeout time.Duration
 
-	Now    func() time.Time // default time.Now
-	Rand   func() float64   // in [0,1), for jitter; default math/rand/v2
+	// Now is this replica's wall clock: when a message was created, the
+	// delivery latency metric, when it died. Default time.Now. Leases, due
+	// times and pacing use Redis's clock instead (see QueueClock).
+	Now func() time.Time
+	// QueueClock, for tests only, replaces Redis's clock (TIME, read inside
+	// the scripts) for lease expiry, due times and pacing windows; every
+	// Outbox sharing a Redis must then share it. nil: Redis's clock, so
+	// replicas whose wall clocks differ agree on every lease.
+	QueueClock func() time.Time
+	Rand       func() float64 // in [0,1), for jitter; default math/rand/v2
 	Logger *slog.Logger
 
 	// Registerer, if set, gets the choucha_outbox_* metrics.
@@ -280,7 +289,7 @@ func (ob *Outbox) Send(ctx context.Context, msg reply.Message) error {
 	}
 	n, err := ob.g.run(ctx, enqueueScript,
 		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.lanes},
-		id, body, now.UnixMilli(), ob.o.IDTTL.Milliseconds()).Int()
+		id, body, ob.clock(), ob.o.IDTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue %q: %w", id, err)
 	}
@@ -295,6 +304,23 @@ func (ob *Outbox) Send(ctx context.Context, msg reply.Message) error {
 	default:
 	}
 	return nil
+}
+
+// clock is the scripts' clock argument: "" for Redis's own clock, or the
+// test clock's milliseconds (Options.QueueClock).
+func (ob *Outbox) clock() string {
+	if ob.o.QueueClock == nil {
+		return ""
+	}
+	return strconv.FormatInt(ob.o.QueueClock().UnixMilli(), 10)
+}
+
+// queueNow is the queue's clock read from Go (Redis's TIME, or QueueClock).
+func (ob *Outbox) queueNow(ctx context.Context) (time.Time, error) {
+	if ob.o.QueueClock != nil {
+		return ob.o.QueueClock(), nil
+	}
+	return ob.rdb.Time(ctx).Result()
 }
 
 // reply is the entry's reply, converting the pre-split form of earlier
@@ -380,7 +406,7 @@ type counted struct {
 func (ob *Outbox) pace(ctx context.Context, e *entry, token string) (counted, time.Duration, error) {
 	keys, limits := ob.subjects(e.To)
 	member := fmt.Sprintf("%s:%d:%s", e.ID, e.Next, token)
-	args := append([]any{ob.o.Now().UnixMilli(), time.Minute.Milliseconds(), member}, limits...)
+	args := append([]any{ob.clock(), time.Minute.Milliseconds(), member}, limits...)
 	ms, err := paceScript.Run(ctx, ob.rdb, keys, args...).Int64()
 	if err != nil {
 		return counted{}, 0, fmt.Errorf("outbox: pacing: %w", err)

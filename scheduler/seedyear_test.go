@@ -236,6 +236,7 @@ func (e *seedEnv) start(name string, srv *redistest.Server) *replica {
 		PollInterval: 2 * time.Millisecond,
 		ReapInterval: 50 * time.Millisecond,
 		Now:          e.clock.Now,
+		QueueClock:   e.clock.Now, // pacing windows follow the simulated year
 	})
 	if err != nil {
 		t.Fatal(err)
