@@ -106,7 +106,7 @@ type Options struct {
 	// replicas whose wall clocks differ agree on every lease.
 	QueueClock func() time.Time
 	Rand       func() float64 // in [0,1), for jitter; default math/rand/v2
-	Logger *slog.Logger
+	Logger     *slog.Logger
 
 	// Registerer, if set, gets the choucha_outbox_* metrics.
 	Registerer prometheus.Registerer

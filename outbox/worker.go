@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -51,6 +52,8 @@ func (ob *Outbox) housekeeping(ctx context.Context) {
 				ob.log.Warn("outbox: reaping leases failed", "err", err)
 			}
 		} else if n > 0 {
+			// The stopped worker's part may or may not have reached WeCom.
+			ob.m.ambiguous.WithLabelValues("lease").Add(float64(n))
 			ob.log.Warn("outbox: re-queued messages whose worker stopped", "count", n)
 			ob.signal(n)
 		}
@@ -233,11 +236,23 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 				return nil
 			}
 		}
+		part, err := ob.markRepeat(ctx, &e, parts[e.Next])
+		if err != nil {
+			ob.log.Warn("outbox: repeat record unavailable, delivery postponed", "id", e.ID, "err", err)
+			ob.unpace(ctx, &e, c)
+			ob.reschedule(ctx, &e, token, ob.o.PollInterval)
+			return nil
+		}
 		dctx, cancel := context.WithTimeout(ctx, ob.o.DeliverTimeout)
-		err := ob.o.Deliverer.Deliver(dctx, e.To, parts[e.Next])
+		err = ob.o.Deliverer.Deliver(dctx, e.To, part)
 		cancel()
 		if err != nil {
-			ob.unpace(ctx, &e, c)
+			if !ambiguous(err) {
+				// Not delivered: it does not use up the member's allowance.
+				// After an ambiguous outcome it may have been, so the count
+				// stays and pacing keeps under WeCom's silent per-member drop.
+				ob.unpace(ctx, &e, c)
+			}
 			ob.failed(ctx, &e, token, err)
 			return nil
 		}
@@ -274,6 +289,16 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	msg := wecomapi.Redact(err.Error())
 	e.LastError = msg
 	e.LastCode = code
+	if ambiguous(err) {
+		ob.m.ambiguous.WithLabelValues("send").Inc()
+		if ob.checked(e, reply.Reply{Kind: e.reply().Kind}) {
+			ob.log.Warn("outbox: delivery outcome unknown; the resend is the same request, which WeCom's duplicate check drops if this one arrived",
+				"id", e.ID, "part", e.Next, "errcode", code, "err", msg)
+		} else {
+			ob.log.Warn("outbox: delivery outcome unknown; this kind of message has no duplicate check, the resend may arrive twice",
+				"id", e.ID, "part", e.Next, "errcode", code, "err", msg)
+		}
+	}
 	var r interface{ Retryable() bool }
 	if errors.As(err, &r) && !r.Retryable() {
 		ob.log.Warn("outbox: permanent delivery error, moved to dead letters", "id", e.ID, "errcode", code, "err", msg)
@@ -303,6 +328,13 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	}
 	ob.log.Info("outbox: delivery failed, will retry", "id", e.ID, "attempt", e.Attempts, "errcode", code, "err", msg)
 	ob.reschedule(ctx, e, token, ob.backoff(e.Attempts))
+}
+
+// ambiguous reports an error after which the part may have been delivered
+// (an HTTP 5xx or a timeout on the send itself): see wecomapi.Error.Ambiguous.
+func ambiguous(err error) bool {
+	var a interface{ Ambiguous() bool }
+	return errors.As(err, &a) && a.Ambiguous()
 }
 
 func errCode(err error) int {
