@@ -73,7 +73,9 @@ func NewIntake(o IntakeOptions) (*Intake, error) {
 func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error) {
 	var payload []byte
 	if in.o.Inbox != nil {
-		if payload, err = inboxPayload(in.o.Now(), m); err != nil {
+		// The accept time is on the inbox's clock (Redis's), shared by
+		// the replica that may recover the message.
+		if payload, err = inboxPayload(in.o.Inbox.now(), m); err != nil {
 			return false, err
 		}
 	}

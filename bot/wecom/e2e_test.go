@@ -55,6 +55,9 @@ type replicaOpts struct {
 	// crash: stop without draining, as a killed process (the outbox
 	// workers stop too).
 	crash bool
+	// redisClock: now is only the replica's wall clock; the inbox's leases
+	// run on Redis's clock as in production, with a 2 s grace period.
+	redisClock bool
 }
 
 func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *replica {
@@ -98,8 +101,13 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 		Redis: config.Redis{Prefix: "e2e:"},
 		WeCom: config.WeCom{Departments: map[int]string{2: "计量科", 3: "市场规范管理科"}},
 	}
+	inbox := bot.InboxOptions{Now: o.now} // the simulated clock runs the inbox's leases too
+	if o.redisClock {
+		inbox = bot.InboxOptions{Grace: 2 * time.Second}
+	}
 	r.w, err = wecom.New(wecom.Options{Token: e2eToken, CorpID: fake.CorpID(), AESKey: e2eAESKey, Config: cfg,
-		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger, Now: o.now})
+		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger, Now: o.now,
+		Inbox: inbox})
 	if err != nil {
 		t.Fatal(err)
 	}
