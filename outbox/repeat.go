@@ -134,7 +134,8 @@ func (ob *Outbox) markRepeat(ctx context.Context, e *entry, part reply.Reply) (r
 	// WeCom's when it delivers, at most DeliverTimeout later.
 	ttl := ob.dupWindow() + ob.o.DeliverTimeout + time.Minute
 	owner := e.ID + ":" + strconv.Itoa(e.Next)
-	res, err := repeatScript.Run(ctx, ob.rdb, []string{storekeys.New(ob.o.Prefix).OutboxSent(lane, digest)},
+	// Group-committed with the other workers' scripts (one round trip per batch).
+	res, err := ob.g.run(ctx, repeatScript, []string{storekeys.New(ob.o.Prefix).OutboxSent(lane, digest)},
 		owner, ob.clock(), ttl.Milliseconds()).Int64Slice()
 	if err != nil {
 		return part, fmt.Errorf("outbox: repeat record: %w", err)
