@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -127,3 +129,73 @@ func TestKilledProcessMidSendDeliversOnce(t *testing.T) {
 		t.Errorf("%d resends suppressed by the duplicate check, want 4 (one per killed worker)", dups)
 	}
 }
+
+// Redis dies while a send is slow: WeCom delivers, the worker cannot record
+// it, and the lease runs out once Redis is back (same port, same AOF). The
+// resend is the same request, so the user still has one copy.
+func TestRedisDropDuringSlowSendDeliversOnce(t *testing.T) {
+	e := newEnv(t, fakewecom.Options{})
+	rdb := e.redis.Client(t)
+	ctx := context.Background()
+	if err := rdb.ConfigSet(ctx, "appendfsync", "always").Err(); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now()}
+	slow := make(chan struct{})
+	e.fake.SetRule(fakewecom.EndpointSend, func(n int) (fakewecom.Fault, bool) {
+		if n == 1 {
+			close(slow)
+			return fakewecom.Fault{Delay: 200 * time.Millisecond}, true // slow, then delivered and ok
+		}
+		return fakewecom.Fault{}, false
+	})
+	unrecorded := &logWatch{msg: "outbox: delivered but could not mark done", seen: make(chan struct{})}
+	ob := e.outbox(func(o *outbox.Options) {
+		o.QueueClock = clk.Now
+		o.Config.Workers = 1
+		o.Logger = slog.New(unrecorded)
+	})
+	send(t, ob, "answer:1", "zhangsan", "慢慢发出的答复")
+	run(t, ob)
+	<-slow // the send is on its way
+	e.redis.Stop()
+	<-unrecorded.seen // WeCom answered ok; the worker could not record it
+	// Same port, same data: the clients reconnect by themselves.
+	port := e.redis.Addr[strings.LastIndexByte(e.redis.Addr, ':')+1:]
+	srv := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", port, "--dir", e.redis.Dir,
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _, _ = srv.Process.Wait() })
+	waitFor(t, "Redis back", func() bool { return rdb.Ping(ctx).Err() == nil })
+	clk.Add(2 * time.Minute) // the lease runs out
+	waitFor(t, "the queue to drain", func() bool {
+		s, err := ob.Stats(ctx)
+		return err == nil && s.Pending() == 0
+	})
+	if got := delivered(e.fake); len(got) != 1 || got["慢慢发出的答复"] != 1 {
+		t.Fatalf("reached the user: %v, want the answer once", got)
+	}
+	if n := len(e.fake.Messages()); n < 2 {
+		t.Errorf("%d sends: the answer was not sent again after Redis came back", n)
+	}
+}
+
+// logWatch is a slog handler that closes seen at the first record whose
+// message starts with msg.
+type logWatch struct {
+	msg  string
+	once sync.Once
+	seen chan struct{}
+}
+
+func (w *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, w.msg) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return nil
+}
+func (w *logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *logWatch) WithGroup(string) slog.Handler      { return w }
