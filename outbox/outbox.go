@@ -11,8 +11,11 @@
 // lane: one at a time, in the order they were sent.
 //
 // Delivery is at least once between the outbox and WeCom (a worker killed
-// after WeCom accepted a part but before recording it sends that part
-// again when its lease runs out); everything else is exactly once. Keys
+// after WeCom accepted a part but before recording it, or an HTTP 500 or
+// timeout after WeCom delivered, sends that part again), and exactly once
+// to the user for app text and markdown: the resend is the same request,
+// which WeCom's duplicate check drops (see repeat.go for the choice and
+// its limits). Leases, due times and pacing run on Redis's clock. Keys
 // live under Prefix+"outbox:" in one Redis (no cluster). For no loss on a
 // Redis crash, run Redis with appendonly yes and appendfsync always; with
 // everysec the last second of enqueues and ID claims may be lost.
