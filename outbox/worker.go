@@ -253,7 +253,7 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 				// stays and pacing keeps under WeCom's silent per-member drop.
 				ob.unpace(ctx, &e, c)
 			}
-			ob.failed(ctx, &e, token, err)
+			ob.failed(ctx, &e, token, err, part)
 			return nil
 		}
 		c = counted{}
@@ -278,7 +278,7 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 }
 
 // failed handles a delivery error: dead letter, or retry with backoff.
-func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error) {
+func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error, part reply.Reply) {
 	code := errCode(err)
 	ob.m.sendErrors.WithLabelValues(fmt.Sprint(code)).Inc()
 	if ob.o.Observer != nil {
@@ -291,8 +291,8 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	e.LastCode = code
 	if ambiguous(err) {
 		ob.m.ambiguous.WithLabelValues("send").Inc()
-		if ob.checked(e, reply.Reply{Kind: e.reply().Kind}) {
-			ob.log.Warn("outbox: delivery outcome unknown; the resend is the same request, which WeCom's duplicate check drops if this one arrived",
+		if ob.checked(e, part) {
+			ob.log.Info("outbox: delivery outcome unknown; the resend is the same request, which WeCom's duplicate check drops if this one arrived",
 				"id", e.ID, "part", e.Next, "errcode", code, "err", msg)
 		} else {
 			ob.log.Warn("outbox: delivery outcome unknown; this kind of message has no duplicate check, the resend may arrive twice",
