@@ -18,6 +18,7 @@
 package fakewecom
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -228,9 +229,9 @@ type Server struct {
 	codes     map[string]*responseCode
 	cardTypes map[string]string // task_id → card_type of the last card sent
 	updates   []CardUpdate
-	// delivered: request JSON (canonical) of app messages that reached
-	// their recipients → when, for the duplicate check.
-	delivered map[string]time.Time
+	// delivered: SHA-256 of the request JSON (canonical) of app messages
+	// that reached their recipients → when, for the duplicate check.
+	delivered map[[32]byte]time.Time
 }
 
 // responseCode is one issued template-card response_code.
@@ -272,7 +273,7 @@ func New(opts Options) *Server {
 		uploads:   map[string]Media{},
 		codes:     map[string]*responseCode{},
 		cardTypes: map[string]string{},
-		delivered: map[string]time.Time{},
+		delivered: map[[32]byte]time.Time{},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	for _, u := range opts.Users {
@@ -458,7 +459,7 @@ func (s *Server) Reset() {
 	s.faultsHit = map[Endpoint]int{}
 	s.faults = map[Endpoint][]Fault{}
 	s.rules = map[Endpoint]Rule{}
-	s.delivered = map[string]time.Time{}
+	s.delivered = map[[32]byte]time.Time{}
 }
 
 // wrap counts the call, applies a fault if one is due, then runs h.
@@ -697,15 +698,15 @@ const (
 	MaxDuplicateCheckInterval     = 4 * time.Hour
 )
 
-// canonicalJSON is body re-encoded with sorted keys, so that two requests
-// differing only in key order or spacing compare equal.
-func canonicalJSON(body []byte) string {
+// canonicalJSON is the digest of body re-encoded with sorted keys, so that
+// two requests differing only in key order or spacing compare equal.
+func canonicalJSON(body []byte) [32]byte {
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		return string(body)
+		return sha256.Sum256(body)
 	}
 	b, _ := json.Marshal(v)
-	return string(b)
+	return sha256.Sum256(b)
 }
 
 type contentField struct {
