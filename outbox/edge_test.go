@@ -183,18 +183,19 @@ func TestLeaseTakeoverAfterDeliveryReachesUserOnce(t *testing.T) {
 	e := newEnv(t, fakewecom.Options{})
 	clk := &clock{t: time.Date(2023, 3, 1, 9, 0, 0, 0, time.UTC)}
 	stuck := &stallAfterDelivery{stalled: make(chan struct{}), release: make(chan struct{})}
+	reg := prometheus.NewRegistry() // shared: either replica may reap the lease
 	dying := e.outbox(func(o *outbox.Options) {
 		stuck.Client = o.Deliverer.(*wecomapi.Client)
 		o.Deliverer = stuck
 		o.Config.Workers = 1
 		o.QueueClock = clk.Now
+		o.Registerer = reg
 	})
 	send(t, dying, "answer:1", "zhangsan", "只发一次")
 	ctx, kill := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- dying.Run(ctx) }()
 	<-stuck.stalled // WeCom delivered it; the worker never says so
-	reg := prometheus.NewRegistry()
 	other := e.outbox(func(o *outbox.Options) { o.QueueClock = clk.Now; o.Registerer = reg })
 	run(t, other)
 	clk.Add(2 * time.Minute) // the lease runs out: the other replica takes over and resends
