@@ -74,9 +74,10 @@ func (k Keys) Outbox() string { return k.prefix + "outbox:" }
 
 // OutboxSent records which outbox parts sent one content (digest) to one
 // recipient lane within WeCom's duplicate-check window, and the repeat
-// number each got: "<message id>:<part>" → "<n>:<expiry ms>".
+// number each got: "<message id>:<part>" → "<n>:<expiry ms>". It is under
+// Outbox (and its hash tag, if any), though its script uses it alone.
 func (k Keys) OutboxSent(lane, digest string) string {
-	return k.prefix + "outbox:sent:" + lane + ":" + digest
+	return k.Outbox() + "sent:" + lane + ":" + digest
 }
 
 // Reminders is the reminder job's key prefix (see package scheduler).
