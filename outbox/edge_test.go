@@ -232,20 +232,27 @@ func TestLeasesTolerateClockSkew(t *testing.T) {
 			})
 			skewed := func() time.Time { return time.Now().Add(skew) }
 			b := e.outbox(func(o *outbox.Options) { o.Now = skewed })
+			var releaseOnce sync.Once
+			releaseA := func() { releaseOnce.Do(func() { close(stuck.release) }) }
 			send(t, a, "answer:1", "zhangsan", "只发一次")
 			stopA := run(t, a)
+			t.Cleanup(releaseA) // runs before run's stop: a's worker must return
 			<-stuck.stalled // a is delivering (within its lease)
 			if n, err := b.Reap(context.Background()); err != nil || n != 0 {
 				t.Fatalf("the skewed replica reaped %d live leases (err %v)", n, err)
 			}
 			run(t, b)
 			send(t, b, "answer:2", "lisi", "另一条")
-			waitFor(t, "b's own message", func() bool { return delivered(e.fake)["另一条"] == 1 })
-			if s := stats(t, b); s.InFlight != 1 {
-				t.Fatalf("in flight %d, want a's delivery still leased", s.InFlight)
+			waitFor(t, "b's own message", func() bool {
+				s := stats(t, b)
+				return delivered(e.fake)["另一条"] == 1 && s.Queued == 1
+			})
+			if s := stats(t, b); s.InFlight != 1 || delivered(e.fake)["只发一次"] != 1 {
+				t.Fatalf("in flight %d, a's answer delivered %d times: want a's delivery still leased, not resent",
+					s.InFlight, delivered(e.fake)["只发一次"])
 			}
 			stuck.once.Do(func() {}) // deliveries after the first do not stall
-			close(stuck.release)     // a finishes: the worker reports a failure after delivering
+			releaseA()               // a finishes: the worker reports a failure after delivering
 			waitFor(t, "the queue to drain", func() bool { return stats(t, b).Pending() == 0 })
 			stopA()
 			if got := delivered(e.fake); got["只发一次"] != 1 || got["另一条"] != 1 || len(got) != 2 {
