@@ -237,7 +237,7 @@ func TestLeasesTolerateClockSkew(t *testing.T) {
 			send(t, a, "answer:1", "zhangsan", "只发一次")
 			stopA := run(t, a)
 			t.Cleanup(releaseA) // runs before run's stop: a's worker must return
-			<-stuck.stalled // a is delivering (within its lease)
+			<-stuck.stalled     // a is delivering (within its lease)
 			if n, err := b.Reap(context.Background()); err != nil || n != 0 {
 				t.Fatalf("the skewed replica reaped %d live leases (err %v)", n, err)
 			}
