@@ -313,7 +313,7 @@ func (d *Dispatcher) handle(m *Message) bool {
 	}
 
 	if m.IsEnter() {
-		if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter {
+		if d.o.Inbox != nil && m.recovered && d.o.Inbox.now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter {
 			// A welcome long after the user opened the app helps nobody.
 			d.o.Metrics.Answers.WithLabelValues("late_welcome").Inc()
 			return true
@@ -373,7 +373,7 @@ func (d *Dispatcher) handle(m *Message) bool {
 	if rep.Kind == "" {
 		rep.Kind = reply.KindText
 	}
-	if d.o.Inbox != nil && m.recovered && d.o.Now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter && rep.Kind != reply.KindCardUpdate {
+	if d.o.Inbox != nil && m.recovered && d.o.Inbox.now().Sub(m.acceptedAt) >= d.o.Inbox.o.LateAfter && rep.Kind != reply.KindCardUpdate {
 		// Every medium shows text: the note goes in front of a text, as
 		// an extra line of a card, and as the caption of a file.
 		note := lateNote(m.acceptedAt.In(d.o.Location))

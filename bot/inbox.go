@@ -70,7 +70,11 @@ type InboxOptions struct {
 	RecoverBatch int
 	Metrics      *Metrics
 	Logger       *slog.Logger
-	Now          func() time.Time
+	// Now is the clock of the inbox's leases and accept times, which every
+	// replica sharing the Redis must agree on. Default: Redis's clock
+	// (NewRedisClock), so differences between the replicas' own clocks do
+	// not matter; tests inject one clock for all their replicas.
+	Now func() time.Time
 }
 
 // Inbox is the durable record of accepted, unanswered messages.
@@ -140,12 +144,15 @@ func NewInbox(o InboxOptions) (*Inbox, error) {
 		o.Logger = slog.Default()
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = NewRedisClock(o.Redis, 0).Now
 	}
 	k := keys.New(o.Prefix)
 	return &Inbox{o: o, seenPrefix: k.SeenPrefix(), zkey: k.Inbox(), ckey: k.InboxClaims(),
 		live: map[string]time.Time{}, recoverBatch: o.RecoverBatch, claimScript: redis.NewScript(claimScript)}, nil
 }
+
+// now reads the inbox's clock (see InboxOptions.Now).
+func (in *Inbox) now() time.Time { return in.o.Now() }
 
 // Grace is the configured grace period.
 func (in *Inbox) Grace() time.Duration { return in.o.Grace }

@@ -90,6 +90,8 @@ func (in *Intake) Accept(ctx context.Context, m *Message) (fresh bool, err error
 func (in *Intake) accept(ctx context.Context, m *Message, at time.Time, spooled bool) (fresh bool, err error) {
 	var payload []byte
 	if in.o.Inbox != nil {
+		// at is on the inbox's clock (Redis's, see Intake.now), shared by
+		// the replica that may recover the message.
 		if payload, err = inboxPayload(at, m); err != nil {
 			return false, err
 		}

@@ -168,7 +168,16 @@ func (in *Intake) RunSpool(ctx context.Context) {
 
 // now is the clock of accept times: the time stored with a message (in the
 // inbox and the spool) and compared with MaxAge.
-func (in *Intake) now() time.Time { return in.o.Now() }
+// now is the time messages are accepted at: the inbox's clock (Redis's,
+// kept going from the last reading while Redis is away) when there is an
+// inbox, so a replica recovering the message judges its age on the same
+// clock.
+func (in *Intake) now() time.Time {
+	if in.o.Inbox != nil {
+		return in.o.Inbox.now()
+	}
+	return in.o.Now()
+}
 
 // Spooling reports whether messages are being spooled (Redis was away and
 // the spool is not yet drained).

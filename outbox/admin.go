@@ -29,7 +29,11 @@ func (s Stats) Pending() int64 { return s.Queued }
 
 // Stats reads the queue counts.
 func (ob *Outbox) Stats(ctx context.Context) (Stats, error) {
-	now := strconv.FormatInt(ob.o.Now().UnixMilli(), 10)
+	t, err := ob.queueNow(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("outbox: stats: %w", err)
+	}
+	now := strconv.FormatInt(t.UnixMilli(), 10)
 	pipe := ob.rdb.Pipeline()
 	due := pipe.ZCount(ctx, ob.k.ready, "-inf", now)
 	later := pipe.ZCount(ctx, ob.k.ready, "("+now, "+inf")
@@ -130,7 +134,7 @@ func (ob *Outbox) Retry(ctx context.Context, id string) error {
 		e.Lane = laneOf(e.To)
 	}
 	ok, err := requeueScript.Run(ctx, ob.rdb, []string{ob.k.dead, ob.k.msg + id, ob.k.ready, ob.k.lane + e.Lane, ob.k.lanes},
-		id, body, ob.o.Now().UnixMilli()).Int()
+		id, body, ob.clock()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: retry %q: %w", id, err)
 	}

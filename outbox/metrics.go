@@ -15,6 +15,9 @@ type metrics struct {
 	sent       prometheus.Counter
 	paced      prometheus.Counter
 	dead       prometheus.Counter
+	ambiguous  *prometheus.CounterVec
+	resends    prometheus.Counter
+	repeats    prometheus.Counter
 	sendErrors *prometheus.CounterVec
 	depth      *prometheus.GaugeVec
 	latency    prometheus.Histogram
@@ -32,6 +35,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "choucha_outbox_paced_total", Help: "Deliveries postponed to stay under the per-member or corp rate."}),
 		dead: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "choucha_outbox_dead_letters_total", Help: "Messages moved to the dead letters."}),
+		ambiguous: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "choucha_outbox_ambiguous_total", Help: "Deliveries whose outcome is unknown and that are sent again: cause send (HTTP 5xx or timeout on the send) or lease (a worker stopped mid-delivery)."},
+			[]string{"cause"}),
+		resends: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "choucha_outbox_resends_total", Help: "Parts sent again as the same request after an earlier attempt; WeCom's duplicate check suppresses each one whose earlier copy arrived."}),
+		repeats: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "choucha_outbox_repeats_marked_total", Help: "Distinct messages repeating recent content to the same recipient, sent with a note so WeCom's duplicate check lets them through."}),
 		sendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "choucha_outbox_send_errors_total", Help: "Failed delivery attempts by WeCom errcode (-2: HTTP or timeout)."},
 			[]string{"errcode"}),
@@ -56,6 +66,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.sent = reg1(m.sent).(prometheus.Counter)
 	m.paced = reg1(m.paced).(prometheus.Counter)
 	m.dead = reg1(m.dead).(prometheus.Counter)
+	m.ambiguous = reg1(m.ambiguous).(*prometheus.CounterVec)
+	m.resends = reg1(m.resends).(prometheus.Counter)
+	m.repeats = reg1(m.repeats).(prometheus.Counter)
 	m.sendErrors = reg1(m.sendErrors).(*prometheus.CounterVec)
 	m.depth = reg1(m.depth).(*prometheus.GaugeVec)
 	m.latency = reg1(m.latency).(prometheus.Histogram)

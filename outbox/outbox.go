@@ -11,8 +11,11 @@
 // lane: one at a time, in the order they were sent.
 //
 // Delivery is at least once between the outbox and WeCom (a worker killed
-// after WeCom accepted a part but before recording it sends that part
-// again when its lease runs out); everything else is exactly once. Keys
+// after WeCom accepted a part but before recording it, or an HTTP 500 or
+// timeout after WeCom delivered, sends that part again), and exactly once
+// to the user for app text and markdown: the resend is the same request,
+// which WeCom's duplicate check drops (see repeat.go for the choice and
+// its limits). Leases, due times and pacing run on Redis's clock. Keys
 // live under Prefix+"outbox:" in one Redis (no cluster). For no loss on a
 // Redis crash, run Redis with appendonly yes and appendfsync always; with
 // everysec the last second of enqueues and ID claims may be lost.
@@ -28,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,9 +99,17 @@ type Options struct {
 	// DeliverTimeout bounds one part's delivery. Default 30s.
 	DeliverTimeout time.Duration
 
-	Now    func() time.Time // default time.Now
-	Rand   func() float64   // in [0,1), for jitter; default math/rand/v2
-	Logger *slog.Logger
+	// Now is this replica's wall clock: when a message was created, the
+	// delivery latency metric, when it died. Default time.Now. Leases, due
+	// times and pacing use Redis's clock instead (see QueueClock).
+	Now func() time.Time
+	// QueueClock, for tests only, replaces Redis's clock (TIME, read inside
+	// the scripts) for lease expiry, due times and pacing windows; every
+	// Outbox sharing a Redis must then share it. nil: Redis's clock, so
+	// replicas whose wall clocks differ agree on every lease.
+	QueueClock func() time.Time
+	Rand       func() float64 // in [0,1), for jitter; default math/rand/v2
+	Logger     *slog.Logger
 
 	// Registerer, if set, gets the choucha_outbox_* metrics.
 	Registerer prometheus.Registerer
@@ -280,7 +292,7 @@ func (ob *Outbox) Send(ctx context.Context, msg reply.Message) error {
 	}
 	n, err := ob.g.run(ctx, enqueueScript,
 		[]string{ob.k.id + id, ob.k.msg + id, ob.k.ready, ob.k.lane + lane, ob.k.lanes},
-		id, body, now.UnixMilli(), ob.o.IDTTL.Milliseconds()).Int()
+		id, body, ob.clock(), ob.o.IDTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue %q: %w", id, err)
 	}
@@ -295,6 +307,23 @@ func (ob *Outbox) Send(ctx context.Context, msg reply.Message) error {
 	default:
 	}
 	return nil
+}
+
+// clock is the scripts' clock argument: "" for Redis's own clock, or the
+// test clock's milliseconds (Options.QueueClock).
+func (ob *Outbox) clock() string {
+	if ob.o.QueueClock == nil {
+		return ""
+	}
+	return strconv.FormatInt(ob.o.QueueClock().UnixMilli(), 10)
+}
+
+// queueNow is the queue's clock read from Go (Redis's TIME, or QueueClock).
+func (ob *Outbox) queueNow(ctx context.Context) (time.Time, error) {
+	if ob.o.QueueClock != nil {
+		return ob.o.QueueClock(), nil
+	}
+	return ob.rdb.Time(ctx).Result()
 }
 
 // reply is the entry's reply, converting the pre-split form of earlier
@@ -380,7 +409,7 @@ type counted struct {
 func (ob *Outbox) pace(ctx context.Context, e *entry, token string) (counted, time.Duration, error) {
 	keys, limits := ob.subjects(e.To)
 	member := fmt.Sprintf("%s:%d:%s", e.ID, e.Next, token)
-	args := append([]any{ob.o.Now().UnixMilli(), time.Minute.Milliseconds(), member}, limits...)
+	args := append([]any{ob.clock(), time.Minute.Milliseconds(), member}, limits...)
 	ms, err := paceScript.Run(ctx, ob.rdb, keys, args...).Int64()
 	if err != nil {
 		return counted{}, 0, fmt.Errorf("outbox: pacing: %w", err)

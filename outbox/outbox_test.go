@@ -563,7 +563,7 @@ func TestCrashedWorkerLeaseExpires(t *testing.T) {
 	crashed := e.outbox(func(o *outbox.Options) {
 		o.Deliverer = stuck
 		o.Config.Workers = 1
-		o.Now = clk.Now
+		o.QueueClock = clk.Now
 		o.LeaseTTL = time.Minute
 	})
 	send(t, crashed, "lease", "u1", "只发一次")
@@ -574,7 +574,7 @@ func TestCrashedWorkerLeaseExpires(t *testing.T) {
 	if s := stats(t, crashed); s.InFlight != 1 {
 		t.Fatalf("in flight %d", s.InFlight)
 	}
-	healthy := e.outbox(func(o *outbox.Options) { o.Now = clk.Now; o.LeaseTTL = time.Minute })
+	healthy := e.outbox(func(o *outbox.Options) { o.QueueClock = clk.Now; o.LeaseTTL = time.Minute })
 	run(t, healthy)
 	clk.Add(61 * time.Second) // the stuck worker's lease runs out
 	expectOnce(t, e.fake, []string{"只发一次"})
@@ -617,7 +617,7 @@ func TestPacingPerMember(t *testing.T) {
 	e := newEnv(t, fakewecom.Options{})
 	clk := &clock{t: time.Date(2023, 3, 1, 9, 0, 0, 0, time.UTC)}
 	ob := e.outbox(func(o *outbox.Options) {
-		o.Now = clk.Now
+		o.QueueClock = clk.Now
 		o.Config.PerUserPerMin = 3
 		o.Config.CorpPerMin = 100
 	})

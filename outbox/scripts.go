@@ -5,6 +5,26 @@ import "github.com/redis/go-redis/v9"
 // The outbox's state changes are Lua scripts so each is atomic across
 // replicas. Entry bodies are read and written under keyspace-prefixed keys
 // built inside the scripts: the outbox needs a single Redis (no cluster).
+//
+// Every time the scripts compare or store — lease expiry, due times,
+// pacing windows — is Redis's own clock (TIME, via clockLua), never the
+// calling replica's: replicas whose clocks differ by minutes or hours
+// still agree when a lease has run out, so a skewed replica neither takes
+// over a live delivery (a double send) nor leaves a dead one for an hour.
+// A script's "clock" argument is "" for Redis's clock; only tests pass
+// milliseconds (Options.QueueClock).
+
+// clockLua is the time in ms: the script's clock argument when set (tests),
+// else Redis's TIME. Scripts calling TIME are replicated by their effects
+// (the default since Redis 5; explicit for older servers).
+const clockLua = `
+local function clock(arg)
+  if arg ~= '' then return tonumber(arg) end
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
 
 // enqueueScript claims the message ID (SET NX with TTL) and, only if the
 // claim is new, stores the entry and appends it to its recipient's lane.
@@ -12,15 +32,15 @@ import "github.com/redis/go-redis/v9"
 // out one at a time, in the order they were sent.
 // The lanes hash remembers each pending message's lane key, so a lane
 // never stays blocked even behind an unreadable or vanished entry.
-// KEYS: idKey, msgKey, ready, laneKey, lanes. ARGV: id, body, due(ms), idTTL(ms).
-var enqueueScript = redis.NewScript(`
+// KEYS: idKey, msgKey, ready, laneKey, lanes. ARGV: id, body, clock, idTTL(ms).
+var enqueueScript = redis.NewScript(clockLua + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[4]) then
   return 0
 end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[5], ARGV[1], KEYS[4])
 if redis.call('RPUSH', KEYS[4], ARGV[1]) == 1 then
-  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+  redis.call('ZADD', KEYS[3], clock(ARGV[3]), ARGV[1])
 end
 return 1`)
 
@@ -29,62 +49,64 @@ return 1`)
 // "dead": the body is saved and the id added to the dead set). Either way
 // the lane's next message becomes ready.
 // KEYS: lease, owner, msgKey, laneKey (fallback), ready, dead, lanes.
-// ARGV: id, token, now, mode, body.
-var finishScript = redis.NewScript(`
+// ARGV: id, token, clock, mode, body.
+var finishScript = redis.NewScript(clockLua + `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+local now = clock(ARGV[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 local lane = redis.call('HGET', KEYS[7], ARGV[1]) or KEYS[4]
 redis.call('HDEL', KEYS[7], ARGV[1])
 redis.call('LREM', lane, 1, ARGV[1])
 local head = redis.call('LINDEX', lane, 0)
-if head then redis.call('ZADD', KEYS[5], ARGV[3], head) end
+if head then redis.call('ZADD', KEYS[5], now, head) end
 if ARGV[4] == 'done' then
   redis.call('DEL', KEYS[3])
 else
   redis.call('SET', KEYS[3], ARGV[5])
-  redis.call('ZADD', KEYS[6], ARGV[3], ARGV[1])
+  redis.call('ZADD', KEYS[6], now, ARGV[1])
 end
 return 1`)
 
 // progressScript saves the entry (parts delivered so far) and extends the
-// lease. KEYS: lease, owner, msgKey. ARGV: id, token, body, leaseUntil.
-var progressScript = redis.NewScript(`
+// lease. KEYS: lease, owner, msgKey. ARGV: id, token, body, clock, leaseTTL(ms).
+var progressScript = redis.NewScript(clockLua + `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[3], ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[1], clock(ARGV[4]) + tonumber(ARGV[5]), ARGV[1])
 return 1`)
 
 // releaseScript ends a lease and puts the message back in the ready set
-// (still its lane's head) with its new due time.
-// KEYS: lease, owner, msgKey, ready. ARGV: id, token, body, due.
-var releaseScript = redis.NewScript(`
+// (still its lane's head), due after delay.
+// KEYS: lease, owner, msgKey, ready. ARGV: id, token, body, clock, delay(ms).
+var releaseScript = redis.NewScript(clockLua + `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[4], clock(ARGV[4]) + tonumber(ARGV[5]), ARGV[1])
 return 1`)
 
 // reapScript returns entries whose lease expired (a worker crashed or was
-// killed) to the ready queue. KEYS: lease, owner, ready. ARGV: now, limit.
-var reapScript = redis.NewScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+// killed) to the ready queue. KEYS: lease, owner, ready. ARGV: clock, limit.
+var reapScript = redis.NewScript(clockLua + `
+local now = clock(ARGV[1])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
   redis.call('HDEL', KEYS[2], id)
-  redis.call('ZADD', KEYS[3], ARGV[1], id)
+  redis.call('ZADD', KEYS[3], now, id)
 end
 return #ids`)
 
 // requeueScript moves a dead letter back to the end of its lane.
-// KEYS: dead, msgKey, ready, laneKey, lanes. ARGV: id, body, now.
-var requeueScript = redis.NewScript(`
+// KEYS: dead, msgKey, ready, laneKey, lanes. ARGV: id, body, clock.
+var requeueScript = redis.NewScript(clockLua + `
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[5], ARGV[1], KEYS[4])
 if redis.call('RPUSH', KEYS[4], ARGV[1]) == 1 then
-  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+  redis.call('ZADD', KEYS[3], clock(ARGV[3]), ARGV[1])
 end
 return 1`)
 
@@ -115,11 +137,11 @@ end
 `
 
 // paceScript paces one part (see paceLua).
-// KEYS: one sorted set per subject. ARGV: now, window(ms), member, limit...
-var paceScript = redis.NewScript(paceLua + `
+// KEYS: one sorted set per subject. ARGV: clock, window(ms), member, limit...
+var paceScript = redis.NewScript(clockLua + paceLua + `
 local lims = {}
 for i = 4, #ARGV do lims[#lims + 1] = tonumber(ARGV[i]) end
-return pace(KEYS, lims, tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])`)
+return pace(KEYS, lims, clock(ARGV[1]), tonumber(ARGV[2]), ARGV[3])`)
 
 // stepScript is a worker's one round trip per message: it finishes the
 // message just delivered (if any, and if this worker still holds its
@@ -141,11 +163,11 @@ return pace(KEYS, lims, tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])`)
 // rateKeys the pacing entry counted for the claimed part ("" and none when
 // the worker must pace).
 // KEYS: ready, lease, owner, hold, lanes.
-// ARGV: finishId ("" none), finishToken, finishLane (fallback), now,
-// leaseUntil, token, msgPrefix, lanePrefix, ratePrefix, window(ms),
+// ARGV: finishId ("" none), finishToken, finishLane (fallback), clock,
+// leaseTTL(ms), token, msgPrefix, lanePrefix, ratePrefix, window(ms),
 // memberLimit, corpLimit, webhookLimit, maxPaced, claim ("1" or "0").
-var stepScript = redis.NewScript(paceLua + `
-local now = tonumber(ARGV[4])
+var stepScript = redis.NewScript(clockLua + paceLua + `
+local now = clock(ARGV[4])
 local finished = 0
 local fid = ARGV[1]
 if fid ~= '' and redis.call('HGET', KEYS[3], fid) == ARGV[2] then
@@ -208,7 +230,7 @@ while true do
       if paced >= maxPaced then return {finished, '', 0, '', paced, ''} end
     else
       redis.call('ZREM', KEYS[1], id)
-      redis.call('ZADD', KEYS[2], ARGV[5], id)
+      redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), id)
       redis.call('HSET', KEYS[3], id, ARGV[6])
       local out = {finished, id, 0, body, paced, member}
       if keys then

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
@@ -51,6 +52,8 @@ func (ob *Outbox) housekeeping(ctx context.Context) {
 				ob.log.Warn("outbox: reaping leases failed", "err", err)
 			}
 		} else if n > 0 {
+			// The stopped worker's part may or may not have reached WeCom.
+			ob.m.ambiguous.WithLabelValues("lease").Add(float64(n))
 			ob.log.Warn("outbox: re-queued messages whose worker stopped", "count", n)
 			ob.signal(n)
 		}
@@ -68,7 +71,7 @@ func (ob *Outbox) housekeeping(ctx context.Context) {
 // Reap returns messages whose lease expired to the ready queue.
 func (ob *Outbox) Reap(ctx context.Context) (int, error) {
 	return reapScript.Run(ctx, ob.rdb, []string{ob.k.lease, ob.k.owner, ob.k.ready},
-		ob.o.Now().UnixMilli(), 1000).Int()
+		ob.clock(), 1000).Int()
 }
 
 func (ob *Outbox) signal(n int) {
@@ -162,7 +165,6 @@ type stepResult struct {
 // claimNext, leases the next due message under token and counts its next
 // part against its pacing windows: one script, batched with other calls.
 func (ob *Outbox) step(ctx context.Context, done *entry, doneToken, token string, claimNext bool) (stepResult, error) {
-	now := ob.o.Now()
 	var fid, flane string
 	if done != nil {
 		fid, flane = done.ID, ob.k.lane+done.Lane
@@ -173,7 +175,7 @@ func (ob *Outbox) step(ctx context.Context, done *entry, doneToken, token string
 	}
 	res, err := ob.g.run(ctx, stepScript,
 		[]string{ob.k.ready, ob.k.lease, ob.k.owner, ob.k.hold, ob.k.lanes},
-		fid, doneToken, flane, now.UnixMilli(), now.Add(ob.o.LeaseTTL).UnixMilli(), token,
+		fid, doneToken, flane, ob.clock(), ob.o.LeaseTTL.Milliseconds(), token,
 		ob.k.msg, ob.k.lane, ob.k.rate, time.Minute.Milliseconds(),
 		ob.cfg.PerUserPerMin, ob.cfg.CorpPerMin, ob.o.WebhookPerMin, maxPacedPerStep, claim).Slice()
 	if err != nil {
@@ -225,21 +227,33 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 			c, wait, err = ob.pace(ctx, &e, token)
 			if err != nil {
 				ob.log.Warn("outbox: pacing failed", "id", e.ID, "err", err)
-				ob.reschedule(ctx, &e, token, ob.o.Now().Add(ob.o.PollInterval))
+				ob.reschedule(ctx, &e, token, ob.o.PollInterval)
 				return nil
 			}
 			if wait > 0 {
 				ob.m.paced.Inc()
-				ob.reschedule(ctx, &e, token, ob.o.Now().Add(wait))
+				ob.reschedule(ctx, &e, token, wait)
 				return nil
 			}
 		}
+		part, err := ob.markRepeat(ctx, &e, parts[e.Next])
+		if err != nil {
+			ob.log.Warn("outbox: repeat record unavailable, delivery postponed", "id", e.ID, "err", err)
+			ob.unpace(ctx, &e, c)
+			ob.reschedule(ctx, &e, token, ob.o.PollInterval)
+			return nil
+		}
 		dctx, cancel := context.WithTimeout(ctx, ob.o.DeliverTimeout)
-		err := ob.o.Deliverer.Deliver(dctx, e.To, parts[e.Next])
+		err = ob.o.Deliverer.Deliver(dctx, e.To, part)
 		cancel()
 		if err != nil {
-			ob.unpace(ctx, &e, c)
-			ob.failed(ctx, &e, token, err)
+			if !ambiguous(err) {
+				// Not delivered: it does not use up the member's allowance.
+				// After an ambiguous outcome it may have been, so the count
+				// stays and pacing keeps under WeCom's silent per-member drop.
+				ob.unpace(ctx, &e, c)
+			}
+			ob.failed(ctx, &e, token, err, part)
 			return nil
 		}
 		c = counted{}
@@ -252,7 +266,7 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 			break
 		}
 		if runCtx.Err() != nil { // stopping: the rest waits for the next start
-			ob.reschedule(ctx, &e, token, ob.o.Now())
+			ob.reschedule(ctx, &e, token, 0)
 			return nil
 		}
 		if !ob.save(ctx, &e, token) {
@@ -264,7 +278,7 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 }
 
 // failed handles a delivery error: dead letter, or retry with backoff.
-func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error) {
+func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error, part reply.Reply) {
 	code := errCode(err)
 	ob.m.sendErrors.WithLabelValues(fmt.Sprint(code)).Inc()
 	if ob.o.Observer != nil {
@@ -275,7 +289,16 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 	msg := wecomapi.Redact(err.Error())
 	e.LastError = msg
 	e.LastCode = code
-	now := ob.o.Now()
+	if ambiguous(err) {
+		ob.m.ambiguous.WithLabelValues("send").Inc()
+		if ob.checked(e, part) {
+			ob.log.Info("outbox: delivery outcome unknown; the resend is the same request, which WeCom's duplicate check drops if this one arrived",
+				"id", e.ID, "part", e.Next, "errcode", code, "err", msg)
+		} else {
+			ob.log.Warn("outbox: delivery outcome unknown; this kind of message has no duplicate check, the resend may arrive twice",
+				"id", e.ID, "part", e.Next, "errcode", code, "err", msg)
+		}
+	}
 	var r interface{ Retryable() bool }
 	if errors.As(err, &r) && !r.Retryable() {
 		ob.log.Warn("outbox: permanent delivery error, moved to dead letters", "id", e.ID, "errcode", code, "err", msg)
@@ -294,7 +317,7 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 		if herr := ob.rdb.Set(ctx, ob.k.hold, "1", ob.cfg.InitialBackoff).Err(); herr != nil {
 			ob.log.Warn("outbox: setting the rate-limit pause failed", "err", herr)
 		}
-		ob.reschedule(ctx, e, token, now.Add(ob.backoff(min(e.Throttled, 30))))
+		ob.reschedule(ctx, e, token, ob.backoff(min(e.Throttled, 30)))
 		return
 	}
 	e.Attempts++
@@ -304,7 +327,14 @@ func (ob *Outbox) failed(ctx context.Context, e *entry, token string, err error)
 		return
 	}
 	ob.log.Info("outbox: delivery failed, will retry", "id", e.ID, "attempt", e.Attempts, "errcode", code, "err", msg)
-	ob.reschedule(ctx, e, token, now.Add(ob.backoff(e.Attempts)))
+	ob.reschedule(ctx, e, token, ob.backoff(e.Attempts))
+}
+
+// ambiguous reports an error after which the part may have been delivered
+// (an HTTP 5xx or a timeout on the send itself): see wecomapi.Error.Ambiguous.
+func ambiguous(err error) bool {
+	var a interface{ Ambiguous() bool }
+	return errors.As(err, &a) && a.Ambiguous()
 }
 
 func errCode(err error) int {
@@ -319,7 +349,7 @@ func errCode(err error) int {
 func (ob *Outbox) save(ctx context.Context, e *entry, token string) bool {
 	body, _ := json.Marshal(e)
 	ok, err := progressScript.Run(ctx, ob.rdb, []string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID},
-		e.ID, token, body, ob.o.Now().Add(ob.o.LeaseTTL).UnixMilli()).Int()
+		e.ID, token, body, ob.clock(), ob.o.LeaseTTL.Milliseconds()).Int()
 	if err != nil || ok == 0 {
 		ob.log.Error("outbox: lost the lease while delivering parts", "id", e.ID, "err", err)
 		return false
@@ -334,7 +364,7 @@ var errLeaseLost = errors.New("lease lost: another worker has the message")
 func (ob *Outbox) finish(ctx context.Context, e *entry, token, mode string, body []byte) error {
 	ok, err := finishScript.Run(ctx, ob.rdb,
 		[]string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.lane + e.Lane, ob.k.ready, ob.k.dead, ob.k.lanes},
-		e.ID, token, ob.o.Now().UnixMilli(), mode, body).Int()
+		e.ID, token, ob.clock(), mode, body).Int()
 	if err != nil {
 		return err
 	}
@@ -357,11 +387,12 @@ func (ob *Outbox) toDead(ctx context.Context, e *entry, token string) {
 	}
 }
 
-// reschedule puts the message back in the ready set, due at due.
-func (ob *Outbox) reschedule(ctx context.Context, e *entry, token string, due time.Time) {
+// reschedule puts the message back in the ready set, due after delay
+// (on Redis's clock).
+func (ob *Outbox) reschedule(ctx context.Context, e *entry, token string, delay time.Duration) {
 	body, _ := json.Marshal(e)
 	ok, err := releaseScript.Run(ctx, ob.rdb, []string{ob.k.lease, ob.k.owner, ob.k.msg + e.ID, ob.k.ready},
-		e.ID, token, body, due.UnixMilli()).Int()
+		e.ID, token, body, ob.clock(), delay.Milliseconds()).Int()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		ob.log.Error("outbox: could not release a message (its lease will expire and it is retried)", "id", e.ID, "err", err)
 		return

@@ -222,6 +222,9 @@ func (e *seedEnv) start(name string, srv *redistest.Server) *replica {
 		CorpID: e.fake.CorpID(), AgentID: e.fake.AgentID(), Secret: e.fake.CorpSecret(),
 		APIBase: e.fake.URL, Redis: rdb, Prefix: "seed:", Timeout: 2 * time.Second, Logger: silent,
 		Now: e.clock.Now,
+		// The "refreshed lately" mark lives in Redis's real time while the
+		// simulated year passes in seconds: each simulated expiry may refetch.
+		TokenRefreshEvery: time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +239,7 @@ func (e *seedEnv) start(name string, srv *redistest.Server) *replica {
 		PollInterval: 2 * time.Millisecond,
 		ReapInterval: 50 * time.Millisecond,
 		Now:          e.clock.Now,
+		QueueClock:   e.clock.Now, // pacing windows follow the simulated year
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -154,15 +154,16 @@ const (
 )
 
 // dropRejectedScript decides, atomically across replicas, what a rejected
-// token (ARGV[1]) calls for. KEYS[1] is the token, KEYS[2] the time (unix
-// ms, the client's clock) of the last refresh, ARGV[2] now, ARGV[3] the
-// refresh interval in ms.
+// token (ARGV[1]) calls for. KEYS[1] is the token, KEYS[2] the mark of the
+// last refresh (its time, unix ms, for people reading Redis), ARGV[2] now,
+// ARGV[3] the refresh interval in ms. "Refreshed lately" is the mark's
+// existence, its TTL counted down by Redis: comparing the stored time with
+// the caller's clock let a replica whose clock ran ahead refetch at once.
 var dropRejectedScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
-local last = tonumber(redis.call('GET', KEYS[2]))
-if last and tonumber(ARGV[2]) - last < tonumber(ARGV[3]) then
+if redis.call('EXISTS', KEYS[2]) == 1 then
   return 1
 end
 redis.call('DEL', KEYS[1])

@@ -69,8 +69,20 @@ type Config struct {
 	// rejected meanwhile fail as retryable and the outbox tries them later.
 	// Default 30s.
 	TokenRefreshEvery time.Duration
-	Now               func() time.Time // default time.Now
+	// DuplicateCheck is the duplicate_check_interval every message/send
+	// carries with enable_duplicate_check 1: WeCom drops a message whose
+	// request JSON reached the same recipients within this interval, so a
+	// resend after an ambiguous outcome (timeout, HTTP 500, a worker killed
+	// mid-send) cannot reach the user twice. Default and most: 4h (WeCom's
+	// limit); negative: no duplicate check. Distinct messages with the same
+	// content within the interval must differ in their JSON: the outbox
+	// marks such a repeat (see DuplicateWindow and package outbox).
+	DuplicateCheck time.Duration
+	Now            func() time.Time // default time.Now
 }
+
+// MaxDuplicateCheck is the longest duplicate_check_interval WeCom accepts.
+const MaxDuplicateCheck = 4 * time.Hour
 
 // Client calls the WeCom API. It is safe for concurrent use.
 type Client struct {
@@ -87,6 +99,8 @@ type Client struct {
 	tokenMu      sync.Mutex
 	refreshMu    sync.Mutex
 	refreshEvery time.Duration
+
+	dupCheck time.Duration // 0: off
 
 	memoTTL   time.Duration
 	now       func() time.Time
@@ -144,7 +158,18 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	switch {
+	case cfg.DuplicateCheck == 0:
+		cfg.DuplicateCheck = MaxDuplicateCheck
+	case cfg.DuplicateCheck < 0:
+		cfg.DuplicateCheck = 0
+	case cfg.DuplicateCheck > MaxDuplicateCheck:
+		return nil, fmt.Errorf("wecomapi: duplicate check interval %s is over WeCom's limit of %s", cfg.DuplicateCheck, MaxDuplicateCheck)
+	case cfg.DuplicateCheck < time.Second:
+		cfg.DuplicateCheck = time.Second
+	}
 	return &Client{
+		dupCheck:     cfg.DuplicateCheck,
 		refreshEvery: cfg.TokenRefreshEvery,
 		memoTTL:      cfg.TokenMemo,
 		now:          cfg.Now,
@@ -459,19 +484,30 @@ type markdownRequest struct {
 	Markdown message.TextField `json:"markdown"`
 }
 
+// DuplicateWindow is how long WeCom drops a repeat of an app message's
+// request JSON (0: the duplicate check is off). Group robots (webhook/send)
+// have no duplicate check.
+func (c *Client) DuplicateWindow() time.Duration { return c.dupCheck }
+
 // recipients builds the common message/send fields (agentid as a string,
-// like the SDK sends it; WeCom accepts both).
+// like the SDK sends it; WeCom accepts both), with WeCom's duplicate check
+// on (see Config.DuplicateCheck).
 func (c *Client) recipients(to reply.Recipient, msgType string) (*message.SendRequestCommon, error) {
 	if len(to.Users) == 0 && len(to.Departments) == 0 && len(to.Tags) == 0 {
 		return nil, apiError("message/send", CodeNoValidRecipient, "no recipient: Users, Departments and Tags are all empty (checked locally)")
 	}
-	return &message.SendRequestCommon{
+	common := &message.SendRequestCommon{
 		ToUser:  strings.Join(to.Users, "|"),
 		ToParty: joinInts(to.Departments),
 		ToTag:   joinInts(to.Tags),
 		MsgType: msgType,
 		AgentID: strconv.Itoa(c.agentID),
-	}, nil
+	}
+	if c.dupCheck > 0 {
+		common.EnableDuplicateCheck = 1
+		common.DuplicateCheckInterval = int(c.dupCheck / time.Second)
+	}
+	return common, nil
 }
 
 func joinInts(v []int) string {
@@ -535,7 +571,7 @@ func (c *Client) SendWebhook(ctx context.Context, key string, kind reply.Kind, c
 }
 
 // Parts splits a reply to WeCom's limits: text and markdown into at most
-// MaxParts parts of at most MaxContentBytes on line boundaries (a longer
+// MaxParts parts of at most PartBytes on line boundaries (a longer
 // text is cut, ending with TruncatedNote); any other reply is one part.
 // It is deterministic (the outbox resumes a message by part index).
 func (c *Client) Parts(r reply.Reply) []reply.Reply { return Parts(r) }
@@ -554,7 +590,7 @@ func Parts(r reply.Reply) []reply.Reply {
 	case reply.KindText, reply.KindMarkdown, "":
 		// At most MaxParts messages for one text: a longer one is cut with
 		// TruncatedNote rather than flooding the user.
-		texts, _ := SplitAtMost(r.Text, MaxContentBytes, MaxParts)
+		texts, _ := SplitAtMost(r.Text, PartBytes, MaxParts)
 		out := make([]reply.Reply, len(texts))
 		for i, t := range texts {
 			out[i] = reply.Reply{Kind: r.Kind, Text: t}

@@ -80,6 +80,15 @@ func (e *Error) RateLimited() bool {
 	return e.Code == CodeFreqLimit || e.Code == CodeConcurrencyLimit
 }
 
+// Ambiguous reports a failure after which the request may or may not have
+// taken effect: a message/send (or webhook, card update) that got no
+// readable answer — HTTP 5xx, a timeout, a broken connection, an
+// unreadable body. WeCom may have delivered the message. A token fetch
+// that failed is not ambiguous: the send itself was never made.
+func (e *Error) Ambiguous() bool {
+	return e.Code == CodeHTTP && e.Op != "gettoken" && e.Class != Permanent
+}
+
 // ErrCode is the WeCom errcode, or CodeHTTP, for metrics.
 func (e *Error) ErrCode() int { return e.Code }
 

@@ -8,6 +8,14 @@ import (
 // MaxContentBytes is WeCom's limit for a text or app markdown message.
 const MaxContentBytes = 2048
 
+// RepeatNoteReserve is room Parts leaves in every part for the note the
+// outbox appends to a repeat of recent content (see package outbox), so
+// the marked part still fits MaxContentBytes.
+const RepeatNoteReserve = 96
+
+// PartBytes is the most Parts puts in one text or markdown part.
+const PartBytes = MaxContentBytes - RepeatNoteReserve
+
 // Split cuts s into parts of at most max bytes, in order. It cuts at line
 // ends; a single line longer than max is cut on rune boundaries, never
 // inside a UTF-8 character. The newline at a cut is dropped; empty parts

@@ -61,6 +61,9 @@ type replicaOpts struct {
 	busyAfter time.Duration
 	// shards, queueSize tune the dispatcher (0: defaults).
 	shards, queueSize int
+	// redisClock: now is only the replica's wall clock; the inbox's leases
+	// run on Redis's clock as in production, with a 2 s grace period.
+	redisClock bool
 }
 
 func startReplica(t *testing.T, rdb *redis.Client, fake *fakewecom.Server) *replica {
@@ -110,9 +113,13 @@ func startReplicaWith(t *testing.T, rdb *redis.Client, fake *fakewecom.Server, o
 		Redis: config.Redis{Prefix: "e2e:"},
 		WeCom: config.WeCom{Departments: map[int]string{2: "计量科", 3: "市场规范管理科"}, SpoolBusyAfter: o.busyAfter},
 	}
+	inbox := bot.InboxOptions{Now: o.now} // the simulated clock runs the inbox's leases too
+	if o.redisClock {
+		inbox = bot.InboxOptions{Grace: 2 * time.Second}
+	}
 	r.w, err = wecom.New(wecom.Options{Token: e2eToken, CorpID: fake.CorpID(), AESKey: e2eAESKey, Config: cfg,
 		Redis: rdb, Handler: h, Sender: ob, Users: client, Registry: reg, Metrics: metrics, Logger: logger, Now: o.now,
-		Spool: sp, Shards: o.shards, QueueSize: o.queueSize})
+		Spool: sp, Shards: o.shards, QueueSize: o.queueSize, Inbox: inbox})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,9 @@ func New(o Options) (*Channel, error) {
 		}
 	}
 	inOpts := o.Inbox
-	inOpts.Redis, inOpts.Prefix, inOpts.Metrics, inOpts.Logger, inOpts.Now = o.Redis, prefix, o.Metrics, o.Logger, o.Now
+	// The inbox's leases are on Redis's clock (o.Inbox.Now, tests only,
+	// replaces it), not o.Now: replicas' clocks may differ.
+	inOpts.Redis, inOpts.Prefix, inOpts.Metrics, inOpts.Logger = o.Redis, prefix, o.Metrics, o.Logger
 	inOpts.Legacy = legacyInboxEntry
 	if w.Inbox, err = bot.NewInbox(inOpts); err != nil {
 		return nil, err

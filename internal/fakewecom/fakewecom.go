@@ -5,8 +5,12 @@
 // speaking the documented JSON shapes (errcode/errmsg/invaliduser...). It
 // records what it accepts (messages, card updates, uploaded files), and can
 // inject faults per endpoint: WeCom errcodes (42001, 40014, 45009, 45033,
-// -1...), HTTP errors and slow answers. CardEvent builds the callback a
-// click on a sent card produces.
+// -1...), HTTP errors and slow answers, each either instead of the call or
+// after it took effect (deliver-then-fail: the message reaches the user,
+// the answer is an HTTP 500 or never comes). message/send implements
+// WeCom's duplicate check (enable_duplicate_check, duplicate_check_interval):
+// see Message.Duplicate. CardEvent builds the callback a click on a sent
+// card produces.
 //
 // Point the project's WeCom client at Server.URL (its API base). Code that
 // calls the silenceper SDK directly, with its hard-coded host, can use
@@ -14,6 +18,7 @@
 package fakewecom
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,7 +167,15 @@ type Message struct {
 	// Dropped is true when WeCom would silently not deliver it (more than
 	// PerUserPerMinute messages to one member of ToUser within a minute).
 	Dropped bool
-	Body    json.RawMessage // the request body as received
+	// Duplicate is true when WeCom's duplicate check kept it from the
+	// user: it was sent with enable_duplicate_check 1 and the same request
+	// JSON (compared as JSON, key order aside) reached its recipients
+	// within duplicate_check_interval (default 1800 s, at most 4 h) before
+	// it. WeCom answers such a send ok (errcode 0) like any other. The
+	// window runs from the copy that was delivered; suppressed copies do
+	// not extend it.
+	Duplicate bool
+	Body      json.RawMessage // the request body as received
 }
 
 // Fault is an injected misbehaviour for one request.
@@ -175,6 +188,12 @@ type Fault struct {
 	// ErrCode, when non-zero, answers HTTP 200 with this WeCom errcode.
 	ErrCode int
 	ErrMsg  string // default: WeCom's message for ErrCode
+	// Deliver makes the request take effect first (a message is accepted,
+	// recorded and reaches the user) and then answers with the fault: an
+	// HTTP status, an errcode, or with a Delay, nothing until the client
+	// gives up (hang past the client's timeout). Without Deliver a faulted
+	// request has no effect.
+	Deliver bool
 }
 
 // Rule decides the fault for the n-th request (1-based) to an endpoint;
@@ -210,6 +229,9 @@ type Server struct {
 	codes     map[string]*responseCode
 	cardTypes map[string]string // task_id → card_type of the last card sent
 	updates   []CardUpdate
+	// delivered: SHA-256 of the request JSON (canonical) of app messages
+	// that reached their recipients → when, for the duplicate check.
+	delivered map[[32]byte]time.Time
 }
 
 // responseCode is one issued template-card response_code.
@@ -251,6 +273,7 @@ func New(opts Options) *Server {
 		uploads:   map[string]Media{},
 		codes:     map[string]*responseCode{},
 		cardTypes: map[string]string{},
+		delivered: map[[32]byte]time.Time{},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	for _, u := range opts.Users {
@@ -384,6 +407,20 @@ func (s *Server) Dropped() int {
 	return n
 }
 
+// Delivered returns a copy of the accepted messages that reached their
+// recipients: neither Dropped nor Duplicate.
+func (s *Server) Delivered() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, m := range s.messages {
+		if !m.Dropped && !m.Duplicate {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // ErrTimeout is returned by WaitMessages when too few messages arrived.
 var ErrTimeout = errors.New("fakewecom: timed out waiting for messages")
 
@@ -422,6 +459,7 @@ func (s *Server) Reset() {
 	s.faultsHit = map[Endpoint]int{}
 	s.faults = map[Endpoint][]Fault{}
 	s.rules = map[Endpoint]Rule{}
+	s.delivered = map[[32]byte]time.Time{}
 }
 
 // wrap counts the call, applies a fault if one is due, then runs h.
@@ -453,6 +491,10 @@ func (s *Server) wrap(ep Endpoint, h func(w http.ResponseWriter, r *http.Request
 		}
 		s.mu.Unlock()
 
+		if hasFault && f.Deliver {
+			// The call takes effect; its answer is lost and replaced below.
+			h(discardWriter{header: http.Header{}}, r, body)
+		}
 		if hasFault {
 			if f.Delay > 0 {
 				t := time.NewTimer(f.Delay)
@@ -460,7 +502,7 @@ func (s *Server) wrap(ep Endpoint, h func(w http.ResponseWriter, r *http.Request
 				case <-t.C:
 				case <-r.Context().Done():
 					t.Stop()
-					return // the client gave up: no effect
+					return // the client gave up: no (further) effect
 				}
 			}
 			if f.HTTPStatus != 0 {
@@ -475,6 +517,10 @@ func (s *Server) wrap(ep Endpoint, h func(w http.ResponseWriter, r *http.Request
 				writeJSON(w, map[string]any{"errcode": f.ErrCode, "errmsg": msg})
 				return
 			}
+			if f.Deliver {
+				w.WriteHeader(http.StatusBadGateway) // a Deliver fault with nothing else: the answer is lost
+				return
+			}
 		}
 		if r.Context().Err() != nil {
 			return
@@ -482,6 +528,13 @@ func (s *Server) wrap(ep Endpoint, h func(w http.ResponseWriter, r *http.Request
 		h(w, r, body)
 	}
 }
+
+// discardWriter swallows the answer of a deliver-then-fail request.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 // bodyLimit is the most of a request body the fake reads: room for the
 // largest upload plus its multipart framing, 4 MiB for JSON calls.
@@ -633,6 +686,27 @@ type sendRequest struct {
 	Markdown *contentField   `json:"markdown"`
 	Card     json.RawMessage `json:"template_card"`
 	File     *mediaField     `json:"file"`
+	// WeCom's duplicate check (message/send only).
+	EnableDuplicateCheck   int `json:"enable_duplicate_check"`
+	DuplicateCheckInterval int `json:"duplicate_check_interval"`
+}
+
+// Duplicate-check interval limits of message/send: the default and the
+// most WeCom accepts (4 hours).
+const (
+	DefaultDuplicateCheckInterval = 1800 * time.Second
+	MaxDuplicateCheckInterval     = 4 * time.Hour
+)
+
+// canonicalJSON is the digest of body re-encoded with sorted keys, so that
+// two requests differing only in key order or spacing compare equal.
+func canonicalJSON(body []byte) [32]byte {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return sha256.Sum256(body)
+	}
+	b, _ := json.Marshal(v)
+	return sha256.Sum256(b)
 }
 
 type contentField struct {
@@ -738,6 +812,16 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 		s.fail(w, CodeContentTooLong)
 		return
 	}
+	interval := DefaultDuplicateCheckInterval
+	if req.DuplicateCheckInterval != 0 {
+		interval = time.Duration(req.DuplicateCheckInterval) * time.Second
+	}
+	if req.DuplicateCheckInterval < 0 || interval > MaxDuplicateCheckInterval ||
+		(req.EnableDuplicateCheck != 0 && req.EnableDuplicateCheck != 1) {
+		s.fail(w, CodeInvalidParam)
+		return
+	}
+	canon := canonicalJSON(body)
 
 	s.mu.Lock()
 	validUsers, invalidUsers := s.splitUsers(req.ToUser)
@@ -749,8 +833,12 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 		return
 	}
 	now := s.opts.Now()
+	duplicate := false
+	if at, ok := s.delivered[canon]; ok && req.EnableDuplicateCheck == 1 && now.Sub(at) < interval {
+		duplicate = true
+	}
 	dropped := false
-	if s.opts.PerUserPerMinute > 0 {
+	if s.opts.PerUserPerMinute > 0 && !duplicate {
 		for _, u := range validUsers {
 			win := s.perUser[u]
 			i := 0
@@ -767,18 +855,19 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 	s.msgSeq++
 	msgID := fmt.Sprintf("fakemsg%08d", s.msgSeq)
 	m := Message{
-		Endpoint: EndpointSend,
-		ToUser:   req.ToUser,
-		ToParty:  req.ToParty,
-		ToTag:    req.ToTag,
-		AgentID:  agent,
-		MsgType:  req.MsgType,
-		Content:  d.content,
-		MsgID:    msgID,
-		At:       now,
-		Dropped:  dropped,
-		MediaID:  d.mediaID,
-		Body:     append(json.RawMessage(nil), body...),
+		Endpoint:  EndpointSend,
+		ToUser:    req.ToUser,
+		ToParty:   req.ToParty,
+		ToTag:     req.ToTag,
+		AgentID:   agent,
+		MsgType:   req.MsgType,
+		Content:   d.content,
+		MsgID:     msgID,
+		At:        now,
+		Dropped:   dropped,
+		Duplicate: duplicate,
+		MediaID:   d.mediaID,
+		Body:      append(json.RawMessage(nil), body...),
 	}
 	if d.card != nil {
 		m.CardJSON = append(json.RawMessage(nil), d.cardJSON...)
@@ -787,6 +876,9 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, body []byte)
 			m.ResponseCode = s.issueCode(d.card.TaskID, now)
 			s.cardTypes[d.card.TaskID] = d.card.CardType
 		}
+	}
+	if !duplicate && !dropped {
+		s.delivered[canon] = now
 	}
 	s.messages = append(s.messages, m)
 	s.cond.Broadcast()

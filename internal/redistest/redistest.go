@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,16 +83,20 @@ func startOn(bin, dir string, port int) (*Server, error) {
 	s := &Server{Addr: addr, Dir: dir, cmd: cmd}
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
+	// The answer must come from this process: when another test process
+	// took the port first, our server fails to bind and exits while the
+	// other one answers PING (two tests then shared one server).
+	pid := "process_id:" + strconv.Itoa(cmd.Process.Pid) + "\r\n"
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
+		info, err := c.Info(ctx, "server").Result()
 		cancel()
 		if err == nil {
-			return s, nil
-		}
-		if cmd.ProcessState != nil {
-			break
+			if strings.Contains(info, pid) {
+				return s, nil
+			}
+			break // another process's server
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -14,6 +14,7 @@
 //	wecom:user:<userid>                       string  wecom.user_cache_ttl  bot/wecom: address-book cache
 //	wecom:token:...                           string  token expiry     wecomapi: access token shared by replicas
 //	outbox:*                                  various see outbox       outbox: the durable outgoing queue (keys.Outbox)
+//	outbox:sent:<lane>:<digest>               hash    dup window+      outbox: recent content to one recipient lane → the parts that sent it, their repeat number and expiry (keys.OutboxSent)
 //	reminders:*                               various see Reminders    scheduler: reminder claims, records, lease
 //	dialog:{<userid>}                         hash    TTL (+ drafts)   dialog store: one running dialog per user; kept dialogs.draft_days past its TTL so it can be shelved
 //	dialog:{<userid>}:draft:<flow>            string  draft_days       dialog store: a timed-out dialog kept as a draft (JSON state)
@@ -75,6 +76,14 @@ func (k Keys) User(userid string) string { return k.prefix + "wecom:user:" + use
 // Outbox is the outbox's key prefix; the outbox names its own keys under
 // it (see package outbox).
 func (k Keys) Outbox() string { return k.prefix + "outbox:" }
+
+// OutboxSent records which outbox parts sent one content (digest) to one
+// recipient lane within WeCom's duplicate-check window, and the repeat
+// number each got: "<message id>:<part>" → "<n>:<expiry ms>". It is under
+// Outbox (and its hash tag, if any), though its script uses it alone.
+func (k Keys) OutboxSent(lane, digest string) string {
+	return k.Outbox() + "sent:" + lane + ":" + digest
+}
 
 // Reminders is the reminder job's key prefix (see package scheduler).
 func (k Keys) Reminders() string { return k.prefix + "reminders:" }
