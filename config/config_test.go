@@ -249,6 +249,8 @@ func TestLoadBad(t *testing.T) {
 		{"timezone", plan + "timezone: Mars/Olympus\n", []string{"config.yaml:2: timezone: \"Mars/Olympus\""}},
 		{"redis url", plan + "redis:\n  url: http://x\n", []string{"config.yaml:3: redis.url:", "not a Redis URL"}},
 		{"redis url password hidden", plan + "redis:\n  url: \"redis://:hunter2@h:1/x\"\n", []string{"redis.url:", "xxxxx"}},
+		{"redis sentinel url", plan + "redis:\n  url: \"redis://s1:26379?master_name=&password=hunter2\"\n", []string{"config.yaml:3: redis.url:", "master_name is empty", "master_name=NAME"}},
+		{"redis cluster url", plan + "redis:\n  url: \"redis://n1:7000/1?addr=n2:7001\"\n", []string{"config.yaml:3: redis.url:", "only database 0"}},
 		{"redis dir", plan + "redis:\n  dir: \"\"\n", []string{"redis.dir: must not be empty"}},
 		{"redis prefix", plan + "redis:\n  prefix: \"\"\n", []string{"redis.prefix: must not be empty"}},
 		{"closing soon", plan + "answers:\n  closing_soon_days: 0\n", []string{"config.yaml:3: answers.closing_soon_days: must be a positive"}},

@@ -13,7 +13,7 @@
 // Delivery is at least once between the outbox and WeCom (a worker killed
 // after WeCom accepted a part but before recording it sends that part
 // again when its lease runs out); everything else is exactly once. Keys
-// live under Prefix+"outbox:" in one Redis (no cluster). For no loss on a
+// live under Prefix+"{outbox}:", one Redis Cluster slot. For no loss on a
 // Redis crash, run Redis with appendonly yes and appendfsync always; with
 // everysec the last second of enqueues and ID claims may be lost.
 package outbox
