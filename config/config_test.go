@@ -253,6 +253,7 @@ func TestLoadBad(t *testing.T) {
 		{"redis cluster url", plan + "redis:\n  url: \"redis://n1:7000/1?addr=n2:7001\"\n", []string{"config.yaml:3: redis.url:", "only database 0"}},
 		{"redis dir", plan + "redis:\n  dir: \"\"\n", []string{"redis.dir: must not be empty"}},
 		{"redis prefix", plan + "redis:\n  prefix: \"\"\n", []string{"redis.prefix: must not be empty"}},
+		{"redis prefix tag", plan + "redis:\n  prefix: \"a{b}:\"\n", []string{"config.yaml:3: redis.prefix:", "hash tags"}},
 		{"closing soon", plan + "answers:\n  closing_soon_days: 0\n", []string{"config.yaml:3: answers.closing_soon_days: must be a positive"}},
 		{"http addr", plan + "http:\n  addr: \"8080\"\n", []string{"config.yaml:3: http.addr:"}},
 		{"http port", plan + "http:\n  addr: \":99999\"\n", []string{"http.addr:", "port"}},

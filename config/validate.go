@@ -153,6 +153,9 @@ func (c *Config) validateRedis(ck *checker) {
 	} else if strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {
 		ck.add(p("redis", "prefix"), "%q must not contain spaces", c.Redis.Prefix)
 	}
+	if strings.ContainsAny(c.Redis.Prefix, "{}") {
+		ck.add(p("redis", "prefix"), "%q must not contain { or }: the bot's keys carry their own Redis Cluster hash tags", c.Redis.Prefix)
+	}
 }
 
 func (c *Config) validateHTTP(ck *checker) {

@@ -66,6 +66,9 @@ func (s *Store) dialURL(ctx context.Context, rawURL string) error {
 		return fmt.Errorf("redis.url %s: %w", redacted, err)
 	}
 	if err := s.Client.Ping(pctx).Err(); err != nil {
+		if strings.Contains(err.Error(), "SELECT is not allowed in cluster mode") {
+			return fail(fmt.Errorf("%s is a Redis Cluster node, and Redis Cluster has only database 0", s.addr))
+		}
 		return fail(fmt.Errorf("PING failed: %w (is the server running and reachable?)", err))
 	}
 	if u.Mode != config.RedisSingle {
