@@ -21,26 +21,29 @@ type Migrated struct {
 	Outbox    int // pending outgoing messages, moved to the end of their lanes
 	Dead      int // dead letters
 	OutboxIDs int // outbox idempotency claims
+	Reminders int // reminder claims, records, watermarks
 }
 
-func (m Migrated) total() int { return m.Inbox + m.Seen + m.Outbox + m.Dead + m.OutboxIDs }
+func (m Migrated) total() int { return m.Inbox + m.Seen + m.Outbox + m.Dead + m.OutboxIDs + m.Reminders }
 
 // keysVersion is the layout MigrateKeys brings Redis to (keys.KeysVersion):
 // 2 is the hash-tagged inbound and outbox keys.
 const keysVersion = "2"
 
 // legacy are the key names of versions before the hash tags (layout 1).
-type legacy struct{ seen, inbox, claims, outbox string }
+type legacy struct{ seen, inbox, claims, outbox, reminders string }
 
 func legacyKeys(prefix string) legacy {
-	return legacy{seen: prefix + "wecom:seen:", inbox: prefix + "wecom:inbox", claims: prefix + "wecom:inbox:claims", outbox: prefix + "outbox:"}
+	return legacy{seen: prefix + "wecom:seen:", inbox: prefix + "wecom:inbox", claims: prefix + "wecom:inbox:claims",
+		outbox: prefix + "outbox:", reminders: prefix + "reminders:"}
 }
 
 // MigrateKeys moves what an earlier version left under the untagged names
-// of the inbound keys (wecom:seen:<id>, wecom:inbox, wecom:inbox:claims)
-// and of the outbox (outbox:*) to their hash-tagged names (package
-// store/keys), so messages accepted or queued before an upgrade are still
-// recovered and delivered, once:
+// of the inbound keys (wecom:seen:<id>, wecom:inbox, wecom:inbox:claims),
+// the outbox (outbox:*) and the reminders (reminders:*) to their
+// hash-tagged names (package store/keys), so messages accepted or queued
+// before an upgrade are still recovered and delivered, once, and no
+// reminder is sent twice:
 //
 //   - the inbox index and its claim counts are merged into the new ones
 //     (an entry already there is kept), after the messages they index;
@@ -51,6 +54,8 @@ func legacyKeys(prefix string) legacy {
 //     letters, and the idempotency claims keep their TTL; leases are
 //     dropped (the old workers are gone), so a message being delivered at
 //     the upgrade is delivered again, as after any crash;
+//   - reminder claims, records, watermarks and the lease keep their values
+//     and TTLs;
 //   - pacing windows and the rate-limit pause are left to expire.
 //
 // It is safe to run again and on every start: after a full pass it records
@@ -84,13 +89,13 @@ func MigrateKeys(ctx context.Context, rdb redis.UniversalClient, prefix string, 
 		return m, nil
 	}
 	mg := migration{rdb: rdb, old: old, k: k, now: time.Now()}
-	err := errors.Join(mg.inbox(ctx, &m), mg.outbox(ctx, &m))
+	err := errors.Join(mg.inbox(ctx, &m), mg.outbox(ctx, &m), mg.reminders(ctx, &m))
 	if err == nil {
 		err = rdb.Set(ctx, k.KeysVersion(), keysVersion, 0).Err()
 	}
 	if m.total() > 0 {
 		log.Info("redis: moved keys of an earlier version to their hash-tagged names",
-			"inbox", m.Inbox, "seen", m.Seen, "outbox", m.Outbox, "dead", m.Dead, "outbox_ids", m.OutboxIDs)
+			"inbox", m.Inbox, "seen", m.Seen, "outbox", m.Outbox, "dead", m.Dead, "outbox_ids", m.OutboxIDs, "reminders", m.Reminders)
 	}
 	if err != nil {
 		return m, fmt.Errorf("redis key migration (safe to retry: start again): %w", err)
@@ -259,6 +264,64 @@ func (mg *migration) outbox(ctx context.Context, m *Migrated) error {
 		return err
 	}
 	return delEach(ctx, mg.rdb, op+"lanes", op+"ready", op+"lease", op+"owner", op+"dead")
+}
+
+// reminders moves every reminder key, whatever its type.
+func (mg *migration) reminders(ctx context.Context, m *Migrated) error {
+	var mu sync.Mutex
+	op, np := mg.old.reminders, mg.k.Reminders()
+	return scanKeys(ctx, mg.rdb, globEscape(op)+"*", func(ctx context.Context, batch []string) error {
+		moves := make([][2]string, len(batch))
+		for i, key := range batch {
+			moves[i] = [2]string{key, np + strings.TrimPrefix(key, op)}
+		}
+		n, err := moveDumped(ctx, mg.rdb, moves)
+		mu.Lock()
+		m.Reminders += n
+		mu.Unlock()
+		return err
+	})
+}
+
+// moveDumped moves keys of any type old → new (DUMP, RESTORE with the
+// remaining TTL); a new key already there is kept. It returns how many
+// old keys existed.
+func moveDumped(ctx context.Context, rdb redis.UniversalClient, moves [][2]string) (int, error) {
+	pipe := rdb.Pipeline()
+	dumps := make([]*redis.StringCmd, len(moves))
+	ttls := make([]*redis.DurationCmd, len(moves))
+	for i, mv := range moves {
+		dumps[i] = pipe.Dump(ctx, mv[0])
+		ttls[i] = pipe.PTTL(ctx, mv[0])
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("read keys to move: %w", err)
+	}
+	pipe = rdb.Pipeline()
+	var olds []string
+	var restores []*redis.StatusCmd
+	for i, mv := range moves {
+		v, err := dumps[i].Result()
+		ttl := ttls[i].Val()
+		if err != nil || ttl == -2*time.Nanosecond || (ttl >= 0 && ttl < time.Millisecond) {
+			continue // gone or expiring
+		}
+		if ttl < 0 {
+			ttl = 0 // no expiry
+		}
+		restores = append(restores, pipe.Restore(ctx, mv[1], ttl, v))
+		olds = append(olds, mv[0])
+	}
+	if len(olds) == 0 {
+		return 0, nil
+	}
+	_, _ = pipe.Exec(ctx) // errors are per command
+	for _, r := range restores {
+		if err := r.Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYKEY") {
+			return 0, fmt.Errorf("write moved keys: %w", err)
+		}
+	}
+	return len(olds), delEach(ctx, rdb, olds...)
 }
 
 // moveStrings moves string keys old → new keeping value and TTL; a new

@@ -117,6 +117,11 @@ func TestMigrateKeys(t *testing.T) {
 	rdb.HSet(ctx, "t:wecom:inbox:claims", "msg:7001", 1)
 	rdb.Set(ctx, "t:wecom:seen:msg:7000", "1", time.Hour)
 
+	// Its reminders: a claim, the records, the watermark.
+	rdb.Set(ctx, "t:reminders:claim:2023/8/opens-before/7/计量科", "sent", 400*24*time.Hour)
+	rdb.HSet(ctx, "t:reminders:records:2023", "2023/8/opens-before/7/计量科", `{"status":"sent"}`)
+	rdb.Set(ctx, "t:reminders:done:2023", "2023-06-20", 0)
+
 	// An upgraded replica already queued an answer to u1.
 	send(ob, "n1", "u1", "新1")
 
@@ -124,7 +129,7 @@ func TestMigrateKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (store.Migrated{Inbox: 1, Seen: 1, Outbox: 3, Dead: 1, OutboxIDs: 4}); got != want {
+	if want := (store.Migrated{Inbox: 1, Seen: 1, Outbox: 3, Dead: 1, OutboxIDs: 4, Reminders: 3}); got != want {
 		t.Fatalf("moved %+v, want %+v", got, want)
 	}
 	if left := rdb.Keys(ctx, "t:outbox:*").Val(); len(left) != 0 {
@@ -134,6 +139,12 @@ func TestMigrateKeys(t *testing.T) {
 		t.Errorf("old inbound keys left: %v", left)
 	}
 	k := keys.New("t:")
+	rk := k.Reminders()
+	if ttl := rdb.TTL(ctx, rk+"claim:2023/8/opens-before/7/计量科").Val(); ttl < 399*24*time.Hour ||
+		rdb.HGet(ctx, rk+"records:2023", "2023/8/opens-before/7/计量科").Val() != `{"status":"sent"}` ||
+		rdb.Get(ctx, rk+"done:2023").Val() != "2023-06-20" || rdb.Exists(ctx, "t:reminders:records:2023").Val() != 0 {
+		t.Errorf("reminder keys after the migration: claim TTL %v, %v", ttl, rdb.Keys(ctx, "t:*reminders*").Val())
+	}
 	if ttl := rdb.TTL(ctx, k.Seen("msg:7000")).Val(); rdb.Get(ctx, k.Seen("msg:7000")).Val() != "1" || ttl <= 0 || ttl > time.Hour {
 		t.Errorf("answered dedupe key: %q, TTL %v", rdb.Get(ctx, k.Seen("msg:7000")).Val(), ttl)
 	}

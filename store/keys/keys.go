@@ -15,7 +15,7 @@
 //	gowork_access_token_<corp>_<agent>        string  token expiry     wecomapi: access token shared by replicas (the SDK's name)
 //	{<token key>}:refreshed                   string  refresh interval wecomapi: when the token was last refreshed (SameSlot)
 //	{outbox}:*                                various see outbox       outbox: the durable outgoing queue (keys.Outbox)
-//	reminders:*                               various see Reminders    scheduler: reminder claims, records, lease
+//	{reminders}:*                             various see Reminders    scheduler: reminder claims, records, lease
 //	dialog:{<userid>}                         hash    TTL (+ drafts)   dialog store: one running dialog per user; kept dialogs.draft_days past its TTL so it can be shelved
 //	dialog:{<userid>}:draft:<flow>            string  draft_days       dialog store: a timed-out dialog kept as a draft (JSON state)
 //	dialog:{<userid>}:drafts                  zset    draft_days       dialog store: the user's drafts, flow → time shelved (ms)
@@ -39,7 +39,7 @@
 // slot: {wecom} (the inbound dedupe keys, the inbox index and its claims,
 // used together by the inbox's claim script and MULTI), {outbox} (the
 // whole outbox: its scripts build keys from prefixes, and pacing counts
-// corp-wide), {<userid>} (a user's dialog and drafts), {dir}, {<year>}
+// corp-wide), {reminders} (a claim and the records, one MULTI), {<userid>} (a user's dialog and drafts), {dir}, {<year>}
 // (draws), {finding:<year>}. Keys used alone carry no tag. Pipelines may
 // mix tags (go-redis splits them per node).
 //
@@ -51,9 +51,10 @@
 // Spreading them (one tag per message) would make recovery scan every
 // shard and split the inbox's claim from its index; it is not worth it.
 //
-// The inbound and outbox keys had no tags before (wecom:seen:<id>,
-// wecom:inbox, wecom:inbox:claims, outbox:*); store.MigrateKeys moves
-// what an earlier version left under those names.
+// The inbound, outbox and reminder keys had no tags before
+// (wecom:seen:<id>, wecom:inbox, wecom:inbox:claims, outbox:*,
+// reminders:*); store.MigrateKeys moves what an earlier version left
+// under those names.
 package keys
 
 import (
@@ -111,8 +112,10 @@ func SameSlot(key, suffix string) string {
 	return "{" + key + "}" + suffix
 }
 
-// Reminders is the reminder job's key prefix (see package scheduler).
-func (k Keys) Reminders() string { return k.prefix + "reminders:" }
+// Reminders is the reminder job's key prefix (see package scheduler). The
+// {reminders} hash tag keeps a reminder's claim and the records it is
+// written with (one MULTI) on one Cluster slot.
+func (k Keys) Reminders() string { return k.prefix + "{reminders}:" }
 
 // Dialog is the user's running dialog. The user id is the hash tag, so the
 // dialog and its drafts live on one Cluster slot.
