@@ -24,7 +24,9 @@ type Migrated struct {
 	Reminders int // reminder claims, records, watermarks
 }
 
-func (m Migrated) total() int { return m.Inbox + m.Seen + m.Outbox + m.Dead + m.OutboxIDs + m.Reminders }
+func (m Migrated) total() int {
+	return m.Inbox + m.Seen + m.Outbox + m.Dead + m.OutboxIDs + m.Reminders
+}
 
 // keysVersion is the layout MigrateKeys brings Redis to (keys.KeysVersion):
 // 2 is the hash-tagged inbound and outbox keys.
