@@ -68,11 +68,19 @@ func serveFlows(t *testing.T, redisURL string, rdb redis.UniversalClient) {
 	}
 
 	// The channel: callback → dedupe → inbox → answer, through a send
-	// that fails twice (HTTP 500) before WeCom takes it.
+	// that fails twice (HTTP 500, then 42001: the token is dropped, by a
+	// script, and fetched again) before WeCom takes it.
 	var fails atomic.Int32
 	fake.SetRule(fakewecom.EndpointSend, func(int) (fakewecom.Fault, bool) {
-		return fakewecom.Fault{HTTPStatus: 500}, fails.Add(1) <= 2
+		switch fails.Add(1) {
+		case 1:
+			return fakewecom.Fault{HTTPStatus: 500}, true
+		case 2:
+			return fakewecom.Fault{ErrCode: 42001}, true
+		}
+		return fakewecom.Fault{}, false
 	})
+	tokens := fake.Calls(fakewecom.EndpointToken)
 	msg := textMsg(fake.CorpID(), other, "任务7", 5001)
 	post(t, a, c, msg)
 	post(t, b, c, msg) // WeCom's retry, to the other replica
@@ -87,6 +95,9 @@ func serveFlows(t *testing.T, redisURL string, rdb redis.UniversalClient) {
 	fake.ClearFaults()
 	if n := len(fake.Messages()); n != 1 {
 		t.Fatalf("%d answers to one message: %+v", n, fake.Messages())
+	}
+	if n := fake.Calls(fakewecom.EndpointToken) - tokens; n != 2 {
+		t.Errorf("%d gettoken calls, want 2 (the first token, one after 42001)", n)
 	}
 
 	// A draw: the preview and its card, the 确认 click (and WeCom's retry

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/changzhi-amr/choucha/audit"
+	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/draw"
 	"github.com/changzhi-amr/choucha/finding"
@@ -150,5 +151,14 @@ func exerciseStores(t *testing.T, rdb redis.UniversalClient, prefix string) {
 	}
 	if n := rdb.ZCard(ctx, k.Inbox()).Val(); n != 1 {
 		t.Fatalf("inbox %d", n)
+	}
+	// The inbox's claim script (index, claims, dedupe key) finds the
+	// entry answered and drops it.
+	in, err := bot.NewInbox(bot.InboxOptions{Redis: rdb, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := in.Recover(ctx, nil); err != nil || n != 0 || rdb.ZCard(ctx, k.Inbox()).Val() != 0 {
+		t.Fatalf("recovery: %d %v, inbox %d", n, err, rdb.ZCard(ctx, k.Inbox()).Val())
 	}
 }
