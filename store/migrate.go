@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -191,6 +192,34 @@ if was == 0 and n > 0 then
 end
 return n`)
 
+// appendToLane appends the layout-1 messages ids (those whose body is
+// still there) to newLane and deletes their old bodies.
+func (mg *migration) appendToLane(ctx context.Context, newLane string, ids []string, m *Migrated) error {
+	op, np := mg.old.outbox, mg.k.Outbox()
+	args := []any{mg.now.UnixMilli(), np + "msg:"}
+	var oldMsgs []string
+	for _, id := range ids {
+		body, err := mg.rdb.Get(ctx, op+"msg:"+id).Result()
+		if errors.Is(err, redis.Nil) {
+			continue // vanished: the outbox drops such entries too
+		}
+		if err != nil {
+			return fmt.Errorf("read %smsg:%s: %w", op, id, err)
+		}
+		args = append(args, id, body)
+		oldMsgs = append(oldMsgs, op+"msg:"+id)
+	}
+	if len(oldMsgs) == 0 {
+		return nil
+	}
+	n, err := appendLaneScript.Run(ctx, mg.rdb, []string{newLane, np + "ready", np + "lanes"}, args...).Int()
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", newLane, err)
+	}
+	m.Outbox += n
+	return delEach(ctx, mg.rdb, oldMsgs...)
+}
+
 // outbox moves the pending messages lane by lane, then the dead letters
 // and the idempotency claims, then drops the old queue indexes.
 func (mg *migration) outbox(ctx context.Context, m *Migrated) error {
@@ -199,44 +228,59 @@ func (mg *migration) outbox(ctx context.Context, m *Migrated) error {
 	if err != nil {
 		return fmt.Errorf("read %slanes: %w", op, err)
 	}
+	// Every lane: those the lanes hash names and any other left behind.
 	laneKeys := map[string]bool{}
 	for _, l := range lanes {
 		if strings.HasPrefix(l, op+"lane:") {
 			laneKeys[l] = true
 		}
 	}
+	var mu sync.Mutex
+	if err := scanKeys(ctx, mg.rdb, globEscape(op+"lane:")+"*", func(_ context.Context, batch []string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, l := range batch {
+			laneKeys[l] = true
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	moved := map[string]bool{}
 	for lane := range laneKeys {
 		ids, err := mg.rdb.LRange(ctx, lane, 0, -1).Result()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", lane, err)
 		}
-		args := []any{mg.now.UnixMilli(), np + "msg:"}
-		var oldMsgs []string
-		for _, id := range ids {
-			body, err := mg.rdb.Get(ctx, op+"msg:"+id).Result()
-			if errors.Is(err, redis.Nil) {
-				continue // vanished: the outbox drops such entries too
-			}
-			if err != nil {
-				return fmt.Errorf("read %smsg:%s: %w", op, id, err)
-			}
-			args = append(args, id, body)
-			oldMsgs = append(oldMsgs, op+"msg:"+id)
-		}
-		newLane := np + strings.TrimPrefix(lane, op)
-		if len(args) > 2 {
-			n, err := appendLaneScript.Run(ctx, mg.rdb, []string{newLane, np + "ready", np + "lanes"}, args...).Int()
-			if err != nil {
-				return fmt.Errorf("append to %s: %w", newLane, err)
-			}
-			m.Outbox += n
-		}
-		if err := delEach(ctx, mg.rdb, append(oldMsgs, lane)...); err != nil {
+		if err := mg.appendToLane(ctx, np+strings.TrimPrefix(lane, op), ids, m); err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			if err := mg.rdb.HDel(ctx, op+"lanes", ids...).Err(); err != nil {
-				return fmt.Errorf("clear %slanes: %w", op, err)
+		if err := delEach(ctx, mg.rdb, lane); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			moved[id] = true
+		}
+	}
+	// Queued or leased entries in no lane: to the lane their body names.
+	for _, idx := range []string{op + "ready", op + "lease"} {
+		ids, err := mg.rdb.ZRange(ctx, idx, 0, -1).Result()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", idx, err)
+		}
+		for _, id := range ids {
+			if moved[id] {
+				continue
+			}
+			moved[id] = true
+			var e struct {
+				Lane string `json:"lane"`
+			}
+			body, err := mg.rdb.Get(ctx, op+"msg:"+id).Result()
+			if err == nil && json.Unmarshal([]byte(body), &e) == nil {
+				if err := mg.appendToLane(ctx, np+"lane:"+e.Lane, []string{id}, m); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -101,12 +101,15 @@ func TestMigrateKeys(t *testing.T) {
 	send(ob, "a2", "u1", "旧2")
 	send(ob, "b1", "u2", "旧3")
 	send(ob, "d1", "u3", "死信")
+	send(ob, "e1", "u4", "无队列")
 	np := keys.New("t:").Outbox()
 	rdb.ZRem(ctx, np+"ready", "d1")
 	rdb.Del(ctx, np+"lane:u:u3")
 	rdb.HDel(ctx, np+"lanes", "d1")
 	rdb.ZAdd(ctx, np+"dead", redis.Z{Score: 1, Member: "d1"})
 	downgradeOutbox(t, rdb)
+	rdb.Del(ctx, oldOutbox+"lane:u:u4") // an entry queued in no lane
+	rdb.HDel(ctx, oldOutbox+"lanes", "e1")
 	// Its inbox: one unanswered message accepted two minutes ago, claimed
 	// once, and the dedupe key of one answered.
 	accepted := time.Now().Add(-2 * time.Minute)
@@ -129,7 +132,7 @@ func TestMigrateKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (store.Migrated{Inbox: 1, Seen: 1, Outbox: 3, Dead: 1, OutboxIDs: 4, Reminders: 3}); got != want {
+	if want := (store.Migrated{Inbox: 1, Seen: 1, Outbox: 4, Dead: 1, OutboxIDs: 5, Reminders: 3}); got != want {
 		t.Fatalf("moved %+v, want %+v", got, want)
 	}
 	if left := rdb.Keys(ctx, "t:outbox:*").Val(); len(left) != 0 {
@@ -172,7 +175,7 @@ func TestMigrateKeys(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = newOutbox().Run(runCtx) }()
-	msgs, err := fake.WaitMessages(4, 20*time.Second)
+	msgs, err := fake.WaitMessages(5, 20*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +193,7 @@ func TestMigrateKeys(t *testing.T) {
 			u1 = append(u1, m.Content)
 		}
 	}
-	if len(fake.Messages()) != 4 || all["旧3"] != 1 || !slices.Equal(u1, []string{"新1", "旧1", "旧2"}) {
+	if len(fake.Messages()) != 5 || all["旧3"] != 1 || all["无队列"] != 1 || !slices.Equal(u1, []string{"新1", "旧1", "旧2"}) {
 		t.Fatalf("delivered %+v", msgs)
 	}
 	dead, err := ob.DeadLetters(ctx)
