@@ -250,7 +250,7 @@ func TestServeSentinelFailover(t *testing.T) {
 	}
 	procs := []*serveProc{startServe(t, cfg), startServe(t, cfg)}
 
-	var refused atomic.Int64
+	var refused, switchedAfter atomic.Int64
 	var wg sync.WaitGroup
 	killed := make(chan struct{})
 	for i := range users {
@@ -260,8 +260,19 @@ func TestServeSentinelFailover(t *testing.T) {
 			if _, err := fake.WaitMessages(1, 20*time.Second); err != nil {
 				t.Fatal(err)
 			}
+			old := d.Master.Addr
 			d.Master.Stop()
 			close(killed)
+			go func() {
+				start := time.Now()
+				for time.Since(start) < time.Minute {
+					if a, err := d.MasterAddr(context.Background()); err == nil && a != old {
+						switchedAfter.Store(int64(time.Since(start)))
+						return
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}()
 		}
 		wg.Go(func() {
 			n, err := postUntilAccepted(procs[i%2], c, textMsg(fake.CorpID(), "u"+strconv.Itoa(i), "任务7", 6000+i))
@@ -306,5 +317,5 @@ func TestServeSentinelFailover(t *testing.T) {
 	if err != nil || addr == d.Master.Addr {
 		t.Errorf("no failover: primary %s (%v)", addr, err)
 	}
-	t.Logf("failover to %s; callbacks refused during it: %d", addr, refused.Load())
+	t.Logf("failover to %s after %v; callbacks refused during it: %d", addr, time.Duration(switchedAfter.Load()).Round(10*time.Millisecond), refused.Load())
 }
