@@ -12,9 +12,10 @@ import (
 	"github.com/changzhi-amr/choucha/redisserver"
 )
 
-// Retries while a Sentinel fails over (when the URL sets no max_retries):
-// go-redis retries a command refused or cut off by a primary going away
-// (connection errors, READONLY, NOREPLICAS) with backoff between
+// Retries while a Sentinel or Cluster fails over (when the URL sets no
+// max_retries): go-redis retries a command refused or cut off by a
+// primary going away (connection errors, READONLY, NOREPLICAS, CLUSTERDOWN,
+// TRYAGAIN) with backoff between
 // failoverMinBackoff and failoverMaxBackoff, so a failover of a few
 // seconds is a pause rather than a burst of errors: an answer delivered
 // to WeCom is then still marked done instead of being sent again after
@@ -108,6 +109,9 @@ func newCluster(o *redis.ClusterOptions, name string) *redis.ClusterClient {
 	o.ClientName = name
 	if o.PoolSize == 0 {
 		o.PoolSize = PoolSize
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries, o.MinRetryBackoff, o.MaxRetryBackoff = failoverRetries, failoverMinBackoff, failoverMaxBackoff
 	}
 	return redis.NewClusterClient(o)
 }
