@@ -69,6 +69,9 @@ func ParseRedisURL(s string) (*RedisURL, error) {
 	if u.Scheme != "unix" && u.Host == "" {
 		return nil, errors.New("no host:port after redis://")
 	}
+	if strings.Contains(u.Host, ",") {
+		return nil, errors.New("several hosts separated by commas: put one in the host part and each other one in an addr=host:port option")
+	}
 	q := u.Query()
 	switch {
 	case q.Has("master_name"):

@@ -71,6 +71,7 @@ func TestParseRedisURL(t *testing.T) {
 		{"redis-sentinel://h1:26379,h2:26379/mymaster", "master_name=NAME"},
 		{"redis-cluster://h1:7000,h2:7001", "addr=node2"},
 		{"redis://", "no host:port"},
+		{"redis://h1:7000,h2:7001", "addr=host:port"},
 		{"redis://h:1/x", `invalid database number: "x"`},
 		{"redis://h:1?master_name=", "master_name is empty"},
 		{"redis://h:1?master_name=m&addr=nope", "addr param: nope"},
