@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -91,8 +92,16 @@ func MigrateKeys(ctx context.Context, rdb redis.UniversalClient, prefix string, 
 	if ver.Val() == keysVersion && !stale {
 		return m, nil
 	}
+	// One process migrates at a time: two replicas starting together
+	// would otherwise both append a message one of them already moved,
+	// and delivered meanwhile.
+	unlock, err := migrationLock(ctx, rdb, k.KeysVersion()+":lock")
+	if err != nil {
+		return m, fmt.Errorf("redis key migration: %w", err)
+	}
+	defer unlock()
 	mg := migration{rdb: rdb, old: old, k: k, now: time.Now()}
-	err := errors.Join(mg.inbox(ctx, &m), mg.outbox(ctx, &m), mg.reminders(ctx, &m))
+	err = errors.Join(mg.inbox(ctx, &m), mg.outbox(ctx, &m), mg.reminders(ctx, &m))
 	if err == nil {
 		err = rdb.Set(ctx, k.KeysVersion(), keysVersion, 0).Err()
 	}
@@ -104,6 +113,29 @@ func MigrateKeys(ctx context.Context, rdb redis.UniversalClient, prefix string, 
 		return m, fmt.Errorf("redis key migration (safe to retry: start again): %w", err)
 	}
 	return m, nil
+}
+
+// unlockScript deletes the lock only while it is still ours.
+var unlockScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
+
+// migrationLock takes the migration lock, waiting while another process
+// holds it (a lock left by a process that died expires after 5 minutes).
+func migrationLock(ctx context.Context, rdb redis.UniversalClient, key string) (func(), error) {
+	token := strconv.FormatInt(time.Now().UnixNano(), 36)
+	for {
+		ok, err := rdb.SetNX(ctx, key, token, 5*time.Minute).Result()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return func() { _ = unlockScript.Run(context.WithoutCancel(ctx), rdb, []string{key}, token).Err() }, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 type migration struct {

@@ -205,3 +205,40 @@ func TestMigrateKeys(t *testing.T) {
 		t.Fatalf("second run moved %+v (%v)", again, err)
 	}
 }
+
+// Two replicas starting together migrate once between them.
+func TestMigrateKeysConcurrently(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := t.Context()
+	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "t:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if err := ob.Send(ctx, reply.Message{ID: "m" + strconv.Itoa(i), To: reply.Recipient{Users: []string{"u1"}}, Reply: reply.Text("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	downgradeOutbox(t, rdb)
+	var wg sync.WaitGroup
+	moved := make([]store.Migrated, 4)
+	for i := range moved {
+		wg.Go(func() {
+			m, err := store.MigrateKeys(ctx, rdb, "t:", nil)
+			if err != nil {
+				t.Error(err)
+			}
+			moved[i] = m
+		})
+	}
+	wg.Wait()
+	total := 0
+	for _, m := range moved {
+		total += m.Outbox
+	}
+	lane := rdb.LRange(ctx, keys.New("t:").Outbox()+"lane:u:u1", 0, -1).Val()
+	if total != 50 || len(lane) != 50 {
+		t.Fatalf("moved %d, lane of %d (%v)", total, len(lane), moved)
+	}
+}
