@@ -44,14 +44,21 @@ func seedUsers(t *testing.T, admin, other string) []fakewecom.User {
 // YAML; it returns the fake, the Redis, the callback crypto and the config.
 func seedServeSetup(t *testing.T, admin, other string, media map[string][]byte, extra string) (*fakewecom.Server, *redistest.Server, *wecom.Crypto, string) {
 	t.Helper()
+	srv := redistest.Start(t)
+	fake, c, cfg := seedServeSetupURL(t, srv.URL(), admin, other, media, extra)
+	return fake, srv, c, cfg
+}
+
+// seedServeSetupURL is seedServeSetup with the Redis at redisURL.
+func seedServeSetupURL(t *testing.T, redisURL, admin, other string, media map[string][]byte, extra string) (*fakewecom.Server, *wecom.Crypto, string) {
+	t.Helper()
 	fake := fakewecom.Start(t, fakewecom.Options{Users: seedUsers(t, admin, other), PerUserPerMinute: -1, Media: media})
 	setWeComEnv(t, fake)
-	srv := redistest.Start(t)
 	seeds, err := filepath.Abs("seeds")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeConfig(t, srv.URL(), fmt.Sprintf(`admins: [%s]
+	cfg := writeConfig(t, redisURL, fmt.Sprintf(`admins: [%s]
 directories:
   entities: %q
   inspectors: %q
@@ -67,7 +74,7 @@ reminders:
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fake, srv, c, cfg
+	return fake, c, cfg
 }
 
 // waitFor polls cond until it holds or 10s pass.

@@ -36,8 +36,7 @@ import (
 // WeCom retry arriving after the answer re-adds it: the callback sees
 // that (SET NX lost, ZADD added) and removes it again; should that fail,
 // recovery finds the dedupe key saying "1" and drops it. The claim script touches several
-// keys, so the inbox needs one Redis server (or a primary with replicas),
-// not Redis Cluster — like the outbox.
+// keys; they share the {wecom} hash tag, so it runs on Redis Cluster too.
 
 // InboxOptions configures an Inbox.
 type InboxOptions struct {

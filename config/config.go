@@ -49,7 +49,8 @@ type Config struct {
 
 // Redis says where state lives.
 type Redis struct {
-	// URL of an existing server (redis://host:port/db). Empty: the bot starts
+	// URL of an existing server, Sentinel deployment or Cluster (see
+	// ParseRedisURL). Empty: the bot starts
 	// and manages its own redis-server with append-only persistence in Dir.
 	URL string `yaml:"url"`
 	// Dir is the managed server's data directory, relative to the config

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
@@ -146,8 +145,8 @@ func (c *Config) validate(file string, root *yaml.Node) error {
 
 func (c *Config) validateRedis(ck *checker) {
 	if c.Redis.URL != "" {
-		if _, err := redis.ParseURL(c.Redis.URL); err != nil {
-			ck.add(p("redis", "url"), "%s is not a Redis URL (redis://host:port/db): %v", RedactURL(c.Redis.URL), err)
+		if _, err := ParseRedisURL(c.Redis.URL); err != nil {
+			ck.add(p("redis", "url"), "%s is not a Redis URL: %v; the forms are %s", RedactURL(c.Redis.URL), err, RedisURLForms)
 		}
 	} else if strings.TrimSpace(c.Redis.Dir) == "" {
 		ck.add(p("redis", "dir"), "must not be empty when redis.url is empty (the bot keeps its own Redis data there)")
@@ -159,6 +158,9 @@ func (c *Config) validateRedis(ck *checker) {
 		ck.add(p("redis", "prefix"), "must not be empty (default choucha:)")
 	} else if strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {
 		ck.add(p("redis", "prefix"), "%q must not contain spaces", c.Redis.Prefix)
+	}
+	if strings.ContainsAny(c.Redis.Prefix, "{}") {
+		ck.add(p("redis", "prefix"), "%q must not contain { or }: the bot's keys carry their own Redis Cluster hash tags", c.Redis.Prefix)
 	}
 }
 
@@ -390,6 +392,11 @@ func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparseable URL)"
+	}
+	// go-redis's Sentinel URLs carry the primary's password as an option.
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -52,7 +52,7 @@ func TestLanesAndSubjects(t *testing.T) {
 		t.Error("different recipient sets share a lane")
 	}
 	keys, limits := ob.subjects(reply.Recipient{Users: []string{"a"}, Departments: []int{3}, Tags: []int{9}})
-	want := []string{"p:outbox:rate:u:a", "p:outbox:rate:p:3", "p:outbox:rate:t:9", "p:outbox:rate:corp"}
+	want := []string{"p:{outbox}:rate:u:a", "p:{outbox}:rate:p:3", "p:{outbox}:rate:t:9", "p:{outbox}:rate:corp"}
 	if len(keys) != len(want) {
 		t.Fatalf("subjects %v", keys)
 	}

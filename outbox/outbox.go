@@ -16,7 +16,7 @@
 // to the user for app text and markdown: the resend is the same request,
 // which WeCom's duplicate check drops (see repeat.go for the choice and
 // its limits). Leases, due times and pacing run on Redis's clock. Keys
-// live under Prefix+"outbox:" in one Redis (no cluster). For no loss on a
+// live under Prefix+"{outbox}:", one Redis Cluster slot. For no loss on a
 // Redis crash, run Redis with appendonly yes and appendfsync always; with
 // everysec the last second of enqueues and ID claims may be lost.
 package outbox

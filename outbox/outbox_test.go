@@ -769,10 +769,10 @@ func TestBrokenEntriesDoNotBlockTheirRecipient(t *testing.T) {
 		send(t, ob, fmt.Sprintf("c%d", i), "u1", fmt.Sprintf("第%d条", i))
 	}
 	rdb := e.redis.Client(t)
-	if err := rdb.Set(ctx, "t:outbox:msg:c0", "{not json", 0).Err(); err != nil {
+	if err := rdb.Set(ctx, "t:{outbox}:msg:c0", "{not json", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.Del(ctx, "t:outbox:msg:c1").Err(); err != nil {
+	if err := rdb.Del(ctx, "t:{outbox}:msg:c1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	run(t, ob)
@@ -782,7 +782,7 @@ func TestBrokenEntriesDoNotBlockTheirRecipient(t *testing.T) {
 	if err != nil || len(dead) != 1 || dead[0].ID != "c0" || !strings.Contains(dead[0].LastError, "unreadable") {
 		t.Errorf("dead letters %+v %v", dead, err)
 	}
-	if n := rdb.HLen(ctx, "t:outbox:lanes").Val(); n != 0 {
+	if n := rdb.HLen(ctx, "t:{outbox}:lanes").Val(); n != 0 {
 		t.Errorf("%d lane records left", n)
 	}
 }

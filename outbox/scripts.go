@@ -4,7 +4,8 @@ import "github.com/redis/go-redis/v9"
 
 // The outbox's state changes are Lua scripts so each is atomic across
 // replicas. Entry bodies are read and written under keyspace-prefixed keys
-// built inside the scripts: the outbox needs a single Redis (no cluster).
+// built inside the scripts; every outbox key has the {outbox} hash tag
+// (keys.Outbox), so they all run on one Redis Cluster slot.
 //
 // Every time the scripts compare or store — lease expiry, due times,
 // pacing windows — is Redis's own clock (TIME, via clockLua), never the

@@ -388,7 +388,7 @@ func TestFailedSendIsRetried(t *testing.T) {
 		if rec.Status != reminder.StatusFailed || !strings.Contains(rec.Error, "45009") {
 			t.Errorf("record %+v", rec)
 		}
-		if n, _ := rdb.Exists(context.Background(), "test:reminders:claim:"+due0831).Result(); n != 0 { // released
+		if n, _ := rdb.Exists(context.Background(), "test:{reminders}:claim:"+due0831).Result(); n != 0 { // released
 			t.Error("claim kept after a failed send")
 		}
 		job := r.Job(func() time.Time { return at(day("2023-08-31"), 9) })
@@ -461,21 +461,21 @@ func TestLease(t *testing.T) {
 	ctx := context.Background()
 	snd := newSender()
 	r := newRunner(t, rdb, snd, remindertest.Config())
-	if err := rdb.Set(ctx, "test:reminders:lease", "someone-else", time.Minute).Err(); err != nil {
+	if err := rdb.Set(ctx, "test:{reminders}:lease", "someone-else", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	res := walk(t, r, snd, "2023-08-31")[0]
 	if !res.LeaseBusy || len(snd.sends) != 0 {
 		t.Fatalf("with the lease held elsewhere: %s", res)
 	}
-	if v, _ := rdb.Get(ctx, "test:reminders:lease").Result(); v != "someone-else" {
+	if v, _ := rdb.Get(ctx, "test:{reminders}:lease").Result(); v != "someone-else" {
 		t.Fatalf("foreign lease touched: %q", v)
 	}
-	rdb.Del(ctx, "test:reminders:lease")
+	rdb.Del(ctx, "test:{reminders}:lease")
 	if res := walk(t, r, snd, "2023-08-31")[0]; res.Sent != 1 {
 		t.Fatalf("after release: %s", res)
 	}
-	if n, _ := rdb.Exists(ctx, "test:reminders:lease").Result(); n != 0 {
+	if n, _ := rdb.Exists(ctx, "test:{reminders}:lease").Result(); n != 0 {
 		t.Error("lease not released after the run")
 	}
 
@@ -591,7 +591,7 @@ func TestCrashAfterClaim(t *testing.T) {
 	snd := newSender()
 	r := newRunner(t, rdb, snd, remindertest.Config())
 	walk(t, r, snd, "2023-08-30")
-	claim := "test:reminders:claim:" + due0831
+	claim := "test:{reminders}:claim:" + due0831
 	rdb.Set(ctx, claim, "pending:dead-process", 10*time.Minute)
 	if res := walk(t, r, snd, "2023-08-31")[0]; res.Skipped != 1 || len(snd.sends) != 0 {
 		t.Fatalf("with a pending claim: %s", res)

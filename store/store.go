@@ -24,31 +24,36 @@ const PoolSize = 64
 
 // Store is a Redis client with the bot's key prefix.
 type Store struct {
-	Client *redis.Client
+	// Client is a *redis.Client for one server or Sentinel, a
+	// *redis.ClusterClient for Redis Cluster.
+	Client redis.UniversalClient
 	// Prefix starts every key (config redis.prefix, e.g. "choucha:").
 	Prefix string
+	// Mode is the deployment connected to (config.RedisSingle for the
+	// managed server).
+	Mode config.RedisMode
 
 	server *redisserver.Server // nil when redis.url names the server
 	addr   string
 }
 
-// Open connects to Redis as configured. With cfg.URL set it connects there
-// and checks it with PING. Otherwise it ensures the managed redis-server in
-// cfg.Dir (relative to baseDir unless absolute). Every client is named with
-// redisserver.ClientName so the managed server knows which bot processes use
-// it.
+// Open connects to Redis as configured. With cfg.URL set it connects to
+// the server, Sentinel-managed primary or Cluster it names (see
+// config.ParseRedisURL) and checks it with PING; a one-server URL naming a
+// Cluster node connects to the Cluster. Otherwise it ensures the managed
+// redis-server in cfg.Dir (relative to baseDir unless absolute). Every
+// client is named with redisserver.ClientName so the managed server knows
+// which bot processes use it. Then it moves keys left under an earlier
+// version's names (MigrateKeys).
 func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{Prefix: cfg.Prefix}
-	var opts *redis.Options
+	s := &Store{Prefix: cfg.Prefix, Mode: config.RedisSingle}
 	if cfg.URL != "" {
-		o, err := redis.ParseURL(cfg.URL)
-		if err != nil {
-			return nil, fmt.Errorf("redis.url %s: %w", config.RedactURL(cfg.URL), err)
+		if err := s.dialURL(ctx, cfg.URL); err != nil {
+			return nil, err
 		}
-		opts = o
 	} else {
 		dir := cfg.Dir
 		if dir == "" {
@@ -63,28 +68,24 @@ func Open(ctx context.Context, cfg config.Redis, baseDir string, log *slog.Logge
 		}
 		srv.SetUnhealthyAfter(cfg.UnhealthyAfter)
 		s.server = srv
-		opts = &redis.Options{Addr: srv.Addr(), Dialer: followServer(srv)}
-	}
-	if opts.PoolSize == 0 {
-		opts.PoolSize = PoolSize
-	}
-	opts.ClientName = redisserver.ClientName()
-	s.Client = redis.NewClient(opts)
-	s.addr = opts.Addr
-
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := s.Client.Ping(pctx).Err(); err != nil {
-		_ = s.Close(context.WithoutCancel(ctx))
-		if cfg.URL != "" {
-			return nil, fmt.Errorf("redis.url %s: PING failed: %w (is the server running and reachable?)", config.RedactURL(cfg.URL), err)
+		s.addr = srv.Addr()
+		s.Client = redis.NewClient(&redis.Options{Addr: srv.Addr(), Dialer: followServer(srv),
+			PoolSize: PoolSize, ClientName: redisserver.ClientName()})
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := s.Client.Ping(pctx).Err(); err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("managed redis-server %s: PING failed: %w", s.addr, err)
 		}
-		return nil, fmt.Errorf("managed redis-server %s: PING failed: %w", opts.Addr, err)
+	}
+	if _, err := MigrateKeys(ctx, s.Client, s.Prefix, log); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return nil, err
 	}
 	if s.server != nil {
 		log.Info("redis ready", "mode", "managed", "addr", s.addr, "dir", s.server.Dir(), "started", s.server.Started())
 	} else {
-		log.Info("redis ready", "mode", "url", "url", config.RedactURL(cfg.URL))
+		log.Info("redis ready", "mode", string(s.Mode), "url", config.RedactURL(cfg.URL))
 	}
 	return s, nil
 }

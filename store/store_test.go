@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/redisserver"
@@ -25,8 +27,8 @@ func TestOpenURL(t *testing.T) {
 	if err := s.Client.Ping(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if s.Client.Options().PoolSize != PoolSize {
-		t.Errorf("PoolSize = %d", s.Client.Options().PoolSize)
+	if ps := s.Client.(*redis.Client).Options().PoolSize; ps != PoolSize || s.Mode != config.RedisSingle {
+		t.Errorf("PoolSize = %d, mode %s", ps, s.Mode)
 	}
 	if err := s.Client.Set(ctx, "choucha:k", "v", 0).Err(); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/silenceper/wechat/v2/cache"
+
+	"github.com/changzhi-amr/choucha/store/keys"
 )
 
 // RedisCache adapts a go-redis v9 client to the silenceper SDK's
@@ -40,6 +42,11 @@ func NewRedisCache(rdb redis.UniversalClient, prefix string) *RedisCache {
 
 // Key is the Redis key for a cache key.
 func (c *RedisCache) Key(key string) string { return c.prefix + key }
+
+// RefreshedKey is the Redis key holding when the token under cache key key
+// was last refreshed, on the token's Cluster slot (dropRejectedScript uses
+// both).
+func (c *RedisCache) RefreshedKey(key string) string { return keys.SameSlot(c.Key(key), ":refreshed") }
 
 func (c *RedisCache) bg() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), c.timeout)
@@ -173,7 +180,7 @@ return 2`)
 // dropRejected runs dropRejectedScript for token key key, rejected value
 // tok, at now with refresh interval every.
 func (c *RedisCache) dropRejected(ctx context.Context, key, tok string, now time.Time, every time.Duration) (int, error) {
-	n, err := dropRejectedScript.Run(ctx, c.rdb, []string{c.Key(key), c.Key(key + ":refreshed")},
+	n, err := dropRejectedScript.Run(ctx, c.rdb, []string{c.Key(key), c.RefreshedKey(key)},
 		tok, now.UnixMilli(), every.Milliseconds()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("wecomapi cache: drop %q: %w", key, err)

@@ -124,7 +124,7 @@ func TestTokenRejectedIsDroppedAndRetriedOnce(t *testing.T) {
 
 	// Once TokenRefreshEvery has passed (its mark in Redis expired), 40014
 	// twice in a row: one refresh and one retry only, then a TokenInvalid error.
-	rdb.Del(ctx, "test:"+c.TokenCacheKey()+":refreshed")
+	rdb.Del(ctx, c.Cache().RefreshedKey(c.TokenCacheKey()))
 	fake.InjectFaults(fakewecom.EndpointSend,
 		fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken}, fakewecom.Fault{ErrCode: fakewecom.CodeInvalidToken})
 	before = fake.Calls(fakewecom.EndpointSend)
@@ -157,7 +157,7 @@ func TestTokenExpiryRefreshedOnceAcrossReplicas(t *testing.T) {
 	}
 	for round := range 3 {
 		before := fake.Calls(fakewecom.EndpointToken)
-		rdb.Del(ctx, "test:"+replicas[0].TokenCacheKey()+":refreshed") // a later expiry
+		rdb.Del(ctx, replicas[0].Cache().RefreshedKey(replicas[0].TokenCacheKey())) // a later expiry
 		fake.ExpireTokens()
 		var wg sync.WaitGroup
 		errs := make(chan error, 100)

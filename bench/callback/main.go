@@ -206,7 +206,7 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 // fake WeCom) and by the private redis-server, which share the 2 cores.
 type cpuSample struct{ self, redis time.Duration }
 
-func cpuNow(rdb *redis.Client) cpuSample {
+func cpuNow(rdb redis.UniversalClient) cpuSample {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	s := cpuSample{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
@@ -238,7 +238,7 @@ func (b cpuSample) since(a cpuSample, n int64) string {
 // printCommandStats prints Redis's CPU per command kind (scripts included
 // in EVALSHA, their commands counted again under their own names), per
 // message.
-func printCommandStats(rdb *redis.Client, n int64) {
+func printCommandStats(rdb redis.UniversalClient, n int64) {
 	info, err := rdb.Info(context.Background(), "commandstats").Result()
 	if err != nil || n <= 0 {
 		return
@@ -416,7 +416,7 @@ func serve(h http.Handler) (base string, stop func(), err error) {
 // closedLoop posts as fast as conc clients can for d and returns 200s per
 // second, their number, and when the clock started and the CPU used by
 // then (rdb: the Redis whose CPU counts too; nil for none).
-func closedLoop(h http.Handler, c *wecom.Crypto, d time.Duration, conc int, unique bool, firstID int64, rdb *redis.Client) (float64, int64, time.Time, cpuSample, error) {
+func closedLoop(h http.Handler, c *wecom.Crypto, d time.Duration, conc int, unique bool, firstID int64, rdb redis.UniversalClient) (float64, int64, time.Time, cpuSample, error) {
 	base, stop, err := serve(h)
 	if err != nil {
 		return 0, 0, time.Time{}, cpuSample{}, err
@@ -561,7 +561,7 @@ func pct(d []time.Duration, p int) time.Duration {
 // address book on), with the fake WeCom as the send target.
 type stack struct {
 	handler http.Handler
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	w       *wecom.Channel
 	stop    func()
 }

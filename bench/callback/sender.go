@@ -34,7 +34,7 @@ type directSender struct {
 
 // newSender builds the send path: the durable outbox delivering through
 // wecomapi to the fake (default), or direct message/send calls.
-func newSender(kind string, api *wecomapi.Client, rdb *redis.Client, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (reply.Sender, func(), error) {
+func newSender(kind string, api *wecomapi.Client, rdb redis.UniversalClient, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (reply.Sender, func(), error) {
 	if kind == "none" {
 		return discard{}, func() {}, nil
 	}

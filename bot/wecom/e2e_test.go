@@ -354,7 +354,7 @@ func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
 	a := startReplicaWith(t, rdb, fake, replicaOpts{before: func(context.Context, *handlers.Request) (reply.Reply, bool, error) {
 		// Remember the inbox entry as it is before the answer.
 		entry = rdb.ZRangeWithScores(ctx, keys.New("e2e:").Inbox(), 0, 0).Val()[0]
-		payload = rdb.Get(ctx, "e2e:wecom:seen:"+entry.Member.(string)).Val()
+		payload = rdb.Get(ctx, keys.New("e2e:").Seen(entry.Member.(string))).Val()
 		return reply.Reply{}, false, nil
 	}})
 	if code := callback(t, a.srv.URL, a.w.Crypto, text(fake.CorpID(), "zhangsan", "本月有哪些任务", 9601)); code != 200 {
@@ -369,7 +369,7 @@ func TestEndToEndRecoveryOfAnsweredMessage(t *testing.T) {
 	}
 	// The removal never happened.
 	rdb.ZAdd(ctx, keys.New("e2e:").Inbox(), entry)
-	rdb.SetArgs(ctx, "e2e:wecom:seen:"+entry.Member.(string), payload, redis.SetArgs{KeepTTL: true})
+	rdb.SetArgs(ctx, keys.New("e2e:").Seen(entry.Member.(string)), payload, redis.SetArgs{KeepTTL: true})
 
 	b := startReplicaWith(t, rdb, fake, replicaOpts{now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
 	if n, err := b.w.Inbox.Recover(ctx, b.w.Dispatcher); err != nil || n != 1 {

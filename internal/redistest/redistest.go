@@ -20,9 +20,10 @@ import (
 
 // Server is a running private redis-server.
 type Server struct {
-	Addr string
-	Dir  string
-	cmd  *exec.Cmd
+	Addr   string
+	Dir    string
+	cmd    *exec.Cmd
+	exited <-chan struct{} // closed when the process has exited
 }
 
 // Start starts a private redis-server for tb and registers its shutdown.
@@ -66,9 +67,8 @@ func (s *Server) Restart() (*Server, error) {
 	return StartDir(s.Dir)
 }
 
-func startOn(bin, dir string, port int) (*Server, error) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin,
+func startOn(bin, dir string, port int, extra ...string) (*Server, error) {
+	args := append([]string{
 		"--bind", "127.0.0.1",
 		"--port", strconv.Itoa(port),
 		"--dir", dir,
@@ -76,11 +76,22 @@ func startOn(bin, dir string, port int) (*Server, error) {
 		"--appendonly", "yes",
 		"--daemonize", "no",
 		"--logfile", filepath.Join(dir, "redis.log"),
-	)
+	}, extra...)
+	return startProcess(bin, dir, port, args...)
+}
+
+// startProcess runs bin with args (a server or Sentinel logging to
+// dir/redis.log) and waits until it answers PING on port.
+func startProcess(bin, dir string, port int, args ...string) (*Server, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start redis-server: %w", err)
 	}
 	s := &Server{Addr: addr, Dir: dir, cmd: cmd}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.exited = exited
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
 	// The answer must come from this process: when another test process
@@ -98,7 +109,11 @@ func startOn(bin, dir string, port int) (*Server, error) {
 			}
 			break // another process's server
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-exited:
+			deadline = time.Now()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	s.Stop()
 	log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
@@ -121,7 +136,7 @@ func (s *Server) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	_, _ = s.cmd.Process.Wait()
+	<-s.exited
 	s.cmd = nil
 }
 

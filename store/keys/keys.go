@@ -7,15 +7,16 @@
 // All keys start with the configured prefix (redis.prefix, "choucha:").
 //
 //	key                                       type    TTL              used by
-//	wecom:seen:<id>                           string  wecom.dedupe_ttl bot: dedupe of inbound messages; "<ms>\n<message>" while unanswered, "1" after
-//	wecom:inbox                               zset    none (index)     bot: unanswered inbound messages → lease time (ms)
-//	wecom:inbox:claims                        hash    none (index)     bot: inbound id → times recovered
+//	{wecom}:seen:<id>                         string  wecom.dedupe_ttl bot: dedupe of inbound messages; "<ms>\n<message>" while unanswered, "1" after
+//	{wecom}:inbox                             zset    none (index)     bot: unanswered inbound messages → lease time (ms)
+//	{wecom}:inbox:claims                      hash    none (index)     bot: inbound id → times recovered
 //	wecom:welcomed:<YYYY-MM-DD>:<userid>      string  to midnight      bot: first enter_agent of the day
 //	wecom:user:<userid>                       string  wecom.user_cache_ttl  bot/wecom: address-book cache
-//	wecom:token:...                           string  token expiry     wecomapi: access token shared by replicas
-//	outbox:*                                  various see outbox       outbox: the durable outgoing queue (keys.Outbox)
-//	outbox:sent:<lane>:<digest>               hash    dup window+      outbox: recent content to one recipient lane → the parts that sent it, their repeat number and expiry (keys.OutboxSent)
-//	reminders:*                               various see Reminders    scheduler: reminder claims, records, lease
+//	gowork_access_token_<corp>_<agent>        string  token expiry     wecomapi: access token shared by replicas (the SDK's name)
+//	{<token key>}:refreshed                   string  refresh interval wecomapi: when the token was last refreshed (SameSlot)
+//	{outbox}:*                                various see outbox       outbox: the durable outgoing queue (keys.Outbox)
+//	{reminders}:*                             various see Reminders    scheduler: reminder claims, records, lease
+//	{outbox}:sent:<lane>:<digest>             hash    dup window+      outbox: recent content to one recipient lane → the parts that sent it, their repeat number and expiry (keys.OutboxSent)
 //	dialog:{<userid>}                         hash    TTL (+ drafts)   dialog store: one running dialog per user; kept dialogs.draft_days past its TTL so it can be shelved
 //	dialog:{<userid>}:draft:<flow>            string  draft_days       dialog store: a timed-out dialog kept as a draft (JSON state)
 //	dialog:{<userid>}:drafts                  zset    draft_days       dialog store: the user's drafts, flow → time shelved (ms)
@@ -37,12 +38,35 @@
 //	plan:{plan}:version                       string  none             store.Plans: counter raised by every plan load; replicas poll it
 //	plan:{plan}:history                       list    none (100 kept)  store.Plans: every plan load, newest first (JSON)
 //	plan:{plan}:changed                       pub/sub —                store.Plans: a plan was loaded (replicas refresh at once)
+//	keys:version                              string  none             store.MigrateKeys: the key layout Redis holds ("2": hash-tagged)
 //
-// The inbound keys keep their "wecom:" names from before the channel layer
-// was made neutral, so messages in flight across an upgrade are recovered.
+// Hash tags and Redis Cluster. Every Lua script, MULTI/EXEC block and
+// multi-key command uses keys of one hash tag, so each runs on one Cluster
+// slot: {wecom} (the inbound dedupe keys, the inbox index and its claims,
+// used together by the inbox's claim script and MULTI), {outbox} (the
+// whole outbox: its scripts build keys from prefixes, and pacing counts
+// corp-wide), {reminders} (a claim and the records, one MULTI), {<userid>} (a user's dialog and drafts), {dir}, {<year>}
+// (draws), {finding:<year>}. Keys used alone carry no tag. Pipelines may
+// mix tags (go-redis splits them per node).
+//
+// The price of a fixed tag is that all its keys live on one Cluster node:
+// every inbound message's dedupe key (kept wecom.dedupe_ttl, 24h) and the
+// whole outbox sit on one shard. At WeCom's own ceiling (10,000 sends a
+// minute per corp) that is a few hundred commands a second and, at 1 KB a
+// message, well under 200 MB a day: far below what one Redis node serves.
+// Spreading them (one tag per message) would make recovery scan every
+// shard and split the inbox's claim from its index; it is not worth it.
+//
+// The inbound, outbox and reminder keys had no tags before
+// (wecom:seen:<id>, wecom:inbox, wecom:inbox:claims, outbox:*,
+// reminders:*); store.MigrateKeys moves what an earlier version left
+// under those names.
 package keys
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Keys builds key names under one prefix.
 type Keys struct{ prefix string }
@@ -53,17 +77,20 @@ func New(prefix string) Keys { return Keys{prefix: prefix} }
 // Prefix is the configured prefix.
 func (k Keys) Prefix() string { return k.prefix }
 
+// inboundTag is the hash tag of the inbound dedupe keys and the inbox.
+const inboundTag = "{wecom}:"
+
 // Seen is the dedupe key of an inbound message id.
-func (k Keys) Seen(id string) string { return k.prefix + "wecom:seen:" + id }
+func (k Keys) Seen(id string) string { return k.prefix + inboundTag + "seen:" + id }
 
 // SeenPrefix is Seen without the id (for scripts that build it).
-func (k Keys) SeenPrefix() string { return k.prefix + "wecom:seen:" }
+func (k Keys) SeenPrefix() string { return k.prefix + inboundTag + "seen:" }
 
 // Inbox is the index of unanswered inbound messages.
-func (k Keys) Inbox() string { return k.prefix + "wecom:inbox" }
+func (k Keys) Inbox() string { return k.prefix + inboundTag + "inbox" }
 
 // InboxClaims counts recoveries per inbound message.
-func (k Keys) InboxClaims() string { return k.prefix + "wecom:inbox:claims" }
+func (k Keys) InboxClaims() string { return k.prefix + inboundTag + "inbox:claims" }
 
 // Welcomed marks the user's first enter_agent on day (YYYY-MM-DD).
 func (k Keys) Welcomed(day, userid string) string {
@@ -74,8 +101,9 @@ func (k Keys) Welcomed(day, userid string) string {
 func (k Keys) User(userid string) string { return k.prefix + "wecom:user:" + userid }
 
 // Outbox is the outbox's key prefix; the outbox names its own keys under
-// it (see package outbox).
-func (k Keys) Outbox() string { return k.prefix + "outbox:" }
+// it (see package outbox). The {outbox} hash tag keeps them on one Cluster
+// slot.
+func (k Keys) Outbox() string { return k.prefix + "{outbox}:" }
 
 // OutboxSent records which outbox parts sent one content (digest) to one
 // recipient lane within WeCom's duplicate-check window, and the repeat
@@ -85,8 +113,23 @@ func (k Keys) OutboxSent(lane, digest string) string {
 	return k.Outbox() + "sent:" + lane + ":" + digest
 }
 
-// Reminders is the reminder job's key prefix (see package scheduler).
-func (k Keys) Reminders() string { return k.prefix + "reminders:" }
+// SameSlot is a key named key+suffix that is on key's Cluster slot, for a
+// key named outside this package (the SDK's token key) that a script uses
+// with a companion: key itself when it has a hash tag, else "{key}" (a
+// key without a tag hashes as a whole, so the tag "key" hashes alike).
+func SameSlot(key, suffix string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key + suffix
+		}
+	}
+	return "{" + key + "}" + suffix
+}
+
+// Reminders is the reminder job's key prefix (see package scheduler). The
+// {reminders} hash tag keeps a reminder's claim and the records it is
+// written with (one MULTI) on one Cluster slot.
+func (k Keys) Reminders() string { return k.prefix + "{reminders}:" }
 
 // Dialog is the user's running dialog. The user id is the hash tag, so the
 // dialog and its drafts live on one Cluster slot.
@@ -158,6 +201,9 @@ func (k Keys) FindingAll(year int) string { return k.findingTag(year) + "all" }
 // FindingPublished marks a year's findings published (已公示): finding id
 // → RFC 3339 time it was marked.
 func (k Keys) FindingPublished(year int) string { return k.findingTag(year) + "published" }
+
+// KeysVersion records the key layout Redis holds (see store.MigrateKeys).
+func (k Keys) KeysVersion() string { return k.prefix + "keys:version" }
 
 // AuditLog is the audit log: a list of entry JSON, oldest first, kept forever.
 func (k Keys) AuditLog() string { return k.prefix + "audit:log" }
