@@ -35,11 +35,11 @@ import (
 // Redis and the channels are opened by the commands that need them.
 type app struct {
 	cfg   *config.Config
-	tally *handlers.Tally // serve: the periodic "messages handled" summary; nil elsewhere
 	log   *slog.Logger
 	plans *plan.Catalog
 	units *department.Vocabulary // config departments.*
 	now   func() time.Time
+	tally *handlers.Tally // serve: the periodic "messages handled" summary; nil elsewhere
 }
 
 // commonFlags are the flags every subcommand takes.

@@ -167,7 +167,6 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go a.tally.Run(runCtx, log, time.Minute)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	wg.Add(2)
@@ -185,6 +184,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 			cancel()
 		}
 	}()
+	go a.tally.Run(runCtx, log, time.Minute)
 	sched.Start()
 	log.Info("ready", "addr", a.cfg.HTTP.Addr)
 	<-runCtx.Done()
