@@ -206,7 +206,8 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 		}
 	}()
 	a.watchPlans(runCtx, st)
-	go a.tally.Run(runCtx, log, time.Minute)
+	tallied := make(chan struct{}) // the last summary is logged before serve returns
+	go func() { a.tally.Run(runCtx, log, time.Minute); close(tallied) }()
 	sched.Start()
 	log.Info("ready", "addr", a.cfg.HTTP.Addr, "plans", a.plansLine())
 	<-runCtx.Done()
@@ -218,6 +219,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	}
 	cancel()
 	wg.Wait()
+	<-tallied
 	close(errs)
 	return errors.Join(collect(errs)...)
 }
