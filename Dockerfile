@@ -10,7 +10,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN go build -ldflags='-s -w' -o /out/choucha . \
- && mkdir -p /out/seeds /out/data/media \
+ && mkdir -p /out/seeds /out/data/media /out/data/spool \
  && cp seeds/changzhi-2023-plan.txt /out/seeds/
 
 # distroless/static: CA certificates (for qyapi.weixin.qq.com) and a nonroot
