@@ -103,6 +103,7 @@ func isHelp(text string) bool {
 	return t != "" && slices.Contains(HelpWords, t)
 }
 
-// reSpacedNumbers are numbers separated by spaces ("任务1 2 3"): Normalize
-// keeps them apart as a list.
-var reSpacedNumbers = regexp.MustCompile(`([0-9０-９])[ \t\x{3000}]+([0-9０-９])`)
+// reSpacedNumbers are task numbers (one or two digits) separated by spaces
+// ("任务1 2 3"): Normalize keeps them apart as a list. A year ("2023 3月")
+// is not one.
+var reSpacedNumbers = regexp.MustCompile(`(^|[^0-9０-９])([0-9０-９]{1,2})[ \t\x{3000}]+([0-9０-９]{1,2})([^0-9０-９]|$)`)

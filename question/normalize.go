@@ -29,7 +29,7 @@ func Normalize(s string) string {
 func normalizeChars(s string) string {
 	if strings.ContainsAny(s, " \t\u3000") {
 		for reSpacedNumbers.MatchString(s) { // overlapping: "1 2 3"
-			s = reSpacedNumbers.ReplaceAllString(s, "${1}、${2}")
+			s = reSpacedNumbers.ReplaceAllString(s, "${1}${2}、${3}${4}")
 		}
 	}
 	var b strings.Builder

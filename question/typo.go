@@ -155,11 +155,11 @@ func baseLexicon() [][]string {
 	}
 	var fest []string
 	for k := range festivals {
-		fest = append(fest, k+"前", k+"之前", k+"以前")
+		fest = append(fest, k, k+"前", k+"之前", k+"以前")
 	}
 	slices.Sort(fest)
 	return append(lists, fest)
 }
 
 // extraLexicon are known words no other list holds.
-var extraLexicon = []string{"任务", "序号", "编号", "季度", "月份", "上旬", "中旬", "下旬", "月底", "月末", "年底", "年末"}
+var extraLexicon = []string{"任务", "序号", "编号", "多久", "多长时间", "时间", "季度", "月份", "上旬", "中旬", "下旬", "月底", "月末", "年底", "年末"}

@@ -38,3 +38,18 @@ func TestTraditionalPlanWords(t *testing.T) {
 		}
 	}
 }
+
+// TestSpacedNumbers: task numbers apart by spaces are a list; a year
+// before a month is not.
+func TestSpacedNumbers(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"任务1 2 3", "任务1、2、3"},
+		{"任务 7 8", "任务7、8"},
+		{"2023 3月的任务", "20233月的任务"},
+		{"7 月", "7月"},
+	} {
+		if got := Normalize(c.in); got != c.want {
+			t.Errorf("Normalize(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
