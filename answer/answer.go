@@ -478,6 +478,9 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 		return helpAnswer(), nil
 	}
 	clock := now
+	if q.Year == 0 && q.YearOffset != 0 { // "去年的计划"
+		q.Year = now.Year() + q.YearOffset
+	}
 	if q.Year != 0 && q.Year != now.Year() {
 		// "2022年7月": resolve the period as if asked in that year.
 		now = time.Date(q.Year, now.Month(), min(now.Day(), 28), now.Hour(), now.Minute(), 0, 0, now.Location())
@@ -506,6 +509,7 @@ func (a *Asker) answer(q question.Query, now time.Time, sections []string) (Answ
 	case question.List:
 		ans = a.list(q, now, s)
 		ans.Unused = unusedNote(unknown)
+		a.countAndStatus(&q, s, &ans) // kinds.go
 	default:
 		ans = unknownAnswer(q, ignored, s)
 	}
@@ -546,7 +550,7 @@ func (a *Asker) hardFilter(q *question.Query, now time.Time, s scope, useTime bo
 	loc := now.Location()
 	for _, t := range p.Tasks {
 		for _, it := range t.Items {
-			if !matchDepartments(it, q.Departments) || !matchRatio(q, it.Ratio.Percent) {
+			if !matchDepartments(it, q.Departments) || !matchRatio(q, it.Ratio.Percent) || q.Floor && !it.Ratio.Floor {
 				continue
 			}
 			if q.Risk == question.RiskDifferentiated && !it.Risk.Differentiated || q.Risk == question.RiskUniform && it.Risk.Differentiated {
@@ -646,6 +650,9 @@ func describe(q *question.Query, tf timeFilter) string {
 		b.WriteString("未提信用风险分类要求（统一比例）的")
 	}
 	b.WriteString(ratioDesc(q))
+	if q.Floor {
+		b.WriteString("抽查比例写为“不低于”（下限）的")
+	}
 	if q.NoWindow {
 		b.WriteString("未注明起止时间（全年可查）的")
 	}

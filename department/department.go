@@ -51,8 +51,8 @@ type Section struct {
 // the 2023 plan's items, with the short forms people use.
 var DefaultSections = []Section{
 	{Name: "计量科"},
-	{Name: "消保科", Aliases: []string{"消费者权益保护科", "消费者保护科"}},
-	{Name: "特种设备安全监察科", Aliases: []string{"特种设备监察科", "特种设备安全科", "特种设备科", "特设科"}},
+	{Name: "消保科", Aliases: []string{"消费者权益保护科", "消费者保护科", "消保"}},
+	{Name: "特种设备安全监察科", Aliases: []string{"特种设备监察科", "特种设备安全科", "特种设备科", "特设科", "特设"}},
 	{Name: "食品生产安全监督管理科", Aliases: []string{"食品生产科"}},
 	{Name: "认证认可与检验检测监督管理科", Aliases: []string{"认证科"}},
 	{Name: "广告监督管理科", Aliases: []string{"广告科"}},

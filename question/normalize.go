@@ -13,6 +13,25 @@ import (
 // trailing "吗"/"呢" and question marks) are dropped. A message made only of
 // question marks becomes "?" (the help request).
 func Normalize(s string) string {
+	t := normalizeChars(s)
+	if t == "" {
+		return ""
+	}
+	if strings.Trim(t, "?") == "" {
+		return "?"
+	}
+	return normalizeWords(t)
+}
+
+// normalizeChars folds the characters of s (width, case, traditional forms)
+// and drops whitespace, keeping numbers separated by spaces apart ("任务1 2
+// 3" reads as 1、2、3).
+func normalizeChars(s string) string {
+	if strings.ContainsAny(s, " \t\u3000") {
+		for reSpacedNumbers.MatchString(s) { // overlapping: "1 2 3"
+			s = reSpacedNumbers.ReplaceAllString(s, "${1}${2}、${3}${4}")
+		}
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -34,13 +53,11 @@ func Normalize(s string) string {
 		}
 		b.WriteRune(r)
 	}
-	t := b.String()
-	if t == "" {
-		return ""
-	}
-	if strings.Trim(t, "?") == "" {
-		return "?"
-	}
+	return b.String()
+}
+
+// normalizeWords drops the filler words of t (normalizeChars' result).
+func normalizeWords(t string) string {
 	t = strings.ReplaceAll(t, "那些", "哪些")
 	t = strings.ReplaceAll(t, "那个", "哪个")
 	for _, f := range fillerAnywhere {

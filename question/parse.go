@@ -121,6 +121,7 @@ func (sc *scanner) takeRe(re *regexp.Regexp) []string {
 // immutable and safe for concurrent use.
 type Parser struct {
 	depts []deptGroup // in the order they are taken
+	lex   *lexicon    // known words, for correcting typos (typo.go)
 }
 
 // deptGroup is the words that name one of the plan's departments.
@@ -164,6 +165,11 @@ func NewParser(v *department.Vocabulary) *Parser {
 			}
 		}
 	}
+	lists := baseLexicon()
+	for _, d := range p.depts {
+		lists = append(lists, d.words)
+	}
+	p.lex = newLexicon(lists...)
 	return p
 }
 
@@ -177,12 +183,12 @@ func Parse(text string) Query { return defaultParser().Parse(text) }
 // Parse understands one message. It never fails: a message it cannot read
 // has Intent Unknown (and maybe a Rest the answerer can try as a subject).
 func (p *Parser) Parse(text string) Query {
-	q := Query{Text: text, Norm: Normalize(text)}
+	q := Query{Text: text, Norm: p.lex.correct(Normalize(text))}
 	n := q.Norm
 	if n == "" {
 		return q
 	}
-	if slices.Contains(HelpWords, n) {
+	if slices.Contains(HelpWords, n) || isHelp(text) {
 		q.Intent = Help
 		return q
 	}
@@ -203,6 +209,8 @@ func (p *Parser) Parse(text string) Query {
 		q.Ratio = RatioFilter{Op: RatioEq, Percent: 100}
 	}
 	parseRatio(sc, &q) // ratio.go: several values, 百分之五, 最高/最低
+	ratioRange(&q, n)  // kinds.go: "高于10%低于50%"
+	parseFloor(sc, &q)
 
 	// Departments before subjects ("特种设备科" is a section, "特种设备" a subject)
 	// and before attributes ("哪个科" is not 计量科).
@@ -211,6 +219,8 @@ func (p *Parser) Parse(text string) Query {
 			q.Departments = append(q.Departments, d.canonical)
 		}
 	}
+
+	parseKinds(sc, &q) // kinds.go: counts, plan status, 去年, 第1项到第3项
 
 	// No-window and risk filters before attributes ("没有时间" is not "时间",
 	// "递加比例" is not "比例", "风险要求" is not "要求").
@@ -389,9 +399,11 @@ func (q *Query) decide(mine, listAll bool) {
 		q.Intent = TaskByRef
 	case q.Attr != AttrNone && len(q.Subjects) > 0:
 		q.Intent = Attribute
+	case q.Attr == AttrRisk && len(q.Departments) > 0:
+		q.Intent = Attribute // "特设科的信用风险要求"
 	case q.HasFilter():
 		q.Intent = List
-	case listAll:
+	case listAll || q.Count || q.PlanStatus:
 		q.Intent = List
 		q.Period = Period{Kind: PeriodYear}
 	default:

@@ -260,11 +260,19 @@ type Query struct {
 	Phrases []string
 	// Rest is the longest of Words ("" when none).
 	Rest string
+	// Count asks how many tasks and items ("一共有多少个任务"); PlanStatus
+	// whether the plan is loaded ("今年的计划导入了吗"); YearOffset is a
+	// year relative to today's ("去年": -1), resolved by the answerer;
+	// Floor asks for the items whose ratio is a minimum ("不低于") (kinds.go).
+	Count      bool
+	PlanStatus bool
+	YearOffset int
+	Floor      bool
 }
 
 // HasFilter reports whether the query restricts the task list at all.
 func (q *Query) HasFilter() bool {
 	return q.Period.Kind != PeriodNone || q.Year != 0 || q.Event != EventAny || len(q.Departments) > 0 ||
 		len(q.Subjects) > 0 || q.NoWindow || q.Risk != RiskAny || q.Ratio.Op != RatioNone ||
-		q.Extreme != ExtremeNone || q.Deadline.Kind != DeadlineNone
+		q.Extreme != ExtremeNone || q.Deadline.Kind != DeadlineNone || q.YearOffset != 0 || q.Floor
 }

@@ -24,7 +24,12 @@ const tradPairs = "" +
 	"季季度度半半年年份份歷历記记錄录讓让給给嗎吗麼么註注築筑強强務务實实驗验" +
 	"沒没寫写標标僅仅鬥斗無无規规確确註注態态勢势營营閱阅讀读節节費费償偿權权護护決决傳传統统覽览盤盘綫线紀纪錶表鐘钟" +
 	// dates and ratios
-	"慶庆當当離离達达夠够滿满際际國国須须"
+	"慶庆當当離离達达夠够滿满際际國国須须" +
+	// Derived from OpenCC's TSCharacters.txt: every traditional form of a
+	// character of the seed plan, the vocabulary (question/, department/)
+	// and the typo confusion groups not listed above, leaving out
+	// characters that are also simplified ones (乾, 覆, 像, 俱).
+	"兩两箇个臨临爭争産产兒儿黨党關关齣出畫划彆别辦办勞劳賣卖卽即髮发變变檯台颱台閤合啓启復复複复審审傢家侷局層层崗岗佈布幹干榦干並并併并幷并庫库異异噹当彔录録录願愿執执敎教朮术楊杨査查欄栏覈核檔档鑪炉翫玩蓋盖眞真鞦秋競竞簽签籤签經经續续穫获証证評评訴诉診诊説说貨货貲资載载較较轄辖違违遲迟遞递鑑鉴鑒鉴門门麪面麫面麵面順顺鬚须領领齊齐嚴严側侧買买冊册凍冻減减剛刚隻只嚮向曏向悅悦戰战塗涂簡简勝胜誤误課课邁迈錢钱閲阅靜静誌志"
 
 // tradMap is tradPairs as a rune map (pairs whose two runes are equal are
 // listed only for completeness and left out).
