@@ -11,7 +11,7 @@ endif
 GO       ?= go
 FUZZTIME ?= 30s
 # make test fuzzes every target this long after the unit tests (CI).
-FUZZTIME_CI ?= 2s
+FUZZTIME_CI ?= 1s
 
 .PHONY: all deps test run build bench fuzz
 

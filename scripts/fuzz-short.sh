@@ -73,9 +73,31 @@ for p in "${pairs[@]}"; do
     fi
     built=$pkg
   fi
-  if out=$(cd "./$dir" && "$bin" -test.run '^$' -test.fuzz "^${target}\$" -test.fuzztime "$FUZZTIME" \
-    -test.fuzzminimizetime "$FUZZMINIMIZETIME" -test.fuzzcachedir "$cache/$pkg" 2>&1); then
+  run() {
+    (cd "./$dir" && "$bin" -test.run '^$' -test.fuzz "^${target}\$" -test.fuzztime "$FUZZTIME" \
+      -test.fuzzminimizetime "$FUZZMINIMIZETIME" -test.fuzzcachedir "$cache/$pkg" 2>&1)
+  }
+  ok=
+  for try in 1 2; do
+    if out=$(run); then
+      ok=1
+      break
+    fi
+    # On a busy machine a worker can run out of a short -fuzztime while
+    # gathering coverage or minimizing; go test then reports "context
+    # deadline exceeded" without a failing input. That says nothing about
+    # the code: try once more, and count it as passed if it happens again.
+    if [[ $out == *"context deadline exceeded"* && $out != *"Failing input written"* ]]; then
+      ok=deadline
+      continue
+    fi
+    ok=
+    break
+  done
+  if [[ $ok == 1 ]]; then
     echo "fuzz: ok   ./$dir $target ($((SECONDS - t0))s)"
+  elif [[ $ok == deadline ]]; then
+    echo "fuzz: ok   ./$dir $target ($((SECONDS - t0))s; the fuzz time ran out before any input was tried to the end: busy machine)"
   else
     echo "fuzz: FAIL ./$dir $target"
     echo "$out" | tail -n 40
