@@ -45,9 +45,16 @@ type serveProcess struct {
 
 func startServeProcess(t *testing.T, cfg string) *serveProcess {
 	t.Helper()
+	return startServeProcessEnv(t, cfg, nil)
+}
+
+// startServeProcessEnv is startServeProcess with env added to the
+// inherited environment (a parallel test cannot t.Setenv).
+func startServeProcessEnv(t *testing.T, cfg string, env []string) *serveProcess {
+	t.Helper()
 	p := &serveProcess{serveProc: serveProc{addr: freeAddr(t), stderr: &syncBuffer{}}}
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	p.cmd.Env = append(os.Environ(), serveArgsEnv+"="+strings.Join([]string{"serve", "--config", cfg, "--addr", p.addr}, "\x1f"))
+	p.cmd.Env = append(append(os.Environ(), env...), serveArgsEnv+"="+strings.Join([]string{"serve", "--config", cfg, "--addr", p.addr}, "\x1f"))
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
