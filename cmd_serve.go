@@ -29,6 +29,12 @@ import (
 
 // cmdServe runs the bot: the WeCom channel when WECOM_* credentials are set,
 // else the console channel on the terminal with the same handlers.
+// takeover, when non-zero (set only by the fault tests, which SIGKILL
+// serve), replaces the minute that work left by a dead process waits
+// before another process takes it over: the inbox's grace and the
+// outbox's lease, with the outbox's delivery timeout half of it.
+var takeover time.Duration
+
 func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var f consoleFlags
 	var addr string
@@ -98,7 +104,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	}
 	ob, err := outbox.New(outbox.Options{
 		Redis: st.Client, Prefix: st.Prefix, Deliverer: api, Config: a.cfg.Outbox,
-		Registerer: reg, Observer: metrics, Logger: log,
+		Registerer: reg, Observer: metrics, Logger: log, LeaseTTL: takeover, DeliverTimeout: takeover / 2,
 	})
 	if err != nil {
 		return err
@@ -148,7 +154,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	w, err := wecom.New(wecom.Options{
 		Token: env.Token.Reveal(), CorpID: env.CorpID, AESKey: env.AESKey.Reveal(),
 		Config: a.cfg, Redis: st.Client, Handler: router.Handle, Sender: ob, Users: api,
-		Registry: reg, Metrics: metrics, Logger: log, Spool: sp,
+		Registry: reg, Metrics: metrics, Logger: log, Spool: sp, Inbox: bot.InboxOptions{Grace: takeover},
 	})
 	if err != nil {
 		return err

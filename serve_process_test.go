@@ -26,8 +26,14 @@ import (
 // arguments (separated by the unit separator \x1f): a real process the test can SIGKILL.
 const serveArgsEnv = "CHOUCHA_TEST_PROCESS_ARGS"
 
+// takeoverEnv sets the process's takeover (a duration) for fault tests.
+const takeoverEnv = "CHOUCHA_TEST_TAKEOVER"
+
 func TestMain(m *testing.M) {
 	if args := os.Getenv(serveArgsEnv); args != "" {
+		if d, err := time.ParseDuration(os.Getenv(takeoverEnv)); err == nil {
+			takeover = d
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr)
 		stop()
