@@ -31,8 +31,9 @@ import (
 // else the console channel on the terminal with the same handlers.
 // takeover, when non-zero (set only by the fault tests, which SIGKILL
 // serve), replaces the minute that work left by a dead process waits
-// before another process takes it over: the inbox's grace and the
-// outbox's lease, with the outbox's delivery timeout half of it.
+// before another process takes it over: the inbox's grace, the outbox's
+// lease (its delivery timeout half of it) and the reminder job's lease and
+// pending claims.
 var takeover time.Duration
 
 func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -117,6 +118,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	rem, err := scheduler.NewReminders(scheduler.RemindersOptions{
 		Redis: st.Client, Prefix: st.Prefix, Sender: ob, Catalog: a.plans,
 		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: log, Undelivered: undelivered(ob),
+		LeaseTTL: takeover, PendingTTL: takeover,
 	})
 	if err != nil {
 		return err
@@ -179,7 +181,8 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	var jobs []scheduler.Job
 	if a.cfg.Reminders.Enabled {
 		findings := store.NewFindings(st.Client, st.Prefix)
-		jobs = append(jobs, rem.Job(time.Now), rem.DeadlinesJob(time.Now, scheduler.DeadlineSource{
+		// a.now: --now fixes the reminders' clock too.
+		jobs = append(jobs, rem.Job(a.now), rem.DeadlinesJob(a.now, scheduler.DeadlineSource{
 			Findings: findings, Draws: store.NewDraws(st.Client, st.Prefix), Published: findings.Published,
 			Options: reminder.DeadlineOptions{
 				PublishBefore: a.cfg.Reminders.PublishBeforeWorkdays,

@@ -55,12 +55,14 @@ func startServeProcess(t *testing.T, cfg string) *serveProcess {
 }
 
 // startServeProcessEnv is startServeProcess with env added to the
-// inherited environment (a parallel test cannot t.Setenv).
-func startServeProcessEnv(t *testing.T, cfg string, env []string) *serveProcess {
+// inherited environment (a parallel test cannot t.Setenv) and args
+// after serve's own.
+func startServeProcessEnv(t *testing.T, cfg string, env []string, args ...string) *serveProcess {
 	t.Helper()
 	p := &serveProcess{serveProc: serveProc{addr: freeAddr(t), stderr: &syncBuffer{}}}
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	p.cmd.Env = append(append(os.Environ(), env...), serveArgsEnv+"="+strings.Join([]string{"serve", "--config", cfg, "--addr", p.addr}, "\x1f"))
+	args = append([]string{"serve", "--config", cfg, "--addr", p.addr}, args...)
+	p.cmd.Env = append(append(os.Environ(), env...), serveArgsEnv+"="+strings.Join(args, "\x1f"))
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
