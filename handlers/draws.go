@@ -443,7 +443,11 @@ func (d *draws) commit(ctx context.Context, s *dialog.State, in dialog.Input) (r
 			// the admin's own draw as someone else's.
 			rec = cur
 			d.record(ctx, req, action, target, audit.OK, "批次 "+rec.ID+"（中断后续办），种子 "+rec.Seed.String()+"，结果 "+rec.ResultHash)
-			return reply.Markdown(d.summary(ctx, rec, p, it, d.notify(ctx, rec, p, it, in.Now) == nil)), nil
+			notified, err := d.Draws.Notified(ctx, rec)
+			if err == nil && !notified {
+				notified = d.notify(ctx, rec, p, it, in.Now) == nil
+			}
+			return reply.Markdown(d.summary(ctx, rec, p, it, notified)), nil
 		}
 		who := ""
 		if cur != nil {
