@@ -29,6 +29,13 @@ import (
 
 // cmdServe runs the bot: the WeCom channel when WECOM_* credentials are set,
 // else the console channel on the terminal with the same handlers.
+// takeover, when non-zero (set only by the fault tests, which SIGKILL
+// serve), replaces the minute that work left by a dead process waits
+// before another process takes it over: the inbox's grace, the outbox's
+// lease (its delivery timeout half of it) and the reminder job's lease and
+// pending claims.
+var takeover time.Duration
+
 func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var f consoleFlags
 	var addr string
@@ -98,7 +105,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	}
 	ob, err := outbox.New(outbox.Options{
 		Redis: st.Client, Prefix: st.Prefix, Deliverer: api, Config: a.cfg.Outbox,
-		Registerer: reg, Observer: metrics, Logger: log,
+		Registerer: reg, Observer: metrics, Logger: log, LeaseTTL: takeover, DeliverTimeout: takeover / 2,
 	})
 	if err != nil {
 		return err
@@ -111,6 +118,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	rem, err := scheduler.NewReminders(scheduler.RemindersOptions{
 		Redis: st.Client, Prefix: st.Prefix, Sender: ob, Catalog: a.plans,
 		Rules: rules, Workdays: cal, Config: a.cfg.Reminders, Log: log, Undelivered: undelivered(ob),
+		LeaseTTL: takeover, PendingTTL: takeover,
 	})
 	if err != nil {
 		return err
@@ -148,7 +156,7 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	w, err := wecom.New(wecom.Options{
 		Token: env.Token.Reveal(), CorpID: env.CorpID, AESKey: env.AESKey.Reveal(),
 		Config: a.cfg, Redis: st.Client, Handler: router.Handle, Sender: ob, Users: api,
-		Registry: reg, Metrics: metrics, Logger: log, Spool: sp,
+		Registry: reg, Metrics: metrics, Logger: log, Spool: sp, Inbox: bot.InboxOptions{Grace: takeover},
 	})
 	if err != nil {
 		return err
@@ -173,7 +181,8 @@ func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	var jobs []scheduler.Job
 	if a.cfg.Reminders.Enabled {
 		findings := store.NewFindings(st.Client, st.Prefix)
-		jobs = append(jobs, rem.Job(time.Now), rem.DeadlinesJob(time.Now, scheduler.DeadlineSource{
+		// a.now: --now fixes the reminders' clock too.
+		jobs = append(jobs, rem.Job(a.now), rem.DeadlinesJob(a.now, scheduler.DeadlineSource{
 			Findings: findings, Draws: store.NewDraws(st.Client, st.Prefix), Published: findings.Published,
 			Options: reminder.DeadlineOptions{
 				PublishBefore: a.cfg.Reminders.PublishBeforeWorkdays,

@@ -26,8 +26,14 @@ import (
 // arguments (separated by the unit separator \x1f): a real process the test can SIGKILL.
 const serveArgsEnv = "CHOUCHA_TEST_PROCESS_ARGS"
 
+// takeoverEnv sets the process's takeover (a duration) for fault tests.
+const takeoverEnv = "CHOUCHA_TEST_TAKEOVER"
+
 func TestMain(m *testing.M) {
 	if args := os.Getenv(serveArgsEnv); args != "" {
+		if d, err := time.ParseDuration(os.Getenv(takeoverEnv)); err == nil {
+			takeover = d
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr)
 		stop()
@@ -45,9 +51,18 @@ type serveProcess struct {
 
 func startServeProcess(t *testing.T, cfg string) *serveProcess {
 	t.Helper()
+	return startServeProcessEnv(t, cfg, nil)
+}
+
+// startServeProcessEnv is startServeProcess with env added to the
+// inherited environment (a parallel test cannot t.Setenv) and args
+// after serve's own.
+func startServeProcessEnv(t *testing.T, cfg string, env []string, args ...string) *serveProcess {
+	t.Helper()
 	p := &serveProcess{serveProc: serveProc{addr: freeAddr(t), stderr: &syncBuffer{}}}
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	p.cmd.Env = append(os.Environ(), serveArgsEnv+"="+strings.Join([]string{"serve", "--config", cfg, "--addr", p.addr}, "\x1f"))
+	args = append([]string{"serve", "--config", cfg, "--addr", p.addr}, args...)
+	p.cmd.Env = append(append(os.Environ(), env...), serveArgsEnv+"="+strings.Join(args, "\x1f"))
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

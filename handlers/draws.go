@@ -437,6 +437,18 @@ func (d *draws) commit(ctx context.Context, s *dialog.State, in dialog.Input) (r
 	rec.Replaces, rec.Reason = s.Get("replaces"), s.Get("reason")
 	if err := d.Draws.Commit(ctx, rec); errors.Is(err, draw.ErrConflict) {
 		cur, _ := d.Draws.Current(ctx, year, it.ID)
+		if ownCommit(cur, s, in) {
+			// This very 确认 was committed by a process that died before
+			// answering; its replay finishes the job instead of reporting
+			// the admin's own draw as someone else's.
+			rec = cur
+			d.record(ctx, req, action, target, audit.OK, "批次 "+rec.ID+"（中断后续办），种子 "+rec.Seed.String()+"，结果 "+rec.ResultHash)
+			notified, err := d.Draws.Notified(ctx, rec)
+			if err == nil && !notified {
+				notified = d.notify(ctx, rec, p, it, in.Now) == nil
+			}
+			return reply.Markdown(d.summary(ctx, rec, p, it, notified)), nil
+		}
 		who := ""
 		if cur != nil {
 			who = fmt.Sprintf("（%s 于 %s，批次 %s）", cur.Operator, cur.At.In(in.Now.Location()).Format("15:04:05"), cur.ID)
@@ -455,6 +467,15 @@ func (d *draws) commit(ctx context.Context, s *dialog.State, in dialog.Input) (r
 		notified = false
 	}
 	return reply.Markdown(d.summary(ctx, rec, p, it, notified)), nil
+}
+
+// ownCommit reports whether cur, the item's current draw, was saved by
+// the confirmation of this dialog (the same admin, after the preview, from
+// the previewed directories, replacing the same draw): the message was
+// handled before by a process that stopped before it answered.
+func ownCommit(cur *draw.Record, s *dialog.State, in dialog.Input) bool {
+	return cur != nil && cur.Operator == in.UserID && !cur.At.Before(s.Started) &&
+		cur.Replaces == s.Get("replaces") && cur.EntitiesHash == s.Get("entities") && cur.InspectorsHash == s.Get("inspectors")
 }
 
 func randomHex(n int) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/store"
+	"github.com/changzhi-amr/choucha/store/keys"
 )
 
 // Item 8 (拍卖活动检查, 30%, risk-differentiated, city bureau) in the seed
@@ -765,4 +766,39 @@ func TestDrawResumeThroughOutbox(t *testing.T) {
 			t.Fatalf("outbox holds %d messages, want one per inspector (%d)", st.Queued, len(users))
 		}
 	}
+}
+
+// The process handling 确认 died after saving the draw and before it
+// finished the dialog and answered; the next one handles the same 确认
+// again (the dialog as it was): it answers with the summary of the draw
+// that was saved, instead of calling it another admin's, and nothing is
+// drawn or sent twice.
+func TestDrawConfirmReplayedAfterCommit(t *testing.T) {
+	t.Parallel()
+	e := newDrawEnv(t)
+	ctx := context.Background()
+	if cardOf(e.say(nil, admin1, "抽取 8")) == nil {
+		t.Fatal("no preview")
+	}
+	key := keys.New(e.prefix).Dialog(admin1)
+	before, err := e.rdb.Dump(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := all(e.say(nil, admin1, "确认"))
+	rec := e.current("8")
+	if rec == nil || !strings.Contains(first, "批次 **"+rec.ID+"**") {
+		t.Fatalf("确认: %v\n%s", rec, first)
+	}
+	if err := e.rdb.RestoreReplace(ctx, key, 0, before).Err(); err != nil {
+		t.Fatal(err)
+	}
+	again := all(e.say(e.newRouter(), admin1, "确认"))
+	if !strings.Contains(again, "抽取完成") || !strings.Contains(again, "批次 **"+rec.ID+"**") || strings.Contains(again, "其他管理员") {
+		t.Fatalf("the replayed 确认 answered:\n%s", again)
+	}
+	if n := len(e.records()); n != 1 {
+		t.Errorf("%d draws, want 1", n)
+	}
+	checkNotices(t, e, rec)
 }

@@ -767,6 +767,13 @@ func (x *findings) finish(ctx context.Context, s *dialog.State, in dialog.Input)
 		}
 		if errors.Is(err, finding.ErrConflict) {
 			cur, _ := x.Findings.Get(ctx, y, item, code)
+			if cur != nil && cur.Reporter == in.UserID && cur.DrawID == s.Get("draw") && !cur.FirstReportedAt.Before(s.Started) {
+				// This very 确认 was saved by a process that died before
+				// answering; its replay finishes the job (the co-sign
+				// requests' ids make asking again safe).
+				f = cur
+				break
+			}
 			who := "其他检查人员"
 			if cur != nil {
 				who = nameOf(x.dr.inspectorNames(ctx), cur.Reporter)

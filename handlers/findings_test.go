@@ -17,6 +17,7 @@ import (
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/store"
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/workday"
 )
 
@@ -542,4 +543,38 @@ func TestFindingRestartMidDialog(t *testing.T) {
 	h.restart()
 	h.expect("zhang", "完成", "confirm", "照片：1张", "实地检查、书面检查")
 	h.expect("zhang", "确认", "", "已提交")
+}
+
+// The process handling 确认 died after saving the finding and before it
+// finished the dialog and answered; the next one handles the same 确认
+// again (the dialog as it was): the inspector is told it was submitted,
+// not that they themselves reported it first, and it is stored once.
+func TestFindingConfirmReplayedAfterSave(t *testing.T) {
+	h := newHarness(t)
+	h.expect("zhang", "填报", "entity")
+	h.expect("zhang", "1", "date")
+	h.expect("zhang", "3月10日", "methods")
+	h.expect("zhang", "1", "result")
+	h.expect("zhang", "1", "remarks")
+	h.expect("zhang", "跳过", "photos")
+	h.expect("zhang", "完成", "confirm")
+	key := keys.New("t:").Dialog("zhang")
+	before, err := h.rdb.Dump(t.Context(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.expect("zhang", "确认", "", "已提交")
+	if err := h.rdb.RestoreReplace(t.Context(), key, 0, before).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.restart()
+	if got := h.expect("zhang", "确认", "", "已提交"); strings.Contains(got, "没有保存") {
+		t.Fatalf("the replayed 确认 answered:\n%s", got)
+	}
+	if f := h.get("8", codeDerun); f == nil || f.Version != 1 || f.Reporter != "zhang" {
+		t.Fatalf("saved = %+v", f)
+	}
+	if ids := h.sender.to("li"); len(ids) != 1 {
+		t.Errorf("li got %v", ids)
+	}
 }

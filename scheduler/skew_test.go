@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reminder/remindertest"
 )
@@ -31,7 +33,39 @@ func TestRemindersOnceDespiteClockSkew(t *testing.T) {
 			}
 		}
 	}
-	list, err := rdb.LRange(ctx, "test:sent", 0, -1).Result()
+	assertSentOnce(t, rdb)
+}
+
+// One process whose clock jumps: each working day it runs at 10:00, then
+// its clock leaps a day ahead and runs, then falls back to an hour behind
+// the first run (09:00) and runs, then 11:00; every few days an hour-back
+// step also crosses the end of the sending window (20:30, then 19:30). No
+// reminder is sent twice and none is lost: claims are keyed by the
+// reminder's identity (item, rule, day, department), not by when the
+// clock said it ran.
+func TestRemindersOnceDespiteClockJumps(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	ctx := context.Background()
+	r := newRunner(t, rdb, listSender{rdb, "jumpy"}, remindertest.Config())
+	for d := day("2023-01-01"); !d.After(day("2024-01-10")); d = d.AddDate(0, 0, 1) {
+		steps := []time.Duration{10 * time.Hour, 24*time.Hour + 10*time.Hour, 9 * time.Hour, 11 * time.Hour}
+		if d.YearDay()%3 == 0 {
+			steps = append(steps, 20*time.Hour+30*time.Minute, 19*time.Hour+30*time.Minute)
+		}
+		for _, off := range steps {
+			if _, err := r.RunReminders(ctx, d.Add(off)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	assertSentOnce(t, rdb)
+}
+
+// assertSentOnce checks the listSender's record: every reminder of the
+// 2023 walk sent exactly once.
+func assertSentOnce(t *testing.T, rdb *redis.Client) {
+	t.Helper()
+	list, err := rdb.LRange(context.Background(), "test:sent", 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
