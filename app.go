@@ -44,6 +44,7 @@ type app struct {
 	units     *department.Vocabulary // config departments.*
 	now       func() time.Time
 	tally     *handlers.Tally // serve: the periodic "messages handled" summary; nil elsewhere
+	fixedNow  bool            // --now: now is a fixed time, not the clock
 }
 
 // commonFlags are the flags every subcommand takes.
@@ -118,6 +119,7 @@ func loadApp(c commonFlags, logLevel slog.Level, stderr io.Writer) (*app, error)
 			return nil, err
 		}
 		a.now = func() time.Time { return t }
+		a.fixedNow = true
 	}
 	return a, nil
 }

@@ -27,8 +27,6 @@ import (
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
 
-// cmdServe runs the bot: the WeCom channel when WECOM_* credentials are set,
-// else the console channel on the terminal with the same handlers.
 // takeover, when non-zero (set only by the fault tests, which SIGKILL
 // serve), replaces the minute that work left by a dead process waits
 // before another process takes it over: the inbox's grace, the outbox's
@@ -36,6 +34,8 @@ import (
 // pending claims.
 var takeover time.Duration
 
+// cmdServe runs the bot: the WeCom channel when WECOM_* credentials are set,
+// else the console channel on the terminal with the same handlers.
 func cmdServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var f consoleFlags
 	var addr string
@@ -86,6 +86,9 @@ func (a *app) openSpool() (*spool.Spool, error) {
 func (a *app) serveWeCom(ctx context.Context, env config.WeComEnv) error {
 	log := a.log
 	log.Info("starting", "wecom", env, "addr", a.cfg.HTTP.Addr, "callback", a.cfg.HTTP.CallbackPath)
+	if a.fixedNow {
+		log.Warn("--now fixes the clock of answers and reminders: reminders due on that day are sent to the configured recipients", "now", a.now().Format(time.DateTime))
+	}
 	st, err := a.openStore(ctx)
 	if err != nil {
 		return err
