@@ -31,6 +31,7 @@ func limitsRun(name string, rate int, d time.Duration, users, replicas, corp int
 		name, rate, d, users, replicas, corp, appendfsync)
 	fmt.Printf("load average at the start: %s", loadavg())
 	corpPerMin = corp
+	shards, queueSize = 0, 0 // the dispatcher's defaults, as served
 	dir, err := os.MkdirTemp("", "bench-callback-")
 	if err != nil {
 		return err
@@ -78,14 +79,20 @@ func limitsRun(name string, rate int, d time.Duration, users, replicas, corp int
 	sentAt, lat, status, start, sendDone := drive(bases, reqs, rate)
 	var accepted int
 	var cbLat []time.Duration
+	refused := map[int]int{}
 	for i := range status {
 		if status[i] == 200 {
 			accepted++
 			cbLat = append(cbLat, lat[i])
+		} else {
+			refused[status[i]]++
 		}
 	}
 	fmt.Printf("  sending took %s; accepted %d of %d (%.0f/s); callback latency p50 %s p99 %s max %s\n",
 		sendDone.Round(time.Millisecond), accepted, n, float64(accepted)/sendDone.Seconds(), pct(cbLat, 50), pct(cbLat, 99), pct(cbLat, 100))
+	if len(refused) > 0 {
+		fmt.Printf("  NOT ACCEPTED by HTTP status (0: no answer): %v\n", refused)
+	}
 	msgs, werr := fake.WaitMessages(accepted, drainMax)
 	drained := time.Since(start)
 	time.Sleep(2 * time.Second) // anything sent twice arrives now

@@ -620,6 +620,9 @@ func benchUsers(users int) []fakewecom.User {
 
 var sections = map[int]string{2: "计量科", 3: "市场规范管理科", 4: "食品生产科", 5: "特种设备科", 6: "价格监督检查科"}
 
+// shards and queueSize size the dispatcher (0: its defaults, as served).
+var shards, queueSize = 16, 1024
+
 // fakeInfo is where the fake WeCom answers and as whom (it may run in
 // another process).
 type fakeInfo struct {
@@ -654,7 +657,7 @@ func newStack(redisAddr string, fake fakeInfo, c *wecom.Crypto, kind string) (*s
 	cfg := &config.Config{Redis: config.Redis{Prefix: "bench:"}, WeCom: config.WeCom{Departments: sections}}
 	w, err := wecom.New(wecom.Options{Token: token, CorpID: c.CorpID(), AESKey: aesKey, Config: cfg,
 		Redis: rdb, Handler: echo, Sender: sender, Users: api, Registry: reg, Metrics: metrics, Logger: logger,
-		Shards: 16, QueueSize: 1024})
+		Shards: shards, QueueSize: queueSize})
 	if err != nil {
 		return nil, err
 	}

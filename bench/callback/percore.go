@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -72,6 +73,9 @@ func perCore(d time.Duration, conc int) error {
 	results := map[string]float64{}
 	for i, mode := range []string{"bare", "workwx", "discard", "answer"} {
 		args := []string{self, "-child", mode, "-child-redis", rs.Addr, "-child-fake", fakeArg}
+		if profile != "" {
+			args = append(args, "-cpuprofile", profile+"."+mode)
+		}
 		if _, err := exec.LookPath("taskset"); err == nil {
 			args = append([]string{"taskset", "-c", "0"}, args...)
 		}
@@ -192,6 +196,17 @@ func serveChild(mode, redisAddr, fakeArg string) error {
 		return err
 	}
 	defer stop()
+	if profile != "" { // the closed loop only: warm-up is done
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Println(base)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
