@@ -8,6 +8,10 @@
 // bare verify+decrypt handler's throughput for comparison.
 //
 //	go run ./bench/callback -rate 2000 -duration 10s -users 2000
+//
+// -scenario limits models WeCom's send limits (limits.go) and -scenario
+// percore compares the accept path on one core with a bare handler and
+// go-workwx's (percore.go).
 package main
 
 import (
