@@ -8,6 +8,10 @@
 // bare verify+decrypt handler's throughput for comparison.
 //
 //	go run ./bench/callback -rate 2000 -duration 10s -users 2000
+//
+// -scenario limits models WeCom's send limits (limits.go) and -scenario
+// percore compares the accept path on one core with a bare handler and
+// go-workwx's (percore.go).
 package main
 
 import (
@@ -64,10 +68,42 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bot's runs (closed loop and rated) to this file")
 	rstats := flag.Bool("redisstats", false, "print the private Redis's per-command CPU (INFO commandstats) for the full-path closed loop")
 	fsync := flag.String("appendfsync", "everysec", "the private Redis's appendfsync: everysec (redistest's default) or always (as the managed production server)")
+	scenario := flag.String("scenario", "throughput", "throughput (the runs below), limits (WeCom's send limits modelled: -rate for -duration, see limits.go), percore (accept path on one core against a bare handler and go-workwx, see percore.go)")
+	replicas := flag.Int("replicas", 1, "limits: bot stacks sharing the Redis, callbacks spread over them")
+	corp := flag.Int("corp-per-min", 10_000, "limits: the outbox's corp-wide message/send pacing a minute (WeCom's cap is 10,000)")
+	drain := flag.Duration("drain", 5*time.Minute, "limits: how long to wait for every answer")
+	child := flag.String("child", "", "internal (percore): serve this handler (bare, workwx, discard, answer) and print its address")
+	childRedis := flag.String("child-redis", "", "internal (percore): Redis address")
+	childFake := flag.String("child-fake", "", "internal (percore): fake WeCom URL,corp,secret,agent")
 	flag.Parse()
 	profile = *cpuprofile
 	appendfsync = *fsync
 	redisStats = *rstats
+	if *child != "" {
+		if err := serveChild(*child, *childRedis, *childFake); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	switch *scenario {
+	case "limits":
+		if *rate <= 0 || *users <= 0 || *replicas <= 0 || *duration <= 0 || *duration > time.Minute || float64(*rate)*duration.Seconds() > 200_000 {
+			fmt.Fprintln(os.Stderr, "bounds: 0 < duration ≤ 60s, rate×duration ≤ 200000 messages")
+			os.Exit(2)
+		}
+		if err := limitsRun(fmt.Sprintf("limits %d/s", *rate), *rate, *duration, *users, *replicas, *corp, *drain); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	case "percore":
+		if err := perCore(*maxRun, *conc); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *rate <= 0 || *users <= 0 || *duration <= 0 || *duration > time.Minute || *maxRun > 30*time.Second || float64(*rate)*duration.Seconds() > 200_000 {
 		fmt.Fprintln(os.Stderr, "bounds: 0 < duration ≤ 60s, max ≤ 30s, rate×duration ≤ 200000 messages")
 		os.Exit(2)
@@ -132,7 +168,7 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 
 	// 3a. The callback path without the send path (answers discarded), to
 	// separate the channel's own cost from the outbox's.
-	bare2, err := newStack(rs.Addr, fake, crypto, "none")
+	bare2, err := newStack(rs.Addr, infoOf(fake), crypto, "none")
 	if err != nil {
 		return err
 	}
@@ -149,7 +185,7 @@ func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc
 	bare2.close()
 
 	// 3b. The real stack.
-	st, err := newStack(rs.Addr, fake, crypto, sender)
+	st, err := newStack(rs.Addr, infoOf(fake), crypto, sender)
 	if err != nil {
 		return err
 	}
@@ -422,6 +458,17 @@ func closedLoop(h http.Handler, c *wecom.Crypto, d time.Duration, conc int, uniq
 		return 0, 0, time.Time{}, cpuSample{}, err
 	}
 	defer stop()
+	return closedLoopURL(base, c, d, conc, unique, firstID, func() cpuSample {
+		if rdb == nil {
+			return cpuSample{}
+		}
+		return cpuNow(rdb)
+	})
+}
+
+// closedLoopURL is closedLoop against a server at base; cpu samples the
+// CPU counted against it when the clock starts.
+func closedLoopURL(base string, c *wecom.Crypto, d time.Duration, conc int, unique bool, firstID int64, cpu func() cpuSample) (float64, int64, time.Time, cpuSample, error) {
 	// Requests are prepared before the clock starts, with fresh ids (and
 	// senders) so dedupe never short-circuits; the bare handler cycles a pool.
 	pool := int64(4096)
@@ -432,10 +479,7 @@ func closedLoop(h http.Handler, c *wecom.Crypto, d time.Duration, conc int, uniq
 	cl := client()
 	var ok, bad atomic.Int64
 	var next atomic.Int64
-	var cpu0 cpuSample
-	if rdb != nil {
-		cpu0 = cpuNow(rdb)
-	}
+	cpu0 := cpu()
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -580,12 +624,26 @@ func benchUsers(users int) []fakewecom.User {
 
 var sections = map[int]string{2: "计量科", 3: "市场规范管理科", 4: "食品生产科", 5: "特种设备科", 6: "价格监督检查科"}
 
-func newStack(redisAddr string, fake *fakewecom.Server, c *wecom.Crypto, kind string) (*stack, error) {
+// shards and queueSize size the dispatcher (0: its defaults, as served).
+var shards, queueSize = 16, 1024
+
+// fakeInfo is where the fake WeCom answers and as whom (it may run in
+// another process).
+type fakeInfo struct {
+	URL, Corp, Secret string
+	Agent             int
+}
+
+func infoOf(f *fakewecom.Server) fakeInfo {
+	return fakeInfo{URL: f.URL, Corp: f.CorpID(), Secret: f.CorpSecret(), Agent: f.AgentID()}
+}
+
+func newStack(redisAddr string, fake fakeInfo, c *wecom.Crypto, kind string) (*stack, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, PoolSize: 64})
 	reg := prometheus.NewRegistry()
 	metrics := bot.NewMetrics(reg)
-	api, err := wecomapi.New(wecomapi.Config{CorpID: fake.CorpID(), AgentID: fake.AgentID(), Secret: fake.CorpSecret(),
+	api, err := wecomapi.New(wecomapi.Config{CorpID: fake.Corp, AgentID: fake.Agent, Secret: fake.Secret,
 		APIBase: fake.URL, Redis: rdb, Prefix: "bench:", Logger: logger})
 	if err != nil {
 		return nil, err
@@ -603,7 +661,7 @@ func newStack(redisAddr string, fake *fakewecom.Server, c *wecom.Crypto, kind st
 	cfg := &config.Config{Redis: config.Redis{Prefix: "bench:"}, WeCom: config.WeCom{Departments: sections}}
 	w, err := wecom.New(wecom.Options{Token: token, CorpID: c.CorpID(), AESKey: aesKey, Config: cfg,
 		Redis: rdb, Handler: echo, Sender: sender, Users: api, Registry: reg, Metrics: metrics, Logger: logger,
-		Shards: 16, QueueSize: 1024})
+		Shards: shards, QueueSize: queueSize})
 	if err != nil {
 		return nil, err
 	}

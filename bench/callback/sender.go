@@ -16,11 +16,15 @@ import (
 
 	"github.com/changzhi-amr/choucha/bot"
 	"github.com/changzhi-amr/choucha/config"
-	"github.com/changzhi-amr/choucha/internal/fakewecom"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/wecomapi"
 )
+
+// corpPerMin is the outbox's corp-wide pacing: far above WeCom's real
+// 10,000 calls/min for the throughput runs (the fake has no corp-wide
+// limit), WeCom's own limit for the scenarios that model it.
+var corpPerMin = 10_000_000
 
 // directSender posts straight to message/send, no outbox (-sender direct,
 // to see what the outbox costs).
@@ -34,17 +38,17 @@ type directSender struct {
 
 // newSender builds the send path: the durable outbox delivering through
 // wecomapi to the fake (default), or direct message/send calls.
-func newSender(kind string, api *wecomapi.Client, rdb redis.UniversalClient, fake *fakewecom.Server, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (reply.Sender, func(), error) {
+func newSender(kind string, api *wecomapi.Client, rdb redis.UniversalClient, fake fakeInfo, m *bot.Metrics, reg *prometheus.Registry, logger *slog.Logger) (reply.Sender, func(), error) {
 	if kind == "none" {
 		return discard{}, func() {}, nil
 	}
 	if kind == "direct" {
-		return &directSender{base: fake.URL, corp: fake.CorpID(), secret: fake.CorpSecret(), agent: fake.AgentID(), cl: client()}, func() {}, nil
+		return &directSender{base: fake.URL, corp: fake.Corp, secret: fake.Secret, agent: fake.Agent, cl: client()}, func() {}, nil
 	}
 	ob, err := outbox.New(outbox.Options{Redis: rdb, Prefix: "bench:", Deliverer: api, Observer: m, Registerer: reg, Logger: logger,
 		// The fake has no corp-wide limit; the load is far above WeCom's real
 		// 10,000 calls/min, which the default pacing would enforce.
-		Config: config.Outbox{Workers: 8, CorpPerMin: 10_000_000}})
+		Config: config.Outbox{Workers: 8, CorpPerMin: corpPerMin}})
 	if err != nil {
 		return nil, nil, err
 	}
