@@ -88,4 +88,18 @@ func TestCardAndFileDeliveredOnce(t *testing.T) {
 	if u := e.fake.CardUpdates()[0]; u.TaskID != card.TaskID || u.ReplaceName != "已选择：书面检查" || u.UserIDs[0] != "zhaoliu" {
 		t.Errorf("update %+v", u)
 	}
+
+	// The same update again, as after a kill between WeCom applying it and
+	// the outbox recording it: the code is used up (42022). That is not a
+	// failure to keep as a dead letter: the card already shows the choice.
+	if err := ob.Send(ctx, reply.Message{ID: "upd-1-again", To: to, Reply: upd}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "empty queue", func() bool { return stats(t, ob).Pending() == 0 })
+	if st := stats(t, ob); st.Dead != 0 {
+		t.Errorf("a used-up response_code made a dead letter: %+v", st)
+	}
+	if n := len(e.fake.CardUpdates()); n != 1 {
+		t.Errorf("%d card updates applied, want 1", n)
+	}
 }

@@ -246,6 +246,15 @@ func (ob *Outbox) process(runCtx context.Context, r stepResult, token string) *e
 		dctx, cancel := context.WithTimeout(ctx, ob.o.DeliverTimeout)
 		err = ob.o.Deliverer.Deliver(dctx, e.To, part)
 		cancel()
+		if err != nil && part.Kind == reply.KindCardUpdate && errCode(err) == wecomapi.CodeResponseCodeUsed {
+			// The click's response_code works once: it was used by an
+			// earlier attempt of this very part (one that WeCom applied
+			// but this outbox did not record: a kill or an ambiguous
+			// outcome) or it has expired. Either way nothing can be
+			// retried, and the card's look is all that is at stake: done.
+			ob.log.Info("outbox: card update's response_code already used or expired; counted as done", "id", e.ID, "part", e.Next)
+			err = nil
+		}
 		if err != nil {
 			if !ambiguous(err) {
 				// Not delivered: it does not use up the member's allowance.
