@@ -667,6 +667,7 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 	var items, related []*plan.Item
 	var what string
 	var missing []string // task numbers asked about that the plan lacks
+	dashRange(s.Plan, &q)
 	multi := len(q.Refs) > 1
 	if multi {
 		// "任务7和任务8": every task asked about, none dropped.
@@ -765,7 +766,11 @@ func noSuchTask(p *plan.Plan, r question.Ref) Answer {
 	ans := Answer{Kind: AnswerNotFound}
 	ans.Title = fmt.Sprintf("%d年度计划中没有任务%s", p.Year, r.String())
 	if t, ok := p.Task(r.Serial); ok && r.Index > 0 {
-		ans.Lines = append(ans.Lines, fmt.Sprintf("任务%d包含%s。", t.Serial, strings.Join(ids(t.Items), "、")))
+		if len(t.Items) > 1 {
+			ans.Lines = append(ans.Lines, fmt.Sprintf("任务%d包含%s。", t.Serial, strings.Join(ids(t.Items), "、")))
+		} else {
+			ans.Lines = append(ans.Lines, fmt.Sprintf("任务%d只有一项，没有分项。", t.Serial))
+		}
 	}
 	ans.Lines = append(ans.Lines, "计划中的任务序号为"+serialRanges(p)+"。")
 	for _, t := range p.Tasks {
