@@ -1,6 +1,8 @@
 package answer
 
 import (
+	"fmt"
+
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/question"
 )
@@ -28,4 +30,18 @@ func dashRange(p *plan.Plan, q *question.Query) {
 		q.Refs = append(q.Refs, question.Ref{Serial: s})
 	}
 	q.Ref = &q.Refs[0]
+}
+
+// refRange is "1-17" when refs are whole tasks numbered one after another
+// (a range asked for), so a heading need not list every number.
+func refRange(refs []question.Ref) (string, bool) {
+	if len(refs) < 3 {
+		return "", false
+	}
+	for i, r := range refs {
+		if r.Index != 0 || r.Serial != refs[0].Serial+i {
+			return "", false
+		}
+	}
+	return fmt.Sprintf("%d-%d", refs[0].Serial, refs[len(refs)-1].Serial), true
 }
