@@ -259,6 +259,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{cmd: "我的进度", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "提醒计划", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "提醒记录", denied: "“提醒记录”仅管理员可以查看", cells: [4]cell{"A", "D", "D", "D"}},
+		{cmd: "提醒记录 计量科", allowed: "“提醒记录”后面不用加内容", denied: "“提醒记录”仅管理员可以查看", cells: [4]cell{"A", "D", "D", "D"}},
 		{cmd: "提交检查结果", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "修改", cells: [4]cell{"A", "A", "A", "A"}},
 		{cmd: "会签", cells: [4]cell{"A", "A", "A", "A"}},

@@ -47,7 +47,7 @@ func TestConsolePlanFile(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"2026年度", "16 项编号任务、17 个抽查事项", "未注明起止时间：任务2、3、13（3项）",
-		"已导入2026年度抽查计划：2026年度计划.txt", "拍卖活动专项检查", "2026年度（16项任务、17个事项）：上传文件 2026年度计划.txt", "由 console 导入"} {
+		"已导入2026年度抽查计划：2026年度计划.txt", "拍卖活动专项检查", "2026年度（16个任务、17项）：上传文件 2026年度计划.txt", "由 console 导入"} {
 		if !strings.Contains(after, want) {
 			t.Errorf("after the load, lacks %q:\n%s", want, after)
 		}

@@ -667,6 +667,7 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 	var items, related []*plan.Item
 	var what string
 	var missing []string // task numbers asked about that the plan lacks
+	dashRange(s.Plan, &q)
 	multi := len(q.Refs) > 1
 	if multi {
 		// "任务7和任务8": every task asked about, none dropped.
@@ -722,6 +723,18 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 		default:
 			ans.Title = s.in() + what + "的" + name
 		}
+	} else if multi && len(items) > maxDetails {
+		// Many tasks at once ("任务1到17"): every field of each would run
+		// past what one answer may send; list each on one line instead.
+		ans.Kind = AnswerList
+		if r, ok := refRange(q.Refs); ok {
+			what = "任务" + r
+		}
+		ans.Title = fmt.Sprintf("%s%s（共%d项）", s.in(), what, len(items))
+		if s.fallback() {
+			ans.Title = fmt.Sprintf("%s的%s（共%d项）", s.in(), what, len(items))
+		}
+		ans.Lines = append(ans.Lines, "每项一行，单项详情请问“任务"+items[0].ID+"”。")
 	} else {
 		ans.Kind, ans.Items, ans.Details = AnswerDetail, nil, items
 		switch {
@@ -739,11 +752,18 @@ func (a *Asker) tasks(q question.Query, now time.Time, s scope) Answer {
 			ans.Title = s.in() + "的" + detailTitle(items)
 		}
 	}
-	if len(missing) > 0 {
+	switch {
+	case len(missing) > 0 && ans.Kind == AnswerList: // the list shows the numbers there are
+		ans.Lines = append(ans.Lines, fmt.Sprintf("%d年度计划中没有任务%s。", s.Year, strings.Join(missing, "、")))
+	case len(missing) > 0:
 		ans.Lines = append(ans.Lines, fmt.Sprintf("%d年度计划中没有任务%s；计划中的任务序号为%s。", s.Year, strings.Join(missing, "、"), serialRanges(s.Plan)))
 	}
 	return ans
 }
+
+// maxDetails is how many items a question about several tasks gets in
+// full; more are listed one a line (three details fit one WeCom message).
+const maxDetails = 3
 
 func refItems(p *plan.Plan, r question.Ref) ([]*plan.Item, bool) {
 	if r.Index == 0 {
@@ -765,7 +785,11 @@ func noSuchTask(p *plan.Plan, r question.Ref) Answer {
 	ans := Answer{Kind: AnswerNotFound}
 	ans.Title = fmt.Sprintf("%d年度计划中没有任务%s", p.Year, r.String())
 	if t, ok := p.Task(r.Serial); ok && r.Index > 0 {
-		ans.Lines = append(ans.Lines, fmt.Sprintf("任务%d包含%s。", t.Serial, strings.Join(ids(t.Items), "、")))
+		if len(t.Items) > 1 {
+			ans.Lines = append(ans.Lines, fmt.Sprintf("任务%d包含%s。", t.Serial, strings.Join(ids(t.Items), "、")))
+		} else {
+			ans.Lines = append(ans.Lines, fmt.Sprintf("任务%d只有一项，没有分项。", t.Serial))
+		}
 	}
 	ans.Lines = append(ans.Lines, "计划中的任务序号为"+serialRanges(p)+"。")
 	for _, t := range p.Tasks {

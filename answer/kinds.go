@@ -38,6 +38,11 @@ func (a *Asker) countAndStatus(q *question.Query, s scope, ans *Answer) {
 		}
 	}
 	line := fmt.Sprintf("共%d个任务、%d项", len(serials), len(all))
+	if len(ans.NoWindow) > 0 {
+		// The heading counts the items in the period; say the total also
+		// holds those listed apart without a window.
+		line += fmt.Sprintf("（含未注明起止时间的%d项）", len(ans.NoWindow))
+	}
 	if len(all) == planItems(s.Plan) {
 		serials, _, _ := strings.Cut(serialRanges(s.Plan), "（")
 		line = fmt.Sprintf("%s共%d个任务（%s）、%d项", s.name(), len(s.Tasks), serials, len(all))

@@ -292,7 +292,7 @@ func (u *planUploads) commit(ctx context.Context, s *dialog.State, in dialog.Inp
 		return reply.Text(fmt.Sprintf("%d年度抽查计划已保存，但暂未生效，稍后会自动加载。", year)), nil
 	}
 	n := len(e.Plan.Items())
-	u.d.record(ctx, req, planAction, file, audit.OK, fmt.Sprintf("%d年度，%d项任务，%d个事项，%s", year, len(e.Plan.Tasks), n, hash))
+	u.d.record(ctx, req, planAction, file, audit.OK, fmt.Sprintf("%d年度，%d个任务，%d项，%s", year, len(e.Plan.Tasks), n, hash))
 	msg := fmt.Sprintf("已导入%d年度抽查计划：%s，%d 项编号任务、%d 个抽查事项，指纹 %s。问答、抽取和提醒即时按新计划办理。", year, file, len(e.Plan.Tasks), n, shortHash(hash))
 	if had {
 		msg += fmt.Sprintf("\n原计划（%s）已被替换。", origin(old, in.Now.Location()))
@@ -307,7 +307,7 @@ func (u *planUploads) handleList(_ context.Context, req *Request) (reply.Reply, 
 	var b strings.Builder
 	b.WriteString("## 已加载的抽查计划\n")
 	for _, e := range u.live.Entries() {
-		fmt.Fprintf(&b, "**%d年度**（%d项任务、%d个事项）：", e.Plan.Year, len(e.Plan.Tasks), len(e.Plan.Items()))
+		fmt.Fprintf(&b, "**%d年度**（%d个任务、%d项）：", e.Plan.Year, len(e.Plan.Tasks), len(e.Plan.Items()))
 		if e.Upload == nil {
 			fmt.Fprintf(&b, "配置文件 %s；指纹 %s\n", baseName(e.File), shortHash(e.Hash))
 			continue

@@ -244,8 +244,8 @@ func TestPlanFileThroughChat(t *testing.T) {
 				t.Errorf("replica answer still from 2023:\n%s", got)
 			}
 			contains(t, "计划列表", e.text(r2, admin2, "计划列表"),
-				"**2023年度**（16项任务、17个事项）：配置文件 changzhi-2023-plan.txt",
-				"**2026年度**（16项任务、17个事项）：上传文件 "+c.file+"；指纹 "+shortHash(plan.Hash(c.data))+"；2026-03-15 09:0",
+				"**2023年度**（16个任务、17项）：配置文件 changzhi-2023-plan.txt",
+				"**2026年度**（16个任务、17项）：上传文件 "+c.file+"；指纹 "+shortHash(plan.Hash(c.data))+"；2026-03-15 09:0",
 				"由 admin1 导入")
 		})
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -30,13 +31,19 @@ const (
 // reminderRoutes are the reminder entries of the route table.
 func reminderRoutes(r Reminders, units *department.Vocabulary) []Route {
 	return []Route{
-		{Name: "reminder-records", Match: Match{Exact: []string{remindersRecordsWord, "提醒日志"}},
+		{Name: "reminder-records", Match: Match{Regexp: remindersRecordsRe},
 			Handler: func(ctx context.Context, req *Request) (reply.Reply, error) {
 				if r == nil {
 					return reply.Text(remindersOff), nil
 				}
 				if !req.Admin {
 					return reply.Text("“提醒记录”仅管理员可以查看。您可以发送“提醒计划”查看本部门将收到的提醒。"), nil
+				}
+				// 提醒记录 takes no argument: say so rather than let the
+				// argument fall through to a plan search that finds nothing.
+				if rest := remindersRecordsRe.FindStringSubmatch(question.Normalize(req.Text))[1]; rest != "" {
+					return reply.Text(fmt.Sprintf("“提醒记录”后面不用加内容（收到的是“%s”）：它列出本年度所有部门的提醒记录（已发送、迟发、漏发、失败）。\n"+
+						"请只发送“提醒记录”；要看某个部门将收到的提醒，发送“提醒计划 计量科”这样的“提醒计划 部门名”。", rest)), nil
 				}
 				md, err := r.RecordsMarkdown(ctx, req.Now)
 				if err != nil {
@@ -70,5 +77,9 @@ func reminderRoutes(r Reminders, units *department.Vocabulary) []Route {
 			}},
 	}
 }
+
+// remindersRecordsRe matches 提醒记录 (or 提醒日志) with whatever follows it in
+// the normalised message; the group is that rest.
+var remindersRecordsRe = regexp.MustCompile(`^(?:提醒记录|提醒日志)(.*)$`)
 
 const remindersOff = "提醒功能未启用（控制台模式或配置中 reminders.enabled 为 false）。可以用命令 `choucha reminders --from 日期 --to 日期` 查看提醒日历。"
