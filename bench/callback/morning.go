@@ -77,6 +77,7 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 	if len(depts) == 0 || recipients < len(depts) {
 		return fmt.Errorf("need at least %d recipients, one a department", len(depts))
 	}
+	fmt.Printf("  the seed plan reminds %d departments; %d recipients spread over them\n", len(depts), recipients)
 	rcpt := map[string]reply.Recipient{}
 	rcptUsers := map[string]string{} // "a|b|c" → department
 	var users []fakewecom.User
