@@ -23,6 +23,7 @@ import (
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/scheduler"
+	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/wecomapi"
 	"github.com/changzhi-amr/choucha/workday"
 )
@@ -205,7 +206,12 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 	fmt.Printf("  reminder run: %s in %s (handed to the outbox)\n", ro.res, ro.took.Round(time.Millisecond))
 	_, werr := fake.WaitMessages(accepted+reminders, drainMax)
 	drained := time.Since(start)
-	again, err := rem.RunReminders(context.Background(), at.Add(time.Hour)) // a second run, as a restart would: sends nothing
+	// A second run with the day's watermark cleared, as a replica that
+	// missed the first would see it: every reminder is already claimed.
+	if err := st.rdb.Del(context.Background(), keys.New("bench:").Reminders()+"done:"+strconv.Itoa(at.Year())).Err(); err != nil {
+		return err
+	}
+	again, err := rem.RunReminders(context.Background(), at.Add(time.Hour))
 	if err != nil {
 		return fmt.Errorf("second reminder run: %w", err)
 	}
@@ -274,7 +280,7 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 	}
 	fmt.Printf("  answers at the fake: %d of %d questions, %d extra (duplicates), %d dropped by the 30/min member limit, %d held back by WeCom's duplicate check\n",
 		answers, n, extra, dropped, held)
-	fmt.Printf("  reminders at the fake: %d messages (%d due), reaching %d recipient-deliveries over %d departments; %d duplicated or malformed; a second run: %s\n",
+	fmt.Printf("  reminders at the fake: %d messages (%d due), reaching %d recipient-deliveries over %d departments; %d duplicated or malformed; a second run (the day's watermark cleared, as a replica that missed the first): %s\n",
 		remMsgs, reminders, remUsers, len(remPer), remBad, again)
 	if werr != nil {
 		fmt.Printf("  NOT DRAINED within %s: %v\n", drainMax, werr)
@@ -284,7 +290,7 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 	fmt.Printf("  answer latency (POST → message/send at the fake): p50 %s p99 %s max %s\n", pct(e2e, 50), pct(e2e, 99), pct(e2e, 100))
 	fmt.Printf("load average at the end: %s", loadavg())
 	if accepted != int(n) || answers != int(n) || extra > 0 || dropped > 0 || held > 0 || werr != nil ||
-		reminders == 0 || remMsgs != reminders || remBad > 0 || again.Sent+again.Late > 0 {
+		reminders == 0 || remMsgs != reminders || remBad > 0 || again.Sent+again.Late > 0 || again.Skipped != ro.res.Sent+ro.res.Late+ro.res.Missed {
 		return errors.New("scenario morning failed its checks")
 	}
 	return nil
