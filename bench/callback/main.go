@@ -9,8 +9,9 @@
 //
 //	go run ./bench/callback -rate 2000 -duration 10s -users 2000
 //
-// -scenario limits models WeCom's send limits (limits.go) and -scenario
-// percore compares the accept path on one core with a bare handler and
+// -scenario limits models WeCom's send limits (limits.go), -scenario
+// morning a reminder run while inspectors ask questions (morning.go), and
+// -scenario percore compares the accept path on one core with a bare handler and
 // go-workwx's (percore.go).
 package main
 
@@ -68,10 +69,13 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bot's runs (closed loop and rated) to this file")
 	rstats := flag.Bool("redisstats", false, "print the private Redis's per-command CPU (INFO commandstats) for the full-path closed loop")
 	fsync := flag.String("appendfsync", "everysec", "the private Redis's appendfsync: everysec (redistest's default) or always (as the managed production server)")
-	scenario := flag.String("scenario", "throughput", "throughput (the runs below), limits (WeCom's send limits modelled: -rate for -duration, see limits.go), percore (accept path on one core against a bare handler and go-workwx, see percore.go)")
+	scenario := flag.String("scenario", "throughput", "throughput (the runs below), morning (reminders while inspectors ask, see morning.go), limits (WeCom's send limits modelled: -rate for -duration, see limits.go), percore (accept path on one core against a bare handler and go-workwx, see percore.go)")
 	replicas := flag.Int("replicas", 1, "limits: bot stacks sharing the Redis, callbacks spread over them")
 	corp := flag.Int("corp-per-min", 10_000, "limits: the outbox's corp-wide message/send pacing a minute (WeCom's cap is 10,000)")
 	drain := flag.Duration("drain", 5*time.Minute, "limits: how long to wait for every answer")
+	inspectors := flag.Int("inspectors", 1000, "morning: inspectors asking questions (-rate a second in all)")
+	perInspector := flag.Int("questions", 1, "morning: questions each inspector asks")
+	recipients := flag.Int("recipients", 200, "morning: reminder recipients, spread over the plan's departments")
 	child := flag.String("child", "", "internal (percore): serve this handler (bare, workwx, discard, answer) and print its address")
 	childRedis := flag.String("child-redis", "", "internal (percore): Redis address")
 	childFake := flag.String("child-fake", "", "internal (percore): fake WeCom URL,corp,secret,agent")
@@ -93,6 +97,16 @@ func main() {
 			os.Exit(2)
 		}
 		if err := limitsRun(fmt.Sprintf("limits %d/s", *rate), *rate, *duration, *users, *replicas, *corp, *drain); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	case "morning":
+		if *rate <= 0 || *inspectors <= 0 || *perInspector <= 0 || *inspectors**perInspector > 200_000 {
+			fmt.Fprintln(os.Stderr, "bounds: rate, inspectors, questions > 0, inspectors×questions ≤ 200000")
+			os.Exit(2)
+		}
+		if err := morningRun(*inspectors, *perInspector, *recipients, *rate, *drain); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -607,6 +621,7 @@ type stack struct {
 	handler http.Handler
 	rdb     redis.UniversalClient
 	w       *wecom.Channel
+	sender  reply.Sender // the send path (the outbox), for jobs that send on their own
 	stop    func()
 }
 
@@ -639,6 +654,12 @@ func infoOf(f *fakewecom.Server) fakeInfo {
 }
 
 func newStack(redisAddr string, fake fakeInfo, c *wecom.Crypto, kind string) (*stack, error) {
+	return newStackWith(redisAddr, fake, c, kind, nil)
+}
+
+// newStackWith is newStack with h as the handler (nil: an echo of the
+// question, "答：" and the text).
+func newStackWith(redisAddr string, fake fakeInfo, c *wecom.Crypto, kind string, h handlers.Handler) (*stack, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, PoolSize: 64})
 	reg := prometheus.NewRegistry()
@@ -658,6 +679,9 @@ func newStack(redisAddr string, fake fakeInfo, c *wecom.Crypto, kind string) (*s
 		}
 		return reply.Text("答：" + req.Text), nil
 	}
+	if h != nil {
+		echo = h
+	}
 	cfg := &config.Config{Redis: config.Redis{Prefix: "bench:"}, WeCom: config.WeCom{Departments: sections}}
 	w, err := wecom.New(wecom.Options{Token: token, CorpID: c.CorpID(), AESKey: aesKey, Config: cfg,
 		Redis: rdb, Handler: echo, Sender: sender, Users: api, Registry: reg, Metrics: metrics, Logger: logger,
@@ -669,7 +693,7 @@ func newStack(redisAddr string, fake fakeInfo, c *wecom.Crypto, kind string) (*s
 	if err != nil {
 		return nil, err
 	}
-	return &stack{handler: srv.Handler(), rdb: rdb, w: w, stop: stopSender}, nil
+	return &stack{handler: srv.Handler(), rdb: rdb, w: w, sender: sender, stop: stopSender}, nil
 }
 
 // warm resolves the users once, as a running bot has them cached.
