@@ -34,7 +34,7 @@ func words(s string) []string {
 	var out []string
 	for _, seg := range strings.Split(b.String(), sep) {
 		seg = strings.Trim(seg, edgeStops)
-		if utf8.RuneCountInString(seg) >= 2 {
+		if utf8.RuneCountInString(seg) >= 2 && !interjection(seg) {
 			out = append(out, seg)
 		}
 	}
@@ -96,3 +96,18 @@ var connectors = []string{"和", "与", "或", "、", ",", ";"}
 // earn a "未能识别" note (leaving them out changes nothing).
 var chatWords = []string{"领导让我", "领导", "让我", "问一问", "问问", "问下", "说一说", "说说", "说下", "能不能", "能否", "可不可以",
 	"我想", "想看", "看看", "给我列", "给我", "发给我", "发我", "列出", "列下", "告诉我", "来着", "哪个啥", "那啥", "我问", "问个事", "就是说", "就是", "干些啥", "干啥", "干什么", "做什么", "啥活", "些啥", "有啥"}
+
+// interjections are the characters of laughter and sentence-final talk
+// (哈哈, 啦啦啦, 嗯嗯, 呵呵): a stretch made only of them means nothing, so
+// leaving it out changes nothing and is not reported as not understood.
+const interjections = "啊阿呀哈啦嘛呢吧哦噢嗯呵嘿咯喔唉哎诶嘻哇呐咧呗哟嗨额呃"
+
+// interjection reports whether every character of w is an interjection.
+func interjection(w string) bool {
+	for _, r := range w {
+		if !strings.ContainsRune(interjections, r) {
+			return false
+		}
+	}
+	return true
+}
