@@ -2,20 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
-	"github.com/changzhi-amr/choucha/internal/redistest"
 )
 
 // limitsRun is the scenario that models WeCom's limits: the outbox paces
@@ -32,24 +27,11 @@ func limitsRun(name string, rate int, d time.Duration, users, replicas, corp int
 	fmt.Printf("load average at the start: %s", loadavg())
 	corpPerMin = corp
 	shards, queueSize = 0, 0 // the dispatcher's defaults, as served
-	dir, err := os.MkdirTemp("", "bench-callback-")
+	rs, stopRedis, err := startRedis("bench-callback-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	rs, err := redistest.StartDir(dir)
-	if err != nil {
-		return err
-	}
-	defer rs.Stop()
-	{
-		c := redis.NewClient(&redis.Options{Addr: rs.Addr})
-		err := c.ConfigSet(context.Background(), "appendfsync", appendfsync).Err()
-		c.Close()
-		if err != nil {
-			return err
-		}
-	}
+	defer stopRedis()
 	fake := fakewecom.New(fakewecom.Options{Users: benchUsers(users)}) // WeCom's 30/min a member: beyond it Dropped
 	defer fake.Close()
 	crypto, err := wecom.NewCrypto(token, fake.CorpID(), aesKey)

@@ -135,25 +135,12 @@ var (
 
 func run(rate int, duration time.Duration, users int, maxRun time.Duration, conc int, sender string) error {
 	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s; load average %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), loadavg())
-	dir, err := os.MkdirTemp("", "bench-callback-")
+	rs, stopRedis, err := startRedis("bench-callback-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	rs, err := redistest.StartDir(dir)
-	if err != nil {
-		return err
-	}
-	defer rs.Stop()
-	{
-		c := redis.NewClient(&redis.Options{Addr: rs.Addr})
-		err := c.ConfigSet(context.Background(), "appendfsync", appendfsync).Err()
-		c.Close()
-		if err != nil {
-			return fmt.Errorf("redis: CONFIG SET appendfsync %s: %w", appendfsync, err)
-		}
-		fmt.Printf("redis: appendonly yes, appendfsync %s\n", appendfsync)
-	}
+	defer stopRedis()
+	fmt.Printf("redis: appendonly yes, appendfsync %s\n", appendfsync)
 
 	fake := fakewecom.New(fakewecom.Options{PerUserPerMinute: -1, Users: benchUsers(users)})
 	defer fake.Close()
@@ -737,4 +724,28 @@ func names(prefix string, n int) []string {
 		out[i] = prefix + strconv.Itoa(i)
 	}
 	return out
+}
+
+// startRedis starts a private redis-server in a temporary directory with
+// appendfsync set to the -appendfsync flag; stop stops it and removes the
+// directory.
+func startRedis(pattern string) (rs *redistest.Server, stop func(), err error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err = redistest.StartDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	stop = func() { rs.Stop(); os.RemoveAll(dir) }
+	c := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	err = c.ConfigSet(context.Background(), "appendfsync", appendfsync).Err()
+	c.Close()
+	if err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("redis: CONFIG SET appendfsync %s: %w", appendfsync, err)
+	}
+	return rs, stop, nil
 }

@@ -12,13 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/config"
 	"github.com/changzhi-amr/choucha/handlers"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
-	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/plan"
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reply"
@@ -97,24 +94,11 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 		rcptUsers[strings.Join(r.Users, "|")] = d
 	}
 
-	dir, err := os.MkdirTemp("", "bench-morning-")
+	rs, stopRedis, err := startRedis("bench-morning-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	rs, err := redistest.StartDir(dir)
-	if err != nil {
-		return err
-	}
-	defer rs.Stop()
-	{
-		c := redis.NewClient(&redis.Options{Addr: rs.Addr})
-		err := c.ConfigSet(context.Background(), "appendfsync", appendfsync).Err()
-		c.Close()
-		if err != nil {
-			return err
-		}
-	}
+	defer stopRedis()
 	fake := fakewecom.New(fakewecom.Options{Users: users})
 	defer fake.Close()
 	crypto, err := wecom.NewCrypto(token, fake.CorpID(), aesKey)

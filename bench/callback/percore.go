@@ -19,7 +19,6 @@ import (
 
 	"github.com/changzhi-amr/choucha/bot/wecom"
 	"github.com/changzhi-amr/choucha/internal/fakewecom"
-	"github.com/changzhi-amr/choucha/internal/redistest"
 )
 
 // perCore measures accepted callbacks/s with the server side alone on one
@@ -34,21 +33,13 @@ import (
 // bot process and redis-server (/proc/<pid>/stat utime+stime).
 func perCore(d time.Duration, conc int) error {
 	fmt.Printf("scenario percore: closed loop, %d clients, %s a handler; load average %s", conc, d, loadavg())
-	dir, err := os.MkdirTemp("", "bench-callback-")
+	rs, stopRedis, err := startRedis("bench-callback-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	rs, err := redistest.StartDir(dir)
-	if err != nil {
-		return err
-	}
-	defer rs.Stop()
+	defer stopRedis()
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	defer rdb.Close()
-	if err := rdb.ConfigSet(context.Background(), "appendfsync", appendfsync).Err(); err != nil {
-		return err
-	}
 	redisPid := 0
 	if info, err := rdb.Info(context.Background(), "server").Result(); err == nil {
 		for _, line := range strings.Split(info, "\r\n") {
