@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/outbox"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/reply/replytest"
 	"github.com/changzhi-amr/choucha/scheduler"
 	"github.com/changzhi-amr/choucha/store"
 )
@@ -44,27 +44,6 @@ var authzUsers = map[string]struct {
 	roleStranger:  {"stranger01", nil},
 }
 
-// recordingSender is the handlers' reply.Sender (the outbox in
-// production): it keeps what the handlers send on their own, such as the
-// inspectors' notices of a draw.
-type recordingSender struct {
-	mu   sync.Mutex
-	msgs []reply.Message
-}
-
-func (s *recordingSender) Send(_ context.Context, m reply.Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *recordingSender) all() []reply.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]reply.Message(nil), s.msgs...)
-}
-
 // authzEnv is the bot's real route table, wired as serve wires it (app.router
 // over a private Redis, the seed plan and directories, the reminder calendar),
 // with the notices it sends recorded.
@@ -73,7 +52,7 @@ type authzEnv struct {
 	app    *app
 	h      handlers.Handler
 	st     *store.Store
-	sender *recordingSender
+	sender *replytest.Recorder
 	now    time.Time
 	seq    int
 }
@@ -125,7 +104,7 @@ reminders:
 	media := func(_ context.Context, req *handlers.Request) ([]byte, string, error) {
 		return entities, req.Media.FileName, nil
 	}
-	e := &authzEnv{t: t, app: a, st: st, sender: &recordingSender{}, now: time.Date(2023, 3, 15, 9, 0, 0, 0, a.cfg.Location)}
+	e := &authzEnv{t: t, app: a, st: st, sender: &replytest.Recorder{}, now: time.Date(2023, 3, 15, 9, 0, 0, 0, a.cfg.Location)}
 	r, err := a.router(rem, st, e.sender, media)
 	if err != nil {
 		t.Fatal(err)
@@ -341,7 +320,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatalf("the admin's 名录 shows no risk classes:\n%s", got)
 	}
 	// Notices the draws sent to inspectors carry no class either.
-	notices := e.sender.all()
+	notices := e.sender.All()
 	if len(notices) == 0 {
 		t.Fatal("the draws sent no notices")
 	}

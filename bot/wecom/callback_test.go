@@ -24,28 +24,9 @@ import (
 	"github.com/changzhi-amr/choucha/httpserver"
 	"github.com/changzhi-amr/choucha/internal/redistest"
 	"github.com/changzhi-amr/choucha/reply"
+	"github.com/changzhi-amr/choucha/reply/replytest"
 	"github.com/changzhi-amr/choucha/store/keys"
 )
-
-// recordingSender keeps what the dispatcher sends (the outbox boundary; the
-// end-to-end test uses the real outbox and fake WeCom).
-type recordingSender struct {
-	mu   sync.Mutex
-	msgs []reply.Message
-}
-
-func (s *recordingSender) Send(_ context.Context, m reply.Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *recordingSender) all() []reply.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]reply.Message(nil), s.msgs...)
-}
 
 // recorder is a handler that records requests and echoes text.
 type recorder struct {
@@ -107,7 +88,7 @@ type stack struct {
 	cb      *Callback
 	srv     *httptest.Server
 	rec     *recorder
-	sent    *recordingSender
+	sent    *replytest.Recorder
 	now     time.Time
 }
 
@@ -119,7 +100,7 @@ type stackOpts struct {
 	inboxO  func(*bot.InboxOptions)
 	cb      func(*CallbackOptions)
 	h       handlers.Handler
-	sender  reply.Sender // default: a recordingSender
+	sender  reply.Sender // default: a replytest.Recorder
 	logger  *slog.Logger
 	welcome bool // enter_agent once per user per day
 	noInbox bool
@@ -129,7 +110,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func newStack(t *testing.T, so stackOpts) *stack {
 	t.Helper()
-	s := &stack{crypto: so.crypto, rdb: so.rdb, now: so.now, rec: &recorder{}, sent: &recordingSender{}}
+	s := &stack{crypto: so.crypto, rdb: so.rdb, now: so.now, rec: &recorder{}, sent: &replytest.Recorder{}}
 	if s.crypto == nil {
 		s.crypto = vecCrypto(t)
 	}
@@ -284,7 +265,7 @@ func TestCallbackOfficialVector(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].UserID != "mycreate" || reqs[0].Text != "hello" || reqs[0].Kind != handlers.KindText || reqs[0].Channel != "wecom" {
 		t.Fatalf("requests %+v", reqs)
 	}
-	sent := s.sent.all()
+	sent := s.sent.All()
 	if len(sent) != 1 || sent[0].ID != "answer:msg:4561255354251345929" || sent[0].To.Users[0] != "mycreate" || sent[0].Reply.Text != "答：hello" {
 		t.Fatalf("sent %+v", sent)
 	}
@@ -393,7 +374,7 @@ func TestCallbackWithoutInbox(t *testing.T) {
 		post(t, s.srv.URL, s.crypto, textXML("u", "本月任务", "77", now), now)
 	}
 	s.drain(t)
-	if n := len(s.sent.all()); n != 1 {
+	if n := len(s.sent.All()); n != 1 {
 		t.Fatalf("sent %d", n)
 	}
 	if all := s.rdb.Keys(context.Background(), "*").Val(); len(all) != 1 || all[0] != keys.New("t:").Seen("msg:77") {
@@ -446,7 +427,7 @@ func TestCallbackDedupeAcrossReplicas(t *testing.T) {
 	}
 	a.drain(t)
 	b.drain(t)
-	if got := len(a.sent.all()) + len(b.sent.all()); got != 20 {
+	if got := len(a.sent.All()) + len(b.sent.All()); got != 20 {
 		t.Fatalf("answers %d, want 20", got)
 	}
 }
@@ -532,7 +513,7 @@ func TestCallbackMessageKinds(t *testing.T) {
 	}
 	// The handler answers nothing for media here: nothing is sent for them
 	// (the real route table answers every kind).
-	sent := s.sent.all()
+	sent := s.sent.All()
 	if len(sent) != 2 {
 		t.Fatalf("sent %d, want 2 (the echo for each event)", len(sent))
 	}
@@ -579,7 +560,7 @@ func TestCallbackHandlerErrors(t *testing.T) {
 		post(t, s.srv.URL, s.crypto, textXML("u", txt, strconv.Itoa(i+1), now), now)
 	}
 	s.drain(t)
-	sent := s.sent.all()
+	sent := s.sent.All()
 	if len(sent) != 3 || sent[0].Reply.Text != "月份不对" || sent[1].Reply.Text != handlers.UserMessage(fmt.Errorf("x")) ||
 		sent[2].Reply.Text != handlers.UserMessage(fmt.Errorf("x")) {
 		t.Fatalf("sent %+v", sent)

@@ -117,7 +117,7 @@ func waitSent(t *testing.T, s *stack, n int) []reply.Message {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		sent := s.sent.all()
+		sent := s.sent.All()
 		if len(sent) >= n {
 			return sent
 		}
@@ -196,7 +196,7 @@ func TestCallbackCardEventAndImageReachConversation(t *testing.T) {
 		t.Fatalf("lisi's dialog did not get the click, the vote and the photo: %+v", state)
 	}
 	var lisi, wangwu []reply.Reply
-	for _, m := range s.sent.all() {
+	for _, m := range s.sent.All() {
 		switch m.To.Users[0] {
 		case "lisi":
 			lisi = append(lisi, m.Reply)

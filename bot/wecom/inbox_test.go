@@ -142,7 +142,7 @@ func TestInboxHoldsMessageUntilAnswered(t *testing.T) {
 		}
 	}
 	s.drain(t)
-	if n := len(s.sent.all()); n != 3 {
+	if n := len(s.sent.All()); n != 3 {
 		t.Fatalf("sent %d answers, want 3", n)
 	}
 	assertInboxEmpty(t, s.rdb)
@@ -156,7 +156,7 @@ func TestInboxCrashRecovery(t *testing.T) {
 	t0 := time.Unix(1409659813, 0)
 	first, second := textXML("zhangsan", "本月任务", "501", t0.Unix()), textXML("zhangsan", "快到期的", "502", t0.Unix())
 	a := crashedReplica(t, rdb, t0, first, second)
-	if n := len(a.sent.all()); n != 0 {
+	if n := len(a.sent.All()); n != 0 {
 		t.Fatalf("the crashed replica answered %d", n)
 	}
 
@@ -176,7 +176,7 @@ func TestInboxCrashRecovery(t *testing.T) {
 		t.Fatalf("retry: %d", code)
 	}
 	b.drain(t)
-	sent := b.sent.all()
+	sent := b.sent.All()
 	if len(sent) != 2 || sent[0].ID != "answer:msg:501" || sent[0].Reply.Text != "答：本月任务" ||
 		sent[1].ID != "answer:msg:502" || sent[1].Reply.Text != "答：快到期的" || sent[0].To.Users[0] != "zhangsan" {
 		t.Fatalf("new replica sent %+v", sent)
@@ -223,7 +223,7 @@ func TestInboxTwoRecoverersAnswerOnce(t *testing.T) {
 	b.drain(t)
 	c.drain(t)
 	seen := map[string]int{}
-	for _, m := range append(b.sent.all(), c.sent.all()...) {
+	for _, m := range append(b.sent.All(), c.sent.All()...) {
 		seen[m.ID]++
 	}
 	if len(seen) != n {
@@ -263,11 +263,11 @@ func TestInboxLeaseRenewal(t *testing.T) {
 	}
 	close(release)
 	a.drain(t)
-	if n := len(a.sent.all()); n != 2 {
+	if n := len(a.sent.All()); n != 2 {
 		t.Fatalf("owner answered %d, want 2", n)
 	}
 	b.drain(t)
-	if n := len(b.sent.all()); n != 0 {
+	if n := len(b.sent.All()); n != 0 {
 		t.Fatalf("other replica answered %d", n)
 	}
 	assertInboxEmpty(t, rdb)
@@ -303,7 +303,7 @@ func TestInboxRecoveryAge(t *testing.T) {
 			if tt.result == "recovered" && n != 1 {
 				t.Fatalf("recovered %d", n)
 			}
-			sent := b.sent.all()
+			sent := b.sent.All()
 			switch {
 			case tt.answer == "" && len(sent) != 0:
 				t.Fatalf("answered %+v, want none", sent)
@@ -327,8 +327,8 @@ func TestInboxGivesUpAfterMaxClaims(t *testing.T) {
 		t.Fatalf("dispatched %d", n)
 	}
 	b.drain(t)
-	if got := metricValue(b.metrics.Inbox.WithLabelValues("abandoned")); got != 1 || len(b.sent.all()) != 0 {
-		t.Fatalf("abandoned %v, sent %d", got, len(b.sent.all()))
+	if got := metricValue(b.metrics.Inbox.WithLabelValues("abandoned")); got != 1 || len(b.sent.All()) != 0 {
+		t.Fatalf("abandoned %v, sent %d", got, len(b.sent.All()))
 	}
 	assertInboxEmpty(t, rdb)
 }
@@ -358,7 +358,7 @@ func TestInboxKeepsMessageWhenSendFails(t *testing.T) {
 		t.Fatalf("recovered %d", n)
 	}
 	b.drain(t)
-	if sent := b.sent.all(); len(sent) != 1 || sent[0].ID != "answer:msg:1001" {
+	if sent := b.sent.All(); len(sent) != 1 || sent[0].ID != "answer:msg:1001" {
 		t.Fatalf("sent %+v", sent)
 	}
 	assertInboxEmpty(t, rdb)
@@ -388,7 +388,7 @@ func TestInboxDrainTimeoutLeavesQueued(t *testing.T) {
 	if got := metricValue(s.metrics.Answers.WithLabelValues("left_for_recovery")); got != 2 {
 		t.Fatalf("left_for_recovery %v, want 2", got)
 	}
-	if sent := s.sent.all(); len(sent) != 0 {
+	if sent := s.sent.All(); len(sent) != 0 {
 		t.Fatalf("answered during a timed-out drain: %+v", sent)
 	}
 	if z, p, _ := inboxState(t, s.rdb); z != 2 || p != 2 {
@@ -409,8 +409,8 @@ func TestInboxRecoveryDropsStaleIndexEntries(t *testing.T) {
 		t.Fatalf("dispatched %d", n)
 	}
 	s.drain(t)
-	if len(s.sent.all()) != 0 {
-		t.Fatalf("answered %+v", s.sent.all())
+	if len(s.sent.All()) != 0 {
+		t.Fatalf("answered %+v", s.sent.All())
 	}
 	if got := metricValue(s.metrics.Inbox.WithLabelValues("expired")); got != 1 {
 		t.Fatalf("expired %v, want 1 (the gone one)", got)
@@ -434,8 +434,8 @@ func TestInboxRetryAfterAnswer(t *testing.T) {
 		t.Fatalf("retry: %d", code)
 	}
 	b.drain(t)
-	if len(b.sent.all()) != 0 || metricValue(b.metrics.DedupeHits) != 1 {
-		t.Fatalf("retry answered %d, dedupe hits %v", len(b.sent.all()), metricValue(b.metrics.DedupeHits))
+	if len(b.sent.All()) != 0 || metricValue(b.metrics.DedupeHits) != 1 {
+		t.Fatalf("retry answered %d, dedupe hits %v", len(b.sent.All()), metricValue(b.metrics.DedupeHits))
 	}
 	assertInboxEmpty(t, rdb)
 	if ttl := rdb.TTL(context.Background(), keys.New("t:").Seen("msg:1201")).Val(); ttl <= 23*time.Hour {

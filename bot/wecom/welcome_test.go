@@ -74,13 +74,13 @@ func TestWelcomeOncePerDayEndToEnd(t *testing.T) {
 		post(t, s.srv.URL, s.crypto, textXML("zhangsan", "本月任务", strconv.FormatInt(step.at.Unix(), 10), step.at.Unix()), step.at.Unix())
 		s.drain(t)
 		got := 0
-		for _, m := range s.sent.all() {
+		for _, m := range s.sent.All() {
 			if strings.HasPrefix(m.Reply.Text, "事件：enter_agent") {
 				got++
 			}
 		}
-		if got != step.want || len(s.sent.all()) != step.want+1 {
-			t.Fatalf("at %s: %d welcomes (%d answers), want %d", step.at.Format(time.DateTime), got, len(s.sent.all()), step.want)
+		if got != step.want || len(s.sent.All()) != step.want+1 {
+			t.Fatalf("at %s: %d welcomes (%d answers), want %d", step.at.Format(time.DateTime), got, len(s.sent.All()), step.want)
 		}
 		if rep := metricValue(s.metrics.Answers.WithLabelValues("repeat_welcome")); int(rep) != len(step.users)-step.want {
 			t.Fatalf("repeat_welcome %v", rep)
