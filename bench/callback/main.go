@@ -76,6 +76,7 @@ func main() {
 	inspectors := flag.Int("inspectors", 1000, "morning: inspectors asking questions (-rate a second in all)")
 	perInspector := flag.Int("questions", 1, "morning: questions each inspector asks")
 	recipients := flag.Int("recipients", 200, "morning: reminder recipients, spread over the plan's departments")
+	findingsN := flag.Int("findings", 200, "morning: findings reported through the findings dialog meanwhile (0: none)")
 	child := flag.String("child", "", "internal (percore): serve this handler (bare, workwx, discard, answer) and print its address")
 	childRedis := flag.String("child-redis", "", "internal (percore): Redis address")
 	childFake := flag.String("child-fake", "", "internal (percore): fake WeCom URL,corp,secret,agent")
@@ -106,7 +107,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bounds: rate, inspectors, questions > 0, inspectors×questions ≤ 200000")
 			os.Exit(2)
 		}
-		if err := morningRun(*inspectors, *perInspector, *recipients, *rate, *drain); err != nil {
+		if err := morningRun(*inspectors, *perInspector, *recipients, *findingsN, *rate, *drain); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

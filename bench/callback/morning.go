@@ -20,9 +20,11 @@ import (
 	"github.com/changzhi-amr/choucha/reminder"
 	"github.com/changzhi-amr/choucha/reply"
 	"github.com/changzhi-amr/choucha/scheduler"
+	"github.com/changzhi-amr/choucha/store"
 	"github.com/changzhi-amr/choucha/store/keys"
 	"github.com/changzhi-amr/choucha/wecomapi"
 	"github.com/changzhi-amr/choucha/workday"
+	"github.com/redis/go-redis/v9"
 )
 
 // morningAt is the morning's clock: a reminder day of the seed plan (33
@@ -50,9 +52,10 @@ var morningQuestions = []string{
 // each of its department's recipients (and a second run sending none),
 // nothing dropped or held back by WeCom's duplicate check, and reports
 // answer latency, reminders sent and the drain time.
-func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Duration) error {
+func morningRun(inspectors, perInspector, recipients, findings, rate int, drainMax time.Duration) error {
 	fmt.Printf("scenario morning: %d inspectors × %d questions at %d/s, the reminder run of %s to %d recipients; outbox corp pacing %d/min, 25/min a member; redis appendfsync %s\n",
 		inspectors, perInspector, rate, morningAt, recipients, 10_000, appendfsync)
+	fmt.Printf("  %d findings reported through the findings dialog (提交检查结果 … 确认) meanwhile\n", findings)
 	fmt.Printf("load average at the start: %s", loadavg())
 	corpPerMin = 10_000
 	shards, queueSize = 0, 0
@@ -99,6 +102,22 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 		return err
 	}
 	defer stopRedis()
+	var fm *morningFindings
+	if findings > 0 {
+		rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+		defer rdb.Close()
+		photos, err := os.MkdirTemp("", "bench-photos-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(photos)
+		if fm, err = setupFindings(context.Background(), rdb, "bench:", cat, at, findings, nil, photos); err != nil {
+			return err
+		}
+		for _, u := range fm.inspector {
+			users = append(users, fakewecom.User{UserID: u, Departments: []int{2}})
+		}
+	}
 	fake := fakewecom.New(fakewecom.Options{Users: users})
 	defer fake.Close()
 	crypto, err := wecom.NewCrypto(token, fake.CorpID(), aesKey)
@@ -106,10 +125,8 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	router, err := handlers.NewRouter(handlers.Deps{Plans: cat, Logger: logger})
-	if err != nil {
-		return err
-	}
+	var router *handlers.Router
+	ans := newDialogAnswers()
 	var t0 time.Time // the load's start: the morning's clock runs from it
 	// parts is how many message/send calls each question's answer takes
 	// (a long answer is several), by message id: the answers at the fake
@@ -123,6 +140,7 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 			partsMu.Lock()
 			parts[req.MsgID] = len(wecomapi.Parts(r))
 			partsMu.Unlock()
+			ans.answered(req.MsgID, r)
 		}
 		return r, err
 	}
@@ -131,7 +149,20 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 		return err
 	}
 	defer st.close()
-	if err := st.warm(names("user", inspectors)); err != nil {
+	deps := handlers.Deps{Plans: cat, Logger: logger}
+	if fm != nil {
+		fm.draw.Sender = st.sender
+		deps.DialogStore = store.NewDialogs(st.rdb, "bench:")
+		deps.Draw, deps.Findings = fm.draw, fm.find
+	}
+	if router, err = handlers.NewRouter(deps); err != nil {
+		return err
+	}
+	warm := names("user", inspectors)
+	if fm != nil {
+		warm = append(warm, fm.inspector...)
+	}
+	if err := st.warm(warm); err != nil {
 		return err
 	}
 	base, stop, err := serve(st.handler)
@@ -171,8 +202,49 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 		res, err := rem.RunReminders(context.Background(), at)
 		remDone <- remOut{res, time.Since(s), err}
 	}()
+	type findOut struct {
+		perUser map[string]int
+		posted  int
+		took    time.Duration
+		err     error
+	}
+	findDone := make(chan findOut, 1)
+	if fm != nil {
+		go func() {
+			s := time.Now()
+			pu, posted, err := fm.run(base, crypto, ans, 8_000_000_000, func(msgID string) int {
+				partsMu.Lock()
+				defer partsMu.Unlock()
+				return parts[msgID]
+			})
+			findDone <- findOut{pu, posted, time.Since(s), err}
+		}()
+	} else {
+		findDone <- findOut{}
+	}
 	sentAt, lat, status, start, sendDone := drive([]string{base}, reqs, rate)
 	ro := <-remDone
+	fo := <-findDone
+	if fo.err != nil {
+		return fmt.Errorf("findings dialog: %w", fo.err)
+	}
+	// What the findings send to inspectors: every dialog answer's parts,
+	// and each co-inspector's co-sign request (markdown and card).
+	var cosign map[string]int
+	var findMsgs int
+	if fm != nil {
+		if cosign, err = fm.check(context.Background()); err != nil {
+			return err
+		}
+		for _, c := range fo.perUser {
+			findMsgs += c
+		}
+		for _, c := range cosign {
+			findMsgs += c
+		}
+		fmt.Printf("  findings: %d stored once each (version 1, by their reporter), %d dialog messages posted, all done %s after the start\n",
+			len(fm.tasks), fo.posted, fo.took.Round(time.Millisecond))
+	}
 	if ro.err != nil {
 		return fmt.Errorf("reminder run: %w", ro.err)
 	}
@@ -188,7 +260,7 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 	fmt.Printf("  sending took %s; accepted %d of %d questions; callback latency p50 %s p99 %s\n",
 		sendDone.Round(time.Millisecond), accepted, n, pct(cbLat, 50), pct(cbLat, 99))
 	fmt.Printf("  reminder run: %s in %s (handed to the outbox)\n", ro.res, ro.took.Round(time.Millisecond))
-	_, werr := fake.WaitMessages(accepted+reminders, drainMax)
+	_, werr := fake.WaitMessages(accepted+reminders+findMsgs, drainMax)
 	drained := time.Since(start)
 	// A second run with the day's watermark cleared, as a replica that
 	// missed the first would see it: every reminder is already claimed.
@@ -223,6 +295,14 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 	var e2e []time.Duration
 	var answers, extra, dropped, held, remMsgs, remBad int
 	remSeen := map[string]bool{}
+	inspector := map[string]bool{}
+	if fm != nil {
+		for _, u := range fm.inspector {
+			inspector[u] = true
+		}
+	}
+	findGot := map[string]int{}
+	var submitted int
 	remPer := map[string]int{}
 	for _, m := range msgs {
 		if m.Dropped {
@@ -238,6 +318,13 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 			}
 			remSeen[m.ToUser+"\x00"+m.Content] = true
 			remPer[d]++
+			continue
+		}
+		if inspector[m.ToUser] {
+			findGot[m.ToUser]++
+			if strings.Contains(m.Content, "已提交") {
+				submitted++
+			}
 			continue
 		}
 		k := got[m.ToUser]
@@ -266,6 +353,19 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 		answers, n, extra, dropped, held)
 	fmt.Printf("  reminders at the fake: %d messages (%d due), reaching %d recipient-deliveries over %d departments; %d duplicated or malformed; a second run (the day's watermark cleared, as a replica that missed the first): %s\n",
 		remMsgs, reminders, remUsers, len(remPer), remBad, again)
+	var findBad int
+	for u := range inspector {
+		if findGot[u] != fo.perUser[u]+cosign[u] {
+			if findBad < 5 {
+				fmt.Printf("  inspector %s got %d messages, want %d (dialog answers) + %d (co-sign requests)\n", u, findGot[u], fo.perUser[u], cosign[u])
+			}
+			findBad++
+		}
+	}
+	if fm != nil {
+		fmt.Printf("  findings at the fake: %d messages to %d inspectors (%d wrong in count), %d 已提交 confirmations for %d findings\n",
+			findMsgs, len(findGot), findBad, submitted, len(fm.tasks))
+	}
 	if werr != nil {
 		fmt.Printf("  NOT DRAINED within %s: %v\n", drainMax, werr)
 	} else {
@@ -274,6 +374,7 @@ func morningRun(inspectors, perInspector, recipients, rate int, drainMax time.Du
 	fmt.Printf("  answer latency (POST → message/send at the fake): p50 %s p99 %s max %s\n", pct(e2e, 50), pct(e2e, 99), pct(e2e, 100))
 	fmt.Printf("load average at the end: %s", loadavg())
 	if accepted != int(n) || answers != int(n) || extra > 0 || dropped > 0 || held > 0 || werr != nil ||
+		findBad > 0 || fm != nil && submitted != len(fm.tasks) ||
 		reminders == 0 || remMsgs != reminders || remBad > 0 || again.Sent+again.Late > 0 || again.Skipped != ro.res.Sent+ro.res.Late+ro.res.Missed {
 		return errors.New("scenario morning failed its checks")
 	}
