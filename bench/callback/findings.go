@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,11 +174,12 @@ func (m *morningFindings) reporters() int {
 type dialogAnswers struct {
 	mu   sync.Mutex
 	text map[string]string
+	opts map[string][]string // the option keys of the answer's card
 	wait map[string]chan struct{}
 }
 
 func newDialogAnswers() *dialogAnswers {
-	return &dialogAnswers{text: map[string]string{}, wait: map[string]chan struct{}{}}
+	return &dialogAnswers{text: map[string]string{}, opts: map[string][]string{}, wait: map[string]chan struct{}{}}
 }
 
 // expect registers msgID before it is posted.
@@ -202,6 +204,9 @@ func (d *dialogAnswers) answered(msgID string, r reply.Reply) {
 		b.WriteString(x.Text)
 		if x.Card != nil {
 			fmt.Fprintf(&b, "%+v", *x.Card)
+			for _, o := range x.Card.Options {
+				d.opts[msgID] = append(d.opts[msgID], o.Key)
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -210,16 +215,19 @@ func (d *dialogAnswers) answered(msgID string, r reply.Reply) {
 	close(c)
 }
 
-func (d *dialogAnswers) get(msgID string) string {
+func (d *dialogAnswers) get(msgID string) (string, []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.text[msgID]
+	return d.text[msgID], d.opts[msgID]
 }
 
-// findingStep is the inspector's next message after the router's answer:
-// the typed answer each step accepts (a number picks a card's option), done
-// once the finding is submitted.
-func findingStep(answer, code string) (next string, done bool, err error) {
+// findingStep is the inspector's next message after the router's answer
+// (its text and its card's option keys): the typed answer each step
+// accepts (a number picks a card's option), done once the finding is
+// submitted. The entity is picked by its number when the card lists it
+// (its key is item|code), else typed as its credit code (which lists the
+// items it is drawn in when it is drawn in several).
+func findingStep(answer string, opts []string, t findingTask) (next string, done bool, err error) {
 	switch {
 	case strings.Contains(answer, "已提交"):
 		return "", true, nil
@@ -240,7 +248,10 @@ func findingStep(answer, code string) (next string, done bool, err error) {
 	case strings.Contains(answer, "检查日期？"):
 		return "今天", false, nil
 	case strings.Contains(answer, "请选择要填报的检查对象"):
-		return code, false, nil
+		if i := slices.Index(opts, t.item+"|"+t.code); i >= 0 {
+			return strconv.Itoa(i + 1), false, nil
+		}
+		return t.code, false, nil
 	}
 	return "", false, fmt.Errorf("unexpected answer %.200q", answer)
 }
@@ -279,7 +290,7 @@ func (m *morningFindings) run(base string, c *wecom.Crypto, ans *dialogAnswers, 
 				say := "提交检查结果"
 				for step := 0; ; step++ {
 					if step > 20 {
-						fail(errors.New("the dialog does not end"))
+						fail(fmt.Errorf("the dialog of %s/%s does not end; the last message %q", t.item, t.code, say))
 						return
 					}
 					mu.Lock()
@@ -317,7 +328,8 @@ func (m *morningFindings) run(base string, c *wecom.Crypto, ans *dialogAnswers, 
 					perUser[rep] += parts(msgID)
 					mu.Unlock()
 					var done bool
-					say, done, err = findingStep(ans.get(msgID), t.code)
+					text, opts := ans.get(msgID)
+					say, done, err = findingStep(text, opts, t)
 					if err != nil {
 						fail(fmt.Errorf("finding %s/%s after %d steps: %w", t.item, t.code, step, err))
 						return

@@ -260,7 +260,16 @@ func morningRun(inspectors, perInspector, recipients, findings, rate int, drainM
 	fmt.Printf("  sending took %s; accepted %d of %d questions; callback latency p50 %s p99 %s\n",
 		sendDone.Round(time.Millisecond), accepted, n, pct(cbLat, 50), pct(cbLat, 99))
 	fmt.Printf("  reminder run: %s in %s (handed to the outbox)\n", ro.res, ro.took.Round(time.Millisecond))
-	_, werr := fake.WaitMessages(accepted+reminders+findMsgs, drainMax)
+	// Every part of every answer: a long answer is several messages.
+	answerMsgs := accepted
+	partsMu.Lock()
+	for i := int64(0); i < n; i++ {
+		if p := parts["msg:"+strconv.FormatInt(firstID+i, 10)]; p > 1 {
+			answerMsgs += p - 1
+		}
+	}
+	partsMu.Unlock()
+	_, werr := fake.WaitMessages(answerMsgs+reminders+findMsgs, drainMax)
 	drained := time.Since(start)
 	// A second run with the day's watermark cleared, as a replica that
 	// missed the first would see it: every reminder is already claimed.
@@ -353,18 +362,21 @@ func morningRun(inspectors, perInspector, recipients, findings, rate int, drainM
 		answers, n, extra, dropped, held)
 	fmt.Printf("  reminders at the fake: %d messages (%d due), reaching %d recipient-deliveries over %d departments; %d duplicated or malformed; a second run (the day's watermark cleared, as a replica that missed the first): %s\n",
 		remMsgs, reminders, remUsers, len(remPer), remBad, again)
-	var findBad int
+	var findBad, findOver int
 	for u := range inspector {
 		if findGot[u] != fo.perUser[u]+cosign[u] {
 			if findBad < 5 {
 				fmt.Printf("  inspector %s got %d messages, want %d (dialog answers) + %d (co-sign requests)\n", u, findGot[u], fo.perUser[u], cosign[u])
 			}
 			findBad++
+			if findGot[u] > fo.perUser[u]+cosign[u] {
+				findOver++
+			}
 		}
 	}
 	if fm != nil {
-		fmt.Printf("  findings at the fake: %d messages to %d inspectors (%d wrong in count), %d 已提交 confirmations for %d findings\n",
-			findMsgs, len(findGot), findBad, submitted, len(fm.tasks))
+		fmt.Printf("  findings at the fake: %d messages to %d inspectors (%d wrong in count, %d of them more), %d 已提交 confirmations for %d findings\n",
+			findMsgs, len(findGot), findBad, findOver, submitted, len(fm.tasks))
 	}
 	if werr != nil {
 		fmt.Printf("  NOT DRAINED within %s: %v\n", drainMax, werr)
