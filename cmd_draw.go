@@ -273,8 +273,8 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	lay := map[string]export.Layout{"publication": export.Publication, "公示": export.Publication, "internal": export.Internal, "内部": export.Internal}[layout]
-	if _, ok := map[string]bool{"publication": true, "公示": true, "internal": true, "内部": true}[layout]; !ok {
+	lay, ok := map[string]export.Layout{"publication": export.Publication, "公示": export.Publication, "internal": export.Internal, "内部": export.Internal}[layout]
+	if !ok {
 		return fmt.Errorf("--layout %q: want publication or internal", layout)
 	}
 	a, err := loadApp(c, slog.LevelWarn, stderr)

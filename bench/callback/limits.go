@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,16 +135,8 @@ func drive(bases []string, reqs []callback, rate int) (sentAt []time.Time, lat [
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			t0 := time.Now()
-			sentAt[i] = t0
-			resp, err := cl.Post(bases[i%len(bases)]+"/wecom/callback?"+reqs[i].query, "text/xml", bytes.NewReader(reqs[i].body))
-			lat[i] = time.Since(t0)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			status[i] = resp.StatusCode
+			sentAt[i] = time.Now()
+			lat[i], status[i] = postCallback(cl, bases[i%len(bases)], reqs[i].query, reqs[i].body)
 		}(i)
 	}
 	wg.Wait()

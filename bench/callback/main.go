@@ -543,16 +543,8 @@ func rated(st *stack, fake *fakewecom.Server, c *wecom.Crypto, rate int, d time.
 		wg.Add(1)
 		go func(i int64) {
 			defer wg.Done()
-			t0 := time.Now()
-			sentAt[i] = t0
-			resp, err := cl.Post(base+"/wecom/callback?"+reqs[i].query, "text/xml", bytes.NewReader(reqs[i].body))
-			lat[i] = time.Since(t0)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			status[i] = resp.StatusCode
+			sentAt[i] = time.Now()
+			lat[i], status[i] = postCallback(cl, base, reqs[i].query, reqs[i].body)
 		}(i)
 	}
 	wg.Wait()
@@ -749,4 +741,18 @@ func startRedis(pattern string) (rs *redistest.Server, stop func(), err error) {
 		return nil, nil, fmt.Errorf("redis: CONFIG SET appendfsync %s: %w", appendfsync, err)
 	}
 	return rs, stop, nil
+}
+
+// postCallback posts one callback to base's callback path and returns how
+// long it took and its HTTP status (0 when the request failed).
+func postCallback(cl *http.Client, base, query string, body []byte) (time.Duration, int) {
+	t0 := time.Now()
+	resp, err := cl.Post(base+"/wecom/callback?"+query, "text/xml", bytes.NewReader(body))
+	lat := time.Since(t0)
+	if err != nil {
+		return lat, 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return lat, resp.StatusCode
 }
